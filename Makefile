@@ -1,0 +1,35 @@
+# Set-up for a fresh machine with python3 and pip: every target installs what it needs into .venv/.
+VENV      ?= .venv
+PYTHON    ?= python3
+DATASETS  ?= ../shared/datasets
+ARTICLES  ?= $(DATASETS)/seed/000_0854de60a5b65581.txt $(DATASETS)/realtimeqa-articles/gold-articles.jsonl.gz
+STAMP     := $(VENV)/.installed
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+run: install
+	@for path in $(ARTICLES); do \
+	  if [ ! -e "$$path" ]; then \
+	    echo "newsdesk: demo articles not found at $$path."; \
+	    echo "Point newsdesk at your own articles: make run ARTICLES=path/to/articles"; \
+	    exit 1; \
+	  fi; \
+	done
+	$(VENV)/bin/newsdesk index $(ARTICLES)
+	$(VENV)/bin/newsdesk status
+
+test: install
+	$(VENV)/bin/python -m pytest -q -ra
+
+bench: install
+	$(VENV)/bin/newsdesk bench index
+
+clean:
+	rm -rf $(VENV) .newsdesk

@@ -1,0 +1,109 @@
+"""Plain data types that cross module borders: an Article, its Chunks, and a skipped input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as parsed from a file (or a line of one)."""
+
+    id: str
+    text: str
+    path: str  # absolute path of the file it came from
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None  # timezone-aware, or None when unknown
+    authors: tuple[str, ...] = ()
+    line: int | None = None  # 1-based line number for JSONL articles
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything that ends up in the index changes."""
+        payload = json.dumps(
+            [self.text, self.title, self.source, self.url,
+             self.published_at.isoformat() if self.published_at else None, list(self.authors)],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def display_title(self) -> str:
+        """The title, else one made from the URL slug, else the first words of the text."""
+        if self.title:
+            return self.title
+        slug = title_from_url(self.url) if self.url else None
+        if slug:
+            return slug
+        first = self.text.strip().split("\n", 1)[0]
+        return (first[:77] + "...") if len(first) > 80 else first
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article's text, with its exact character span in ``Article.text``."""
+
+    id: str
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class LoadResult:
+    """What one file gave: its articles, what was skipped, and whether the file failed as a whole."""
+
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def had_errors(self) -> bool:
+        return bool(self.skipped)
+
+
+def normalize_url(url: str) -> str:
+    """Lower-case scheme and host, drop the fragment and a trailing slash, treat http and https alike."""
+    parts = urlsplit(url.strip())
+    scheme = "https" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
+    host = parts.netloc.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((scheme, host, path, parts.query, ""))
+
+
+def article_id_for(url: str | None, relpath: str, line: int | None = None) -> str:
+    """Stable id: from the URL when there is one, else from the path relative to the indexed root."""
+    if url:
+        key = "url:" + normalize_url(url)
+    else:
+        key = "path:" + relpath + (f"#L{line}" if line is not None else "")
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def title_from_url(url: str) -> str | None:
+    segments = [s for s in urlsplit(url).path.split("/") if s and s not in ("index.html", "index.htm")]
+    for segment in reversed(segments):
+        segment = re.sub(r"\.\w+$", "", segment)
+        words = [w for w in re.split(r"[-_]+", segment) if w]
+        if len(words) >= 3 and not segment.isdigit():
+            text = " ".join(words)
+            return text[:1].upper() + text[1:]
+    return None

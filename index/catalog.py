@@ -1,0 +1,233 @@
+"""The catalog: a SQLite file under NEWSDESK_HOME that is the source of truth for what is indexed.
+
+It holds every article (metadata, full text, content hash), every live chunk with its character
+span, a full-text (FTS5, BM25-ranked) index of the chunks, and a journal of Chroma writes that are
+not yet settled. Chroma holds the vectors; a chunk counts as indexed once the catalog says so.
+
+Crash safety comes from ordering: chunk ids are journaled *before* they are written to Chroma; the
+catalog switches an article to its new chunks in one SQLite transaction, which also journals the
+old ids; old ids are deleted from Chroma *after* that commit. ``recover()`` finishes whatever a
+killed run left journaled: ids in the journal that are not live in the catalog are removed from
+Chroma. Every step can be redone, so a crash at any point followed by another run converges.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from index.article import Article, Chunk
+from index.dates import to_epoch
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, indexed_at TEXT);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, line INTEGER,
+    url TEXT, title TEXT, source TEXT, published_at TEXT, published_ts INTEGER, authors TEXT,
+    content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published_ts);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
+    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, chroma_ids TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An indexed article as the catalog knows it."""
+
+    id: str
+    root: str
+    path: str
+    line: int | None
+    url: str | None
+    title: str | None
+    source: str | None
+    published_at: str | None
+    authors: list[str]
+    content_hash: str
+    n_chunks: int
+    indexed_at: str
+
+
+def utcnow_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Catalog:
+    """Read and write access to the catalog file. Readers may open it while a writer works (WAL)."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only:
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- roots ------------------------------------------------------------------------------
+    def roots(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM roots ORDER BY path")]
+
+    def add_root(self, path: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (path, utcnow_iso()))
+
+    # --- journal ----------------------------------------------------------------------------
+    def journal_add(self, chroma_ids: Iterable[str]) -> int:
+        cursor = self.db.execute("INSERT INTO journal (chroma_ids) VALUES (?)", (json.dumps(list(chroma_ids)),))
+        return int(cursor.lastrowid)
+
+    def journal_entries(self) -> list[tuple[int, list[str]]]:
+        return [(row[0], json.loads(row[1])) for row in self.db.execute("SELECT id, chroma_ids FROM journal ORDER BY id")]
+
+    def journal_done(self, entry_id: int) -> None:
+        self.db.execute("DELETE FROM journal WHERE id = ?", (entry_id,))
+
+    def live_chunk_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        live: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            live.update(r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", part))
+        return live
+
+    # --- articles ---------------------------------------------------------------------------
+    def article_hashes(self) -> dict[str, tuple[str, str, int | None]]:
+        """id -> (content_hash, path, line) for every article."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute("SELECT id, content_hash, path, line FROM articles")}
+
+    def article_ids_under(self, scope: str) -> list[tuple[str, str]]:
+        """(id, path) of the articles whose file lies at or under ``scope``."""
+        prefix = scope.rstrip("/") + "/"
+        rows = self.db.execute(
+            "SELECT id, path FROM articles WHERE path = ? OR substr(path, 1, ?) = ?",
+            (scope, len(prefix), prefix),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def chunk_ids_of(self, article_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ? ORDER BY position", (article_id,))]
+
+    def get_article(self, article_id: str) -> ArticleRecord | None:
+        row = self.db.execute(
+            "SELECT id, root, path, line, url, title, source, published_at, authors, content_hash, n_chunks, indexed_at "
+            "FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            return None
+        return ArticleRecord(*row[:8], json.loads(row[8] or "[]"), *row[9:])
+
+    def article_text(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def move_article(self, article: Article, root: str) -> None:
+        """Record a new location for an article whose content did not change."""
+        self.db.execute("UPDATE articles SET root = ?, path = ?, line = ? WHERE id = ?",
+                        (root, article.path, article.line, article.id))
+
+    def put_article(self, article: Article, root: str, chunks: list[Chunk]) -> list[str]:
+        """Replace an article and its chunks (inside a transaction). Returns the chunk ids it dropped."""
+        old_ids = set(self._delete_rows(article.id))
+        self.db.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (article.id, root, article.path, article.line, article.url, article.title, article.source,
+             article.published_at.isoformat() if article.published_at else None, to_epoch(article.published_at),
+             json.dumps(list(article.authors), ensure_ascii=False), article.content_hash, article.text,
+             len(chunks), utcnow_iso()),
+        )
+        title = article.display_title
+        for chunk in chunks:
+            cursor = self.db.execute(
+                "INSERT INTO chunks (id, article_id, position, start, end, text) VALUES (?,?,?,?,?,?)",
+                (chunk.id, chunk.article_id, chunk.position, chunk.start, chunk.end, chunk.text),
+            )
+            self.db.execute("INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
+                            (cursor.lastrowid, title, chunk.text))
+        return sorted(old_ids - {c.id for c in chunks})
+
+    def delete_article(self, article_id: str) -> list[str]:
+        """Remove an article and its chunks (inside a transaction). Returns the chunk ids it dropped."""
+        return self._delete_rows(article_id)
+
+    def _delete_rows(self, article_id: str) -> list[str]:
+        rows = self.db.execute("SELECT rowid, id FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
+        for rowid, _ in rows:
+            self.db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (rowid,))
+        self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return [r[1] for r in rows]
+
+    # --- status -----------------------------------------------------------------------------
+    def counts(self) -> dict:
+        articles, newest, oldest = self.db.execute(
+            "SELECT count(*), max(published_at), min(published_at) FROM articles").fetchone()
+        newest_ts, oldest_ts = self.db.execute(
+            "SELECT max(published_ts), min(published_ts) FROM articles").fetchone()
+        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        sources = [
+            {"source": r[0], "articles": r[1]}
+            for r in self.db.execute(
+                "SELECT coalesce(source, 'unknown'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1")
+        ]
+        return {
+            "articles": articles,
+            "chunks": chunks,
+            "sources": sources,
+            "newest_article": _iso_from_ts(newest_ts),
+            "oldest_article": _iso_from_ts(oldest_ts),
+            "last_indexed": self.get_meta("last_indexed"),
+        }
+
+    def clear(self) -> None:
+        """Forget every article, chunk and journal entry (inside a transaction); keep meta and roots."""
+        for table in ("chunks_fts", "chunks", "articles", "journal"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    def all_chunk_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+
+def _iso_from_ts(ts: int | None) -> str | None:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat() if ts is not None else None

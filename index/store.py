@@ -1,0 +1,110 @@
+"""The Chroma side of the index: an embedded PersistentClient under NEWSDESK_HOME, or a server."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from index.article import Article, Chunk
+from index.dates import to_epoch
+from index.embedders import Embedder, EmbedderMismatch
+from index.settings import Settings
+
+
+class StoreUnavailable(RuntimeError):
+    """Chroma could not be reached or opened."""
+
+
+def make_client(settings: Settings):
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    try:
+        if settings.server_mode:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port or 8000, ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+        path = settings.home / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as error:  # chromadb raises many types (ValueError, httpx errors, its own)
+        raise StoreUnavailable(f"cannot open the Chroma store at {settings.store_location}: {error}") from error
+
+
+class ChunkStore:
+    """One Chroma collection of chunk vectors. Records which embedder made them and refuses others."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, client=None) -> None:
+        self.settings = settings
+        self.client = client or make_client(settings)
+        try:
+            self.collection = self.client.get_or_create_collection(
+                settings.collection,
+                embedding_function=None,
+                metadata={"embedder": embedder.name, "dimension": embedder.dimension},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as error:
+            raise StoreUnavailable(f"cannot open collection at {settings.store_location}: {error}") from error
+        recorded = (self.collection.metadata or {}).get("embedder")
+        dimension = (self.collection.metadata or {}).get("dimension")
+        if recorded != embedder.name or dimension != embedder.dimension:
+            raise EmbedderMismatch(
+                f"the collection '{settings.collection}' at {settings.store_location} was built with the embedder "
+                f"'{recorded}' ({dimension} dimensions), not the configured '{embedder.name}' "
+                f"({embedder.dimension}). Set NEWSDESK_EMBEDDER back, or re-embed everything with "
+                f"`newsdesk index --rebuild PATH...` (or use another NEWSDESK_COLLECTION)."
+            )
+        self.max_batch = max(1, min(self.client.get_max_batch_size(), 4096))
+
+    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, articles: dict[str, Article]) -> None:
+        for start in range(0, len(chunks), self.max_batch):
+            part = chunks[start:start + self.max_batch]
+            self.collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=embeddings[start:start + len(part)],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c, articles[c.article_id]) for c in part],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=ids[start:start + self.max_batch])
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=self.max_batch, offset=offset)["ids"]
+            ids.update(page)
+            if len(page) < self.max_batch:
+                return ids
+            offset += len(page)
+
+    def drop(self) -> None:
+        self.client.delete_collection(self.settings.collection)
+
+
+def chunk_metadata(chunk: Chunk, article: Article) -> dict:
+    """What Chroma stores beside a vector: enough to filter (dates as epoch ints) and to cite."""
+    meta: dict = {
+        "article_id": article.id,
+        "title": article.display_title,
+        "position": chunk.position,
+        "start_char": chunk.start,
+        "end_char": chunk.end,
+    }
+    if article.source:
+        meta["source"] = article.source
+    if article.url:
+        meta["url"] = article.url
+    if article.published_at is not None:
+        meta["published_at"] = article.published_at.isoformat()
+        meta["published_ts"] = to_epoch(article.published_at)
+    return meta

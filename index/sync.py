@@ -1,0 +1,329 @@
+"""Keeps the index equal to the article folders: add new, replace changed, remove deleted, skip bad.
+
+``Indexer`` is the one write API (txtai-style): ``sync(paths)``, ``remove(ids)``, ``status()``.
+See ``index.catalog`` for how a run killed at any moment is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from index.article import Article, Chunk, Skipped
+from index.catalog import Catalog, utcnow_iso
+from index.chunker import ArticleChunker
+from index.embedders import Embedder, make_embedder
+from index.loaders import ArticleLoader, walk
+from index.settings import Settings, configure_runtime
+from index.store import ChunkStore
+
+ProgressCallback = Callable[[int, int, int], None]  # (articles done, articles to write, chunks embedded)
+
+
+class IndexBusy(RuntimeError):
+    """Another process is writing to the same index."""
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    articles: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    chunks_embedded: int = 0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+@dataclass
+class _Scan:
+    articles: dict[str, Article] = field(default_factory=dict)
+    base_of: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    protected_files: set[str] = field(default_factory=set)
+    scopes: list[str] = field(default_factory=list)
+    new_roots: list[str] = field(default_factory=list)
+
+
+class Indexer:
+    """Writes articles into the catalog (SQLite) and their chunk vectors into Chroma, in sync."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None) -> None:
+        configure_runtime()
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self.catalog = Catalog(settings.catalog_path)
+        self.store = ChunkStore(settings, self.embedder, client=client)
+        self.loader = ArticleLoader(int(settings.max_article_mb * 1024 * 1024))
+        self._chunker: ArticleChunker | None = None
+        self._bind_catalog_to_collection()
+
+    def _bind_catalog_to_collection(self) -> None:
+        """A catalog describes one Chroma collection; if that collection was dropped, forget it."""
+        collection_id = str(self.store.collection.id)
+        recorded = self.catalog.get_meta("collection_id")
+        if recorded != collection_id:
+            with self.catalog.transaction():
+                if recorded is not None:
+                    self.catalog.clear()
+                self.catalog.set_meta("collection_id", collection_id)
+
+    @property
+    def chunker(self) -> ArticleChunker:
+        if self._chunker is None:
+            self._chunker = ArticleChunker(self.settings.chunk_size, self.settings.chunk_overlap)
+        return self._chunker
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # --- locking and recovery -------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        with index_lock(self.settings):
+            self.recover()
+            yield
+
+    def recover(self) -> int:
+        """Finish what a killed run left journaled: drop Chroma ids that the catalog does not hold."""
+        settled = 0
+        for entry_id, ids in self.catalog.journal_entries():
+            dead = sorted(set(ids) - self.catalog.live_chunk_ids(ids))
+            self.store.delete(dead)
+            self.catalog.journal_done(entry_id)
+            settled += 1
+        return settled
+
+    # --- sync -----------------------------------------------------------------------------
+    def sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None = None) -> SyncReport:
+        """Make the index equal to the articles under ``paths``."""
+        started = time.perf_counter()
+        report = SyncReport()
+        with self._writing():
+            scan = self._scan(paths)
+            report.skipped = scan.skipped
+            existing = self.catalog.article_hashes()
+
+            gone = []
+            for scope in scan.scopes:
+                for article_id, path in self.catalog.article_ids_under(scope):
+                    if article_id not in scan.articles and path not in scan.protected_files:
+                        gone.append(article_id)
+            self._remove(sorted(set(gone)))
+            report.removed = len(set(gone))
+
+            to_write: list[Article] = []
+            moved: list[Article] = []
+            for article in scan.articles.values():
+                known = existing.get(article.id)
+                if known is None:
+                    report.added += 1
+                    to_write.append(article)
+                elif known[0] != article.content_hash:
+                    report.updated += 1
+                    to_write.append(article)
+                else:
+                    report.unchanged += 1
+                    if (known[1], known[2]) != (article.path, article.line):
+                        moved.append(article)
+            if moved:
+                with self.catalog.transaction():
+                    for article in moved:
+                        self.catalog.move_article(article, scan.base_of[article.id])
+            report.chunks_embedded = self._write(to_write, scan.base_of, on_progress)
+
+            with self.catalog.transaction():
+                for root in scan.new_roots:
+                    self.catalog.add_root(root)
+                self.catalog.set_meta("last_indexed", utcnow_iso())
+        counts = self.catalog.counts()
+        report.articles, report.chunks = counts["articles"], counts["chunks"]
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _scan(self, paths: Sequence[str | Path]) -> _Scan:
+        scan = _Scan()
+        roots = [Path(r) for r in self.catalog.roots()]
+        for raw in paths:
+            given = Path(raw).expanduser()
+            if not given.exists() and not given.is_symlink():
+                scan.skipped.append(Skipped(str(raw), "no such file or folder (nothing under it was removed; "
+                                                      "use `newsdesk remove --path` to drop its articles)"))
+                continue
+            try:
+                scope = given.resolve(strict=True)
+            except (OSError, RuntimeError):
+                scan.skipped.append(Skipped(str(raw), "symlink loop"))
+                continue
+            scan.scopes.append(str(scope))
+            # ids of URL-less articles are relative to the root they were first indexed under
+            inside_known_root = any(scope == r or r in scope.parents for r in roots)
+            candidates = roots if inside_known_root else roots + [scope]
+            if not inside_known_root:
+                scan.new_roots.append(str(scope))
+            for file in walk(scope, scan.skipped.append):
+                base = _innermost_root(file, candidates)
+                base_dir = base if base.is_dir() else base.parent
+                try:
+                    relpath = file.relative_to(base_dir).as_posix()
+                except ValueError:
+                    relpath = file.name
+                result = self.loader.load(file, relpath)
+                if result.had_errors:
+                    scan.protected_files.add(str(file))
+                    scan.skipped.extend(result.skipped)
+                for article in result.articles:
+                    first = scan.articles.get(article.id)
+                    if first is not None:
+                        where = f"{article.path}:{article.line}" if article.line else article.path
+                        scan.skipped.append(Skipped(where, f"duplicate of the article at {first.path}"
+                                                           + (f":{first.line}" if first.line else "")))
+                        continue
+                    scan.articles[article.id] = article
+                    scan.base_of[article.id] = str(base)
+        return scan
+
+    def _write(self, articles: list[Article], base_of: dict[str, str], on_progress: ProgressCallback | None) -> int:
+        done = embedded = 0
+        batch: list[tuple[Article, list[Chunk]]] = []
+        pending = 0
+        if on_progress:
+            on_progress(0, len(articles), 0)
+        for article in articles:
+            chunks = self.chunker.chunk(article)
+            batch.append((article, chunks))
+            pending += len(chunks)
+            if pending >= self.settings.write_batch_chunks:
+                embedded += self._write_batch(batch, base_of)
+                done += len(batch)
+                batch, pending = [], 0
+                if on_progress:
+                    on_progress(done, len(articles), embedded)
+        if batch:
+            embedded += self._write_batch(batch, base_of)
+            done += len(batch)
+            if on_progress:
+                on_progress(done, len(articles), embedded)
+        return embedded
+
+    def _write_batch(self, batch: list[tuple[Article, list[Chunk]]], base_of: dict[str, str]) -> int:
+        every = [c for _, chunks in batch for c in chunks]
+        live = self.catalog.live_chunk_ids(c.id for c in every)
+        fresh = [c for c in every if c.id not in live]
+        # 1. journal the ids before Chroma sees them, so a crash leaves no untracked vector
+        entry = self.catalog.journal_add(c.id for c in fresh)
+        if fresh:
+            by_id = {a.id: a for a, _ in batch}
+            vectors = self.embedder.embed([_embedding_text(by_id[c.article_id], c) for c in fresh])
+            self.store.upsert(fresh, vectors, by_id)
+        # 2. switch the articles to their new chunks in one transaction; journal what they dropped
+        with self.catalog.transaction():
+            dropped: list[str] = []
+            for article, chunks in batch:
+                dropped.extend(self.catalog.put_article(article, base_of[article.id], chunks))
+            cleanup = self.catalog.journal_add(dropped)
+            self.catalog.journal_done(entry)
+        # 3. only now remove the old vectors
+        self.store.delete(dropped)
+        self.catalog.journal_done(cleanup)
+        return len(fresh)
+
+    # --- removal --------------------------------------------------------------------------
+    def remove(self, ids: Iterable[str] = (), under: Iterable[str | Path] = ()) -> tuple[list[str], list[str]]:
+        """Remove articles by id and/or every article under the given paths. Returns (removed, unknown)."""
+        with self._writing():
+            wanted = list(dict.fromkeys(ids))
+            for path in under:
+                scope = str(Path(path).expanduser().resolve())
+                wanted.extend(i for i, _ in self.catalog.article_ids_under(scope))
+            known = set(self.catalog.article_hashes())
+            present = [i for i in dict.fromkeys(wanted) if i in known]
+            unknown = [i for i in dict.fromkeys(wanted) if i not in known]
+            self._remove(present)
+            if present:
+                self.catalog.set_meta("last_indexed", utcnow_iso())
+        return present, unknown
+
+    def _remove(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            with self.catalog.transaction():
+                dropped: list[str] = []
+                for article_id in ids[start:start + 500]:
+                    dropped.extend(self.catalog.delete_article(article_id))
+                entry = self.catalog.journal_add(dropped)
+            self.store.delete(dropped)
+            self.catalog.journal_done(entry)
+
+    # --- status ---------------------------------------------------------------------------
+    def status(self) -> dict:
+        data = self.catalog.counts()
+        data["store"] = self.settings.store_location
+        data["catalog"] = str(self.settings.catalog_path.resolve())
+        data["embedder"] = self.embedder.name
+        data["roots"] = self.catalog.roots()
+        data["pending_recovery"] = len(self.catalog.journal_entries())
+        return data
+
+    def verify(self) -> dict:
+        """Compare the catalog with Chroma: the ids each holds that the other does not."""
+        catalog_ids = self.catalog.all_chunk_ids()
+        store_ids = self.store.all_ids()
+        return {"missing_in_store": sorted(catalog_ids - store_ids), "stale_in_store": sorted(store_ids - catalog_ids)}
+
+
+def reset_store(settings: Settings, client=None) -> bool:
+    """Drop the Chroma collection, whatever embedder made it; the catalog forgets it on next open.
+
+    Returns whether there was a collection to drop. Used by ``newsdesk index --rebuild``.
+    """
+    from index.store import make_client
+
+    client = client or make_client(settings)
+    with index_lock(settings):
+        try:
+            client.delete_collection(settings.collection)
+        except Exception:  # chromadb raises NotFoundError or ValueError depending on the mode
+            return False
+    return True
+
+
+@contextmanager
+def index_lock(settings: Settings) -> Iterator[None]:
+    """One writer per index at a time (readers never take it)."""
+    lock_path = settings.catalog_path.with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy(f"another newsdesk process is writing to this index ({lock_path}); "
+                            "try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _innermost_root(file: Path, roots: list[Path]) -> Path:
+    best: Path | None = None
+    for root in roots:
+        if file == root or root in file.parents:
+            if best is None or len(root.parts) > len(best.parts):
+                best = root
+    return best or file.parent
+
+
+def _embedding_text(article: Article, chunk: Chunk) -> str:
+    return f"{article.display_title}\n{chunk.text}"

@@ -1,0 +1,200 @@
+"""The ``newsdesk`` command line: index, remove, status, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from rich.console import Console
+
+
+def _settings():
+    from index.settings import Settings, configure_runtime
+
+    configure_runtime()
+    return Settings()
+
+
+def _progress_renderer(console: Console):
+    """A rich progress bar (articles, chunks/s, ETA) fed by the indexer's callback."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("articles"),
+        TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, transient=False,
+    )
+    state: dict = {}
+
+    def update(done: int, total: int, embedded: int) -> None:
+        if "task" not in state:
+            if total == 0:
+                return
+            progress.start()
+            state["task"] = progress.add_task("index", total=total, rate="")
+            state["t0"] = time.perf_counter()
+        elapsed = max(time.perf_counter() - state["t0"], 1e-6)
+        progress.update(state["task"], completed=done, rate=f"{embedded / elapsed:.1f} chunks/s")
+
+    return progress, update
+
+
+def cmd_index(args, settings, out: Console, err: Console) -> int:
+    from index.sync import Indexer, reset_store
+
+    if args.rebuild:
+        reset_store(settings)
+    indexer = Indexer(settings)
+    progress, update = _progress_renderer(err) if not args.quiet else (None, None)
+    try:
+        report = indexer.sync(args.paths, on_progress=update)
+    finally:
+        if progress is not None:
+            progress.stop()
+        indexer.close()
+    data = report.to_dict()
+    data.pop("chunks_embedded")
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    out.print(
+        f"[bold]{report.added}[/] added, [bold]{report.updated}[/] updated, [bold]{report.removed}[/] removed, "
+        f"[bold]{report.unchanged}[/] unchanged, [bold]{len(report.skipped)}[/] skipped "
+        f"in {report.seconds:.1f} s ({report.chunks_embedded} chunks embedded). "
+        f"Index: {report.articles} articles, {report.chunks} chunks."
+    )
+    for skipped in report.skipped[: args.show_skipped]:
+        out.print(f"  skipped {skipped.path}: {skipped.reason}", markup=False, highlight=False)
+    if len(report.skipped) > args.show_skipped:
+        out.print(f"  ... and {len(report.skipped) - args.show_skipped} more (--json lists them all)")
+    return 0
+
+
+def cmd_remove(args, settings, out: Console, err: Console) -> int:
+    from index.sync import Indexer
+
+    if not args.ids and not args.path:
+        err.print("newsdesk remove: give article ids or --path PATH")
+        return 2
+    indexer = Indexer(settings)
+    try:
+        removed, unknown = indexer.remove(args.ids, under=args.path or ())
+    finally:
+        indexer.close()
+    if args.json:
+        print(json.dumps({"removed": removed, "unknown": unknown}))
+    else:
+        out.print(f"removed {len(removed)} article(s)")
+        for article_id in unknown:
+            out.print(f"  not in the index: {article_id}", markup=False)
+    return 0 if not unknown else 1
+
+
+def cmd_status(args, settings, out: Console, err: Console) -> int:
+    from index.sync import Indexer
+
+    indexer = Indexer(settings)
+    try:
+        data = indexer.status()
+    finally:
+        indexer.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    sources = ", ".join(f"{s['source']} ({s['articles']})" for s in data["sources"][:8])
+    if len(data["sources"]) > 8:
+        sources += f", ... {len(data['sources']) - 8} more"
+    rows = [
+        ("articles", str(data["articles"])), ("chunks", str(data["chunks"])), ("sources", sources or "-"),
+        ("newest article", data["newest_article"] or "unknown"),
+        ("oldest article", data["oldest_article"] or "unknown"),
+        ("last indexed", data["last_indexed"] or "never"), ("store", data["store"]),
+        ("catalog", data["catalog"]), ("embedder", data["embedder"]),
+        ("indexed roots", "\n".join(data["roots"]) or "-"),
+    ]
+    for key, value in rows:
+        table.add_row(f"[bold]{key}", value)
+    out.print(table)
+    return 0
+
+
+def cmd_bench(args, settings, out: Console, err: Console) -> int:
+    from index.bench import run_index_benchmark
+
+    figures = run_index_benchmark(settings, full=args.full, sample=args.sample, console=err)
+    print(json.dumps(figures, indent=2) if args.json else _format_bench(figures))
+    return 0
+
+
+def _format_bench(figures: dict) -> str:
+    lines = [f"{key:>34}: {value}" for key, value in figures.items()]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsdesk", description="Cited answers from your news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="make the index equal to the articles under PATH(s)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--rebuild", action="store_true",
+                   help="drop the collection first and re-embed everything (needed after changing the embedder)")
+    p.add_argument("--show-skipped", type=int, default=20, metavar="N", help="skipped inputs to list (default 20)")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("remove", help="remove articles by id, or every article under --path")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--path", action="append", help="remove every article from files under this path")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("status", help="what is indexed and where")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("bench", help="benchmarks that print figures")
+    bench = p.add_subparsers(dest="bench", required=True)
+    b = bench.add_parser("index", help="indexing throughput, no-op and one-change re-index, peak RSS, disk size")
+    b.add_argument("--full", action="store_true", help="all 3,827 RealTime QA articles (about 30 minutes)")
+    b.add_argument("--sample", type=int, default=1000, help="non-gold articles added to the 235 gold ones")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out, err = Console(), Console(stderr=True)
+    from pydantic import ValidationError
+
+    from index.embedders import EmbedderMismatch
+    from index.store import StoreUnavailable
+    from index.sync import IndexBusy
+
+    try:
+        settings = _settings()
+    except ValidationError as error:
+        problems = "; ".join(f"NEWSDESK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        err.print(f"newsdesk: invalid setting: {problems}", markup=False)
+        return 2
+    try:
+        return args.func(args, settings, out, err)
+    except (IndexBusy, EmbedderMismatch, StoreUnavailable) as error:
+        err.print(f"newsdesk: {error}", markup=False, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("newsdesk: interrupted; the next run finishes what this one left")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Sync semantics on real files, real embeddings and real Chroma (embedded and server)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.catalog import Catalog
+from index.embedders import EmbedderMismatch
+from index.sync import Indexer, IndexBusy, index_lock
+from tests.index.test_loaders import bad_corpus
+
+TOPICS = ["harbour", "election", "wildfire", "vaccine", "airline", "tariff", "drought", "museum"]
+
+
+def write_story(path: Path, n: int, extra: str = "") -> None:
+    topic = TOPICS[n % len(TOPICS)]
+    body = " ".join(f"Report {n}: the {topic} story continues with detail number {k}." for k in range(12))
+    path.write_text(f"Story {n} about the {topic}\n{body}{extra}\n")
+
+
+def make_folder(root: Path, count: int = 6) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        write_story(root / f"story-{n}.txt", n)
+    (root / "feed.jsonl").write_text("\n".join(json.dumps({
+        "url": f"https://news.example.com/item-{i}", "title": f"Feed item {i}", "source": "example.com",
+        "published_at": f"2022-08-0{i + 1}", "text": f"Feed item {i} says the {TOPICS[i]} council met on day {i}."})
+        for i in range(3)) + "\n")
+    return root
+
+
+def consistent(indexer: Indexer) -> None:
+    """Catalog and Chroma hold exactly the same chunks, nothing is left journaled, FTS matches."""
+    assert indexer.verify() == {"missing_in_store": [], "stale_in_store": []}
+    assert indexer.catalog.journal_entries() == []
+    db = indexer.catalog.db
+    assert db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    n_chunks = dict(db.execute("SELECT id, n_chunks FROM articles"))
+    per_article = dict(db.execute("SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
+    assert all(per_article.get(a, 0) == n for a, n in n_chunks.items())
+
+
+@pytest.fixture
+def indexer(store_settings, embedder):
+    ix = Indexer(store_settings, embedder=embedder)
+    yield ix
+    ix.close()
+
+
+def test_add_then_nothing_changes(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    first = indexer.sync([folder])
+    assert (first.added, first.updated, first.removed, first.unchanged) == (9, 0, 0, 0)
+    assert first.articles == 9 and first.chunks == indexer.store.count() > 9
+    consistent(indexer)
+    second = indexer.sync([folder])
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 9)
+    assert second.chunks_embedded == 0 and second.chunks == first.chunks
+    consistent(indexer)
+
+
+def test_changed_article_is_replaced(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    indexer.sync([folder])
+    story = indexer.catalog.db.execute("SELECT id FROM articles WHERE title = 'Story 2 about the wildfire'").fetchone()[0]
+    old_chunks = set(indexer.catalog.chunk_ids_of(story))
+    write_story(folder / "story-2.txt", 2, extra=" A late update: the wildfire is now contained.")
+    report = indexer.sync([folder])
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 8)
+    new_chunks = set(indexer.catalog.chunk_ids_of(story))
+    assert new_chunks != old_chunks
+    assert 0 < report.chunks_embedded <= len(new_chunks - old_chunks)  # unchanged chunks are not re-embedded
+    assert "contained" in indexer.catalog.article_text(story)
+    assert not (old_chunks - new_chunks) & indexer.store.all_ids()  # no chunk of the old version is left
+    consistent(indexer)
+
+
+def test_deleted_file_and_line_are_removed(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    indexer.sync([folder])
+    (folder / "story-0.txt").unlink()
+    lines = (folder / "feed.jsonl").read_text().splitlines()
+    (folder / "feed.jsonl").write_text("\n".join(lines[1:]) + "\n")  # item-0 gone, the others move up a line
+    report = indexer.sync([folder])
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 2, 7)
+    titles = {r[0] for r in indexer.catalog.db.execute("SELECT title FROM articles")}
+    assert "Story 0 about the harbour" not in titles and "Feed item 0" not in titles
+    assert indexer.catalog.get_article(next(iter(indexer.catalog.article_hashes()))) is not None
+    consistent(indexer)
+
+
+def test_rename(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    indexer.sync([folder])
+    (folder / "story-1.txt").rename(folder / "renamed.txt")  # a URL-less article: its id is its path
+    (folder / "feed.jsonl").rename(folder / "feed-2022.jsonl")  # URL articles keep their ids
+    report = indexer.sync([folder])
+    assert (report.added, report.removed, report.unchanged) == (1, 1, 8)
+    assert report.chunks_embedded > 0
+    paths = {r[0] for r in indexer.catalog.db.execute("SELECT path FROM articles")}
+    assert str(folder.resolve() / "feed-2022.jsonl") in paths and str(folder.resolve() / "feed.jsonl") not in paths
+    assert indexer.sync([folder]).unchanged == 9
+    consistent(indexer)
+
+
+def test_bad_input_never_loses_indexed_articles(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    expected_bad = bad_corpus(folder / "bad")
+    indexer.sync([folder])
+    assert indexer.catalog.counts()["articles"] == 9
+    (folder / "story-3.txt").write_bytes(b"\x00\x01binary garbage\xff")  # an indexed file turns bad
+    (folder / "feed.jsonl").write_text((folder / "feed.jsonl").read_text() + "{broken\n")
+    report = indexer.sync([folder])
+    assert report.removed == 0 and report.articles == 9
+    reasons = {Path(s.path.split(":")[0]).name: s.reason for s in report.skipped}
+    assert reasons["story-3.txt"] == "binary file" and reasons["feed.jsonl"].startswith("malformed JSON")
+    for name in ("empty.txt", "binary.txt", "huge.txt", "pipe.txt", "selfloop.txt"):
+        assert expected_bad[name] in reasons[name]
+    consistent(indexer)
+
+
+def test_remove_by_id_and_by_path(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    indexer.sync([folder])
+    some_id = indexer.catalog.db.execute("SELECT id FROM articles WHERE title LIKE 'Story 4%'").fetchone()[0]
+    removed, unknown = indexer.remove([some_id, "no-such-id"])
+    assert removed == [some_id] and unknown == ["no-such-id"]
+    removed, _ = indexer.remove(under=[folder / "feed.jsonl"])
+    assert len(removed) == 3 and indexer.catalog.counts()["articles"] == 5
+    consistent(indexer)
+
+
+def test_subfolder_keeps_ids_and_missing_path_removes_nothing(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    sub = make_folder(folder / "sub", count=2)
+    first = indexer.sync([folder])
+    assert first.added == 9 + 5 - 3  # the sub folder's feed repeats the same URLs: duplicates skipped
+    assert sum("duplicate of" in s.reason for s in first.skipped) == 3
+    again = indexer.sync([sub])  # indexing a part of a root uses the root's ids: nothing new
+    assert (again.added, again.removed) == (0, 0)
+    assert indexer.catalog.roots() == [str(folder.resolve())]
+    assert indexer.sync([sub]).unchanged == 5 and indexer.sync([folder]).unchanged == 11
+    report = indexer.sync([tmp_path / "typo"])
+    assert report.removed == 0 and "no such file" in report.skipped[0].reason
+    consistent(indexer)
+
+
+def test_status(indexer, tmp_path, seed_file):
+    indexer.sync([make_folder(tmp_path / "articles"), seed_file])
+    status = indexer.status()
+    assert status["articles"] == 10 and status["chunks"] > 10
+    assert status["newest_article"].startswith("2022-08-03") and status["oldest_article"].startswith("2022-08-01")
+    assert {"source": "example.com", "articles": 3} in status["sources"]
+    assert status["embedder"] == "minilm-l6-v2-int8" and status["last_indexed"]
+    assert str(seed_file.resolve()) in status["roots"]
+
+
+def test_other_embedder_is_refused(store_settings, embedder, tmp_path):
+    Indexer(store_settings, embedder=embedder).close()
+
+    class Other:
+        name, dimension = "other-model", 8
+
+    with pytest.raises(EmbedderMismatch, match="--rebuild"):
+        Indexer(store_settings, embedder=Other())
+
+
+def test_one_writer_at_a_time_and_readers_keep_reading(indexer, tmp_path):
+    indexer.sync([make_folder(tmp_path / "articles")])
+    with index_lock(indexer.settings):
+        with pytest.raises(IndexBusy):
+            indexer.sync([tmp_path / "articles"])
+        reader = Catalog(indexer.settings.catalog_path, read_only=True)
+        assert reader.counts()["articles"] == 9
+        reader.close()
