@@ -199,6 +199,58 @@ class Catalog:
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return [r[1] for r in rows]
 
+    # --- reading (the question side) ------------------------------------------------------
+    def search_bm25(self, terms: list[str], limit: int, since_ts: int | None = None, until_ts: int | None = None,
+                    sources: list[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score, higher is better) for chunks matching any of ``terms``.
+
+        Dates: undated articles pass an upper bound (they may be old) but never a lower bound.
+        """
+        if not terms:
+            return []
+        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = ("SELECT c.id, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts "
+               "JOIN chunks c ON c.rowid = chunks_fts.rowid")
+        where, params = ["chunks_fts MATCH ?"], [query]
+        if since_ts is not None or until_ts is not None or sources:
+            sql += " JOIN articles a ON a.id = c.article_id"
+        if since_ts is not None:
+            where.append("a.published_ts >= ?")
+            params.append(since_ts)
+        if until_ts is not None:
+            where.append("(a.published_ts IS NULL OR a.published_ts <= ?)")
+            params.append(until_ts)
+        if sources:
+            where.append(f"a.source IN ({','.join('?' * len(sources))})")
+            params.extend(sources)
+        sql += " WHERE " + " AND ".join(where) + " ORDER BY s LIMIT ?"
+        params.append(limit)
+        return [(r[0], -r[1]) for r in self.db.execute(sql, params)]
+
+    def chunk_records(self, chunk_ids: list[str]) -> dict[str, dict]:
+        """Live chunks with their article's metadata, by id (ids not in the catalog are left out)."""
+        records: dict[str, dict] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            rows = self.db.execute(
+                "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published_at, a.path "
+                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({','.join('?' * len(part))})",
+                part)
+            for r in rows:
+                records[r[0]] = {"chunk_id": r[0], "article_id": r[1], "start": r[2], "end": r[3], "text": r[4],
+                                 "title": r[5], "source": r[6], "url": r[7], "published_at": r[8], "path": r[9]}
+        return records
+
+    def newest_published(self) -> str | None:
+        row = self.db.execute("SELECT published_at FROM articles WHERE published_ts = "
+                              "(SELECT max(published_ts) FROM articles)").fetchone()
+        return row[0] if row else None
+
+    def list_articles(self, limit: int = 10_000) -> list[dict]:
+        rows = self.db.execute("SELECT id, title, source, url, published_at, n_chunks FROM articles "
+                               "ORDER BY published_ts DESC NULLS LAST, title LIMIT ?", (limit,))
+        return [dict(zip(("article_id", "title", "source", "url", "published_at", "chunks"), r)) for r in rows]
+
     # --- status -----------------------------------------------------------------------------
     def counts(self) -> dict:
         articles, newest, oldest = self.db.execute(

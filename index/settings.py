@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     write_batch_chunks: int = Field(256, ge=1, description="Chunks embedded and committed together while indexing.")
     max_article_mb: float = Field(5.0, gt=0, description="Single-article files and JSON lines larger than this are skipped.")
 
+    # answering
+    answer_mode: Literal["auto", "llm", "extractive"] = Field("auto", description="auto = llm when an LLM is configured, else extractive.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (falls back to OPENAI_BASE_URL).")
+    llm_model: str | None = Field(None, description="Model name at the endpoint (e.g. gpt-4o-mini, llama3.1, gemma).")
+    llm_api_key: SecretStr | None = Field(None, description="Key for the endpoint (falls back to OPENAI_API_KEY).")
+    llm_api: Literal["chat", "completions"] = Field("chat", description="chat completions, or plain completions for base models.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before one LLM request gives up.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on 429, 5xx and connection errors.")
+    llm_max_tokens: int = Field(300, ge=16, description="Longest answer, in tokens.")
+    context_tokens: int = Field(3000, ge=256, description="Token budget for the evidence sent to the LLM.")
+    top_k: int = Field(8, ge=1, le=50, description="Evidence chunks per question.")
+
     @field_validator("collection")
     @classmethod
     def _collection_name(cls, value: str) -> str:
@@ -62,6 +74,18 @@ class Settings(BaseSettings):
         else:
             name = "catalog.sqlite"
         return self.home / re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model and (self.resolved_llm_base_url() or self.resolved_llm_key()))
+
+    def resolved_llm_key(self) -> str | None:
+        if self.llm_api_key is not None:
+            return self.llm_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+    def resolved_llm_base_url(self) -> str | None:
+        return self.llm_base_url or os.environ.get("OPENAI_BASE_URL")
 
     def resolved_openai_key(self) -> str | None:
         if self.openai_api_key is not None:

@@ -74,6 +74,14 @@ class ChunkStore:
         for start in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=ids[start:start + self.max_batch])
 
+    def query(self, vector: np.ndarray, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks."""
+        if limit <= 0:
+            return []
+        result = self.collection.query(query_embeddings=vector.reshape(1, -1), n_results=limit, where=where or None,
+                                       include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
+
     def count(self) -> int:
         return self.collection.count()
 
@@ -106,5 +114,6 @@ def chunk_metadata(chunk: Chunk, article: Article) -> dict:
         meta["url"] = article.url
     if article.published_at is not None:
         meta["published_at"] = article.published_at.isoformat()
-        meta["published_ts"] = to_epoch(article.published_at)
+    # -1 = unknown date: passes an upper bound ($lte), never a lower bound ($gte), like the catalog
+    meta["published_ts"] = to_epoch(article.published_at) if article.published_at is not None else -1
     return meta

@@ -1,0 +1,267 @@
+"""``NewsDesk``: the one object that answers. Question -> retrieval -> evidence -> answer -> citations.
+
+``ask()`` returns an ``Answer``; ``stream()`` yields the answer's text as it is written (sentence by
+sentence, each already checked) and ends with the ``Answer``. The CLI, the UI and the evaluation
+harness all use it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+from index.catalog import Catalog
+from index.dates import parse_date
+from index.embedders import Embedder, make_embedder
+from index.settings import Settings, configure_runtime
+from index.store import ChunkStore
+from prompts import load_prompt
+from rag.citations import MARKER, CitationVerifier
+from rag.extractive import ExtractiveAnswerer
+from rag.llm import LLMClient, LLMError
+from rag.retriever import HybridRetriever, split_question
+from rag.rewrite import rewrite_by_rule, rewrite_with_llm
+from rag.sentences import sentence_spans
+from rag.timeparse import TimeFilter, parse_time_expressions
+from rag.types import Answer, Citation, Evidence
+
+REFUSAL = "The indexed articles do not answer this question."
+
+
+class IndexEmpty(RuntimeError):
+    """Nothing has been indexed yet."""
+
+
+class NewsDesk:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None) -> None:
+        configure_runtime()
+        self.settings = settings
+        if not settings.catalog_path.exists():
+            raise IndexEmpty(f"No articles are indexed in {settings.home}: run `newsdesk index PATH` first.")
+        self.embedder = embedder or make_embedder(settings)
+        self.catalog = Catalog(settings.catalog_path, read_only=True)
+        self.store = ChunkStore(settings, self.embedder, client=client)
+        self.retriever = HybridRetriever(self.catalog, self.store, self.embedder)
+        self.extractive = ExtractiveAnswerer(self.embedder)
+        self.verifier = CitationVerifier(self.embedder)
+        self._llm: LLMClient | None = None
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    @property
+    def llm(self) -> LLMClient:
+        if self._llm is None:
+            self._llm = LLMClient(self.settings)
+        return self._llm
+
+    def resolve_mode(self, mode: str | None) -> str:
+        mode = mode or self.settings.answer_mode
+        if mode == "auto":
+            return "llm" if self.settings.llm_configured else "extractive"
+        return mode
+
+    # --- the public API -------------------------------------------------------------------
+    def ask(self, question: str, **options) -> Answer:
+        answer = None
+        for item in self.stream(question, **options):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[str] | None = None, k: int | None = None,
+               since: str | datetime | None = None, until: str | datetime | None = None,
+               sources: list[str] | None = None, as_of: str | datetime | None = None,
+               mode: str | None = None) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        mode = self.resolve_mode(mode)
+        history = [h for h in (history or []) if h.strip()]
+        standalone = question
+        if history:
+            standalone = (rewrite_with_llm(question, history, self.llm, load_prompt("rewrite")) if mode == "llm"
+                          else rewrite_by_rule(question, history))
+
+        reference, time_filter = self._time_window(question, standalone, since, until, as_of)
+        parts = split_question(standalone)
+        evidence = self.retriever.retrieve(standalone, k=k or self.settings.top_k, time_filter=time_filter,
+                                           sources=sources, reference=reference,
+                                           queries=[standalone] + parts)
+        retrieved_at = time.perf_counter()
+        notes = [f"time: {time_filter.describe()}"] if time_filter.describe() else []
+
+        if mode == "llm":
+            answer = yield from self._llm_answer(question, standalone, evidence, reference)
+        else:
+            draft = self.extractive.answer(standalone, evidence, parts)
+            answer = Answer(question, draft.text, draft.refused, "extractive", draft.citations, evidence,
+                            notes=notes + draft.notes)
+            answer = self._checked(answer)
+            if answer.refused:
+                answer.answer = REFUSAL
+            yield answer.answer
+        answer.retrieved = evidence
+        answer.standalone_question = standalone if standalone != question else None
+        answer.notes = notes + [n for n in answer.notes if n not in notes]
+        done = time.perf_counter()
+        answer.timings_ms = {"retrieve": (retrieved_at - started) * 1000, "answer": (done - retrieved_at) * 1000,
+                             "total": (done - started) * 1000}
+        yield answer
+
+    # --- dates ------------------------------------------------------------------------------
+    def _time_window(self, question: str, standalone: str, since, until, as_of) -> tuple[datetime, TimeFilter]:
+        as_of_dt = _as_datetime(as_of, end_of_day=True)
+        if as_of_dt is not None:
+            reference = as_of_dt
+        else:
+            reference = parse_date(self.catalog.newest_published()) or datetime.now(timezone.utc)
+        time_filter = parse_time_expressions(question, reference)
+        if not time_filter.matched and standalone != question:
+            time_filter = parse_time_expressions(standalone, reference)
+        if since is not None:
+            time_filter.since = _as_datetime(since)
+        if until is not None:
+            time_filter.until = _as_datetime(until, end_of_day=True)
+        if as_of_dt is not None and (time_filter.until is None or time_filter.until > as_of_dt):
+            time_filter.until = as_of_dt  # nothing published after "as of" can be known then
+        return reference, time_filter
+
+    # --- llm mode ---------------------------------------------------------------------------
+    def _llm_answer(self, question: str, standalone: str, evidence: list[Evidence], reference: datetime):
+        sources = self._budgeted(evidence)
+        body = "\n\n".join(_format_source(i, e) for i, e in enumerate(sources, start=1))
+        if self.settings.llm_api == "completions":
+            system, user = "", load_prompt("answer_completion").format(sources=body, question=standalone)
+        else:
+            system = load_prompt("answer_system")
+            user = load_prompt("answer_user").format(sources=body, question=standalone,
+                                                    today=reference.date().isoformat())
+        citations: list[Citation] = []
+        by_source: dict[int, int] = {}
+        kept: list[str] = []
+        buffer = ""
+        raw = ""
+        for delta in self.llm.stream(system, user):
+            raw += delta
+            buffer += delta
+            if "NOT_IN_ARTICLES" in raw:
+                break
+            spans = sentence_spans(buffer)
+            if len(spans) > 1 and buffer.rstrip()[-1:] not in ("",):
+                complete_until = spans[-1][0]
+                for a, b in spans[:-1]:
+                    sentence = self._verify_sentence(buffer[a:b], sources, citations, by_source)
+                    if sentence:
+                        kept.append(sentence)
+                        yield sentence + " "
+                buffer = buffer[complete_until:]
+        if "NOT_IN_ARTICLES" not in raw:
+            for a, b in sentence_spans(buffer):
+                sentence = self._verify_sentence(buffer[a:b], sources, citations, by_source)
+                if sentence:
+                    kept.append(sentence)
+                    yield sentence + " "
+        refused = "NOT_IN_ARTICLES" in raw or not citations
+        notes = []
+        if refused and "NOT_IN_ARTICLES" not in raw and raw.strip():
+            notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
+        text = REFUSAL if refused else " ".join(kept)
+        if refused:
+            yield text
+        return Answer(question, text, refused, "llm", [] if refused else citations, evidence, notes=notes)
+
+    def _budgeted(self, evidence: list[Evidence]) -> list[Evidence]:
+        import tiktoken
+
+        encoding = tiktoken.get_encoding("cl100k_base")
+        budget = self.settings.context_tokens
+        chosen = []
+        for item in evidence:
+            cost = len(encoding.encode(item.text)) + 40
+            if cost > budget:
+                break
+            chosen.append(item)
+            budget -= cost
+        return chosen
+
+    def _verify_sentence(self, sentence: str, sources: list[Evidence], citations: list[Citation],
+                         by_source: dict[int, int]) -> str | None:
+        """Keep a generated sentence only with markers whose source has a sentence that supports it."""
+        markers = [int(m) for m in MARKER.findall(sentence)]
+        claim = MARKER.sub("", sentence).strip()
+        if not markers:
+            return claim if len(claim.split()) <= 4 and claim else None  # "Yes." stays; uncited claims go
+        kept_numbers: list[int] = []
+        for number in dict.fromkeys(markers):
+            if not 1 <= number <= len(sources):
+                continue  # a marker that points nowhere
+            source = sources[number - 1]
+            quote = self._best_quote(claim, source)
+            if quote is None:
+                continue
+            if number not in by_source:
+                by_source[number] = len(citations) + 1
+                start, end, text = quote
+                citations.append(Citation(by_source[number], source.article_id, source.title, source.source, source.url,
+                                          source.published_at.isoformat() if source.published_at else None,
+                                          text, start, end))
+            kept_numbers.append(by_source[number])
+        if not kept_numbers:
+            return None
+        closing = claim[-1] if claim[-1:] in ".!?" else "."
+        return claim.rstrip(".!?") + "".join(f" [{n}]" for n in kept_numbers) + closing
+
+    def _best_quote(self, claim: str, source: Evidence) -> tuple[int, int, str] | None:
+        spans = [(source.start + a, source.start + b, source.text[a:b]) for a, b in sentence_spans(source.text)]
+        if not spans:
+            return None
+        verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans])
+        supported = [s for s, ok in zip(spans, verdicts) if ok]
+        if not supported:
+            return None
+        from rag.citations import lexical_support
+
+        return max(supported, key=lambda s: lexical_support(claim, s[2]))
+
+    # --- final check for every mode ---------------------------------------------------------
+    def _checked(self, answer: Answer) -> Answer:
+        """Every quote must be verbatim in its article; drop citations (and markers) that are not."""
+        valid: list[Citation] = []
+        for citation in answer.citations:
+            text = self.catalog.article_text(citation.article_id)
+            span = self.verifier.quote_in_article(citation.quote, text or "", citation.start, citation.end)
+            if span is not None:
+                citation.start, citation.end = span
+                valid.append(citation)
+        if len(valid) != len(answer.citations):
+            keep = {c.n for c in valid}
+            answer.answer = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", answer.answer)
+            answer.citations = valid
+        if not answer.citations:
+            answer.refused = True
+        return answer
+
+
+def _format_source(number: int, evidence: Evidence) -> str:
+    date = evidence.published_at.date().isoformat() if evidence.published_at else "unknown date"
+    text = evidence.text.replace("</source", "</ source").replace("<source", "< source")
+    title = evidence.title.replace('"', "'")
+    return (f'<source id="{number}" title="{title}" outlet="{evidence.source or "unknown"}" date="{date}">\n'
+            f"{text}\n</source>")
+
+
+def _as_datetime(value, end_of_day: bool = False) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else parse_date(value)
+    if moment is None:
+        raise ValueError(f"not a date: {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if end_of_day and moment.hour == moment.minute == moment.second == 0:
+        moment = moment + timedelta(days=1) - timedelta(microseconds=1)
+    return moment
+
+
+__all__ = ["NewsDesk", "IndexEmpty", "LLMError", "REFUSAL"]

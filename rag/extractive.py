@@ -1,0 +1,148 @@
+"""The offline answerer: picks the evidence sentences that answer the question and quotes them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedders import Embedder
+from rag.citations import MARKER, content_stems
+from rag.sentences import sentence_spans
+from rag.types import Citation, Evidence
+
+_YES_NO = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
+_NEGATION = re.compile(r"\b(not|no|never|n't|denied|denies|rejected|refused|without|none)\b", re.I)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+
+@dataclass
+class Candidate:
+    evidence: Evidence
+    start: int  # offsets in the article text
+    end: int
+    text: str
+    score: float = 0.0
+    cosine: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass
+class Draft:
+    text: str
+    citations: list[Citation]
+    refused: bool
+    notes: list[str]
+    best_score: float
+
+
+class ExtractiveAnswerer:
+    """Scores every sentence of the top evidence against the question (embedding + shared words)."""
+
+    def __init__(self, embedder: Embedder, refuse_below: float = 0.42, max_chunks: int = 6) -> None:
+        self.embedder = embedder
+        self.refuse_below = refuse_below
+        self.max_chunks = max_chunks
+
+    def candidates(self, question: str, evidence: list[Evidence]) -> list[Candidate]:
+        out: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for item in evidence[: self.max_chunks]:
+            for a, b in sentence_spans(item.text):
+                key = (item.article_id, item.start + a)
+                text = item.text[a:b]
+                if key in seen or len(text) < 20 or len(text.split()) < 4:
+                    continue
+                seen.add(key)
+                out.append(Candidate(item, item.start + a, item.start + b, text))
+        if not out:
+            return out
+        vectors = self.embedder.embed([question] + [c.text for c in out])
+        cosines = vectors[1:] @ vectors[0]
+        terms = content_stems(question)
+        for rank_bonus, (candidate, cosine) in enumerate(zip(out, cosines)):
+            shared = terms & content_stems(candidate.text)
+            candidate.cosine = float(cosine)
+            candidate.lexical = len(shared) / len(terms) if terms else 0.0
+            candidate.score = 0.6 * candidate.cosine + 0.4 * candidate.lexical
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def answer(self, question: str, evidence: list[Evidence], parts: list[str] | None = None) -> Draft:
+        ranked = self.candidates(question, evidence)
+        if not ranked or ranked[0].score < self.refuse_below:
+            return Draft("", [], True, [], ranked[0].score if ranked else 0.0)
+        best = ranked[0]
+        notes: list[str] = []
+        chosen: list[Candidate] = [best]
+        prefix = ""
+
+        if parts:
+            chosen = self._one_per_part(parts, evidence) or chosen
+            if len(chosen) == 2 and all(c.evidence.published_at for c in chosen):
+                first, second = sorted(chosen, key=lambda c: c.evidence.published_at)
+                prefix = (f"By publication date, the report on \"{_short(first.evidence.title)}\" "
+                          f"({first.evidence.published_at.date().isoformat()}) came before the one on "
+                          f"\"{_short(second.evidence.title)}\" ({second.evidence.published_at.date().isoformat()}). ")
+        else:
+            rival = self._conflicting(best, ranked)
+            if rival is not None:
+                chosen = [best, rival]
+                a, b = best.evidence.published_at, rival.evidence.published_at
+                if a and b and a.date() != b.date():
+                    newer, older = (best, rival) if a > b else (rival, best)
+                    chosen = [newer, older]
+                    prefix = f"The reports disagree; the newest, as of {newer.evidence.published_at.date().isoformat()}, says: "
+                    notes.append("conflict over time: newest report first")
+                else:
+                    prefix = "Reports from the same day disagree: "
+                    notes.append("conflict between outlets")
+            elif _YES_NO.match(question.strip()) and best.lexical >= 0.6:
+                negated = bool(_NEGATION.search(best.text)) != bool(_NEGATION.search(question))
+                prefix = "No. " if negated else "Yes. "
+
+        citations: list[Citation] = []
+        sentences: list[str] = []
+        for n, candidate in enumerate(chosen, start=1):
+            e = candidate.evidence
+            citations.append(Citation(
+                n=n, article_id=e.article_id, title=e.title, source=e.source, url=e.url,
+                published_at=e.published_at.isoformat() if e.published_at else None,
+                quote=candidate.text, start=candidate.start, end=candidate.end))
+            sentence = MARKER.sub("", candidate.text).rstrip()
+            closing = sentence[-1] if sentence and sentence[-1] in ".!?" else "."
+            sentences.append(f"{sentence.rstrip('.!?')} [{n}]{closing}")
+        joiner = " Another report says: " if prefix.startswith("The reports disagree") else " "
+        return Draft(prefix + joiner.join(sentences), citations, False, notes, best.score)
+
+    def _one_per_part(self, parts: list[str], evidence: list[Evidence]) -> list[Candidate]:
+        picked: list[Candidate] = []
+        for part in parts:
+            pool = [e for e in evidence if e.query == part] or evidence
+            ranked = [c for c in self.candidates(part, pool) if all(c.evidence.article_id != p.evidence.article_id for p in picked)]
+            if ranked:
+                picked.append(ranked[0])
+        return picked if len(picked) == len(parts) else []
+
+    def _conflicting(self, best: Candidate, ranked: list[Candidate]) -> Candidate | None:
+        """A close runner-up from another article that states different figures about the same thing."""
+        best_numbers = set(_NUMBER.findall(best.text))
+        if not best_numbers:
+            return None
+        for other in ranked[1:6]:
+            if other.evidence.article_id == best.evidence.article_id or other.score < 0.9 * best.score:
+                continue
+            numbers = set(_NUMBER.findall(other.text))
+            if not numbers or numbers == best_numbers:
+                continue
+            vectors = self.embedder.embed([best.text, other.text])
+            if float(vectors[0] @ vectors[1]) >= 0.75 and len(content_stems(best.text) & content_stems(other.text)) >= 4:
+                return other
+        return None
+
+
+def _short(title: str, limit: int = 70) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+

@@ -1,0 +1,75 @@
+"""Plain data types of the question side: evidence in, answer with citations out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Evidence:
+    """A retrieved chunk with the article it belongs to and how it was found."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published_at: datetime | None
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    query: str = ""  # the (sub-)question that found it
+
+
+@dataclass
+class Citation:
+    """What a marker ``[n]`` points to: an article and the exact sentence that supports the claim."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published_at: str | None
+    quote: str
+    start: int = 0
+    end: int = 0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("start")
+        data.pop("end")
+        return data
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    mode: str
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Evidence] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone_question: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. the date window used, a conflict noticed
+
+    def to_dict(self) -> dict:
+        seen: dict[str, dict] = {}
+        for e in self.retrieved:
+            if e.article_id not in seen:
+                seen[e.article_id] = {"article_id": e.article_id, "url": e.url, "title": e.title,
+                                      "score": round(e.score, 6)}
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": list(seen.values()),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
