@@ -125,6 +125,104 @@ def cmd_status(args, settings, out: Console, err: Console) -> int:
     return 0
 
 
+def _print_answer(answer, out: Console, streamed: bool) -> None:
+    from rich.markup import escape
+
+    if not streamed:
+        style = "yellow" if answer.refused else ""
+        out.print(escape(answer.answer), style=style or None, highlight=False)
+    if answer.refused:
+        if answer.retrieved:
+            out.print("\n[bold]Closest articles:[/]")
+            seen = []
+            for e in answer.retrieved:
+                if e.article_id not in seen:
+                    seen.append(e.article_id)
+                    date = e.published_at.date().isoformat() if e.published_at else "date unknown"
+                    out.print(f"  - {escape(e.title)} ({escape(e.source or 'unknown outlet')}, {date})", highlight=False)
+                if len(seen) == 5:
+                    break
+        return
+    out.print("\n[bold]Sources[/]")
+    for c in answer.citations:
+        date = c.published_at[:10] if c.published_at else "date unknown"
+        out.print(f"  [{c.n}] {escape(c.title)} ({escape(c.source or 'unknown outlet')}, {date})", highlight=False)
+        if c.url:
+            out.print(f"      {escape(c.url)}", highlight=False)
+        out.print(f"      \"{escape(c.quote)}\"", style="italic", highlight=False)
+    for note in answer.notes:
+        out.print(f"[dim]({escape(note)})[/]")
+
+
+def _ask_options(args) -> dict:
+    return {"k": args.k, "since": args.since, "until": args.until, "sources": args.source or None,
+            "as_of": args.as_of, "mode": args.mode}
+
+
+def cmd_ask(args, settings, out: Console, err: Console) -> int:
+    from rag.engine import NewsDesk
+    from rag.types import Answer
+
+    desk = NewsDesk(settings)
+    try:
+        if args.json:
+            print(json.dumps(desk.ask(args.question, **_ask_options(args)).to_dict(), ensure_ascii=False))
+            return 0
+        answer = None
+        for item in desk.stream(args.question, **_ask_options(args)):
+            if isinstance(item, Answer):
+                answer = item
+            elif desk.resolve_mode(args.mode) == "llm":
+                out.print(item, end="", markup=False, highlight=False)
+        if desk.resolve_mode(args.mode) == "llm":
+            out.print()
+        _print_answer(answer, out, streamed=desk.resolve_mode(args.mode) == "llm")
+    finally:
+        desk.close()
+    return 0
+
+
+def cmd_chat(args, settings, out: Console, err: Console) -> int:
+    from rag.engine import NewsDesk
+    from rag.types import Answer
+
+    desk = NewsDesk(settings)
+    history: list[str] = []
+    mode = desk.resolve_mode(args.mode)
+    out.print(f"[bold]newsdesk chat[/] ({mode} mode). Ask about the indexed articles; "
+              "'/new' starts over, '/quit' or Ctrl-D ends.")
+    try:
+        while True:
+            try:
+                question = input("\nyou> ").strip()
+            except EOFError:
+                out.print()
+                return 0
+            if not question:
+                continue
+            if question in ("/quit", "/exit"):
+                return 0
+            if question == "/new":
+                history.clear()
+                out.print("[dim](new conversation)[/]")
+                continue
+            answer = None
+            out.print("newsdesk> ", end="")
+            for item in desk.stream(question, history=history, **_ask_options(args)):
+                if isinstance(item, Answer):
+                    answer = item
+                elif mode == "llm":
+                    out.print(item, end="", markup=False, highlight=False)
+            if mode == "llm":
+                out.print()
+            if answer.standalone_question:
+                out.print(f"[dim](understood as: {answer.standalone_question})[/]")
+            _print_answer(answer, out, streamed=mode == "llm")
+            history.append(answer.standalone_question or question)
+    finally:
+        desk.close()
+
+
 def cmd_bench(args, settings, out: Console, err: Console) -> int:
     from index.bench import run_index_benchmark
 
@@ -161,6 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
+    def answer_options(p):
+        p.add_argument("--json", action="store_true", help="print the answer as JSON")
+        p.add_argument("--k", type=int, default=None, help="evidence chunks (default NEWSDESK_TOP_K, 8)")
+        p.add_argument("--since", help="only articles published on or after this date")
+        p.add_argument("--until", help="only articles published on or before this date")
+        p.add_argument("--source", action="append", help="only this outlet (repeatable), e.g. cnn.com")
+        p.add_argument("--as-of", dest="as_of", help="answer as of this date: later articles are ignored and "
+                                                    "'this week' means the week before it")
+        p.add_argument("--mode", choices=["llm", "extractive"], help="answerer (default: llm when configured)")
+
+    p = sub.add_parser("ask", help="answer one question with cited sources")
+    p.add_argument("question")
+    answer_options(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="an interactive conversation with follow-up questions")
+    answer_options(p)
+    p.set_defaults(func=cmd_chat)
+
     p = sub.add_parser("bench", help="benchmarks that print figures")
     bench = p.add_subparsers(dest="bench", required=True)
     b = bench.add_parser("index", help="indexing throughput, no-op and one-change re-index, peak RSS, disk size")
@@ -179,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.embedders import EmbedderMismatch
     from index.store import StoreUnavailable
     from index.sync import IndexBusy
+    from rag.engine import IndexEmpty
+    from rag.llm import LLMError
 
     try:
         settings = _settings()
@@ -188,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args, settings, out, err)
-    except (IndexBusy, EmbedderMismatch, StoreUnavailable) as error:
+    except (IndexBusy, EmbedderMismatch, StoreUnavailable, IndexEmpty, LLMError, ValueError) as error:
         err.print(f"newsdesk: {error}", markup=False, highlight=False)
         return 2
     except KeyboardInterrupt:

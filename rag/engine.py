@@ -22,6 +22,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.llm import LLMClient, LLMError
 from rag.retriever import HybridRetriever, split_question
 from rag.rewrite import rewrite_by_rule, rewrite_with_llm
+from rag.safety import is_instruction_like, neutralize
 from rag.sentences import sentence_spans
 from rag.timeparse import TimeFilter, parse_time_expressions
 from rag.types import Answer, Citation, Evidence
@@ -83,11 +84,9 @@ class NewsDesk:
             standalone = (rewrite_with_llm(question, history, self.llm, load_prompt("rewrite")) if mode == "llm"
                           else rewrite_by_rule(question, history))
 
-        reference, time_filter = self._time_window(question, standalone, since, until, as_of)
+        evidence, time_filter, reference = self.retrieve(standalone, k=k, since=since, until=until, sources=sources,
+                                                         as_of=as_of, original=question)
         parts = split_question(standalone)
-        evidence = self.retriever.retrieve(standalone, k=k or self.settings.top_k, time_filter=time_filter,
-                                           sources=sources, reference=reference,
-                                           queries=[standalone] + parts)
         retrieved_at = time.perf_counter()
         notes = [f"time: {time_filter.describe()}"] if time_filter.describe() else []
 
@@ -108,6 +107,15 @@ class NewsDesk:
         answer.timings_ms = {"retrieve": (retrieved_at - started) * 1000, "answer": (done - retrieved_at) * 1000,
                              "total": (done - started) * 1000}
         yield answer
+
+    def retrieve(self, question: str, k: int | None = None, since=None, until=None, sources: list[str] | None = None,
+                 as_of=None, original: str | None = None) -> tuple[list[Evidence], TimeFilter, datetime]:
+        """Evidence for a (standalone) question, with the date window it implied."""
+        reference, time_filter = self._time_window(original or question, question, since, until, as_of)
+        parts = split_question(question)
+        evidence = self.retriever.retrieve(question, k=k or self.settings.top_k, time_filter=time_filter,
+                                           sources=sources, reference=reference, queries=[question] + parts)
+        return evidence, time_filter, reference
 
     # --- dates ------------------------------------------------------------------------------
     def _time_window(self, question: str, standalone: str, since, until, as_of) -> tuple[datetime, TimeFilter]:
@@ -213,7 +221,8 @@ class NewsDesk:
         return claim.rstrip(".!?") + "".join(f" [{n}]" for n in kept_numbers) + closing
 
     def _best_quote(self, claim: str, source: Evidence) -> tuple[int, int, str] | None:
-        spans = [(source.start + a, source.start + b, source.text[a:b]) for a, b in sentence_spans(source.text)]
+        spans = [(source.start + a, source.start + b, source.text[a:b]) for a, b in sentence_spans(source.text)
+                 if not is_instruction_like(source.text[a:b])]
         if not spans:
             return None
         verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans])
@@ -245,7 +254,7 @@ class NewsDesk:
 
 def _format_source(number: int, evidence: Evidence) -> str:
     date = evidence.published_at.date().isoformat() if evidence.published_at else "unknown date"
-    text = evidence.text.replace("</source", "</ source").replace("<source", "< source")
+    text = neutralize(evidence.text).replace("</source", "</ source").replace("<source", "< source")
     title = evidence.title.replace('"', "'")
     return (f'<source id="{number}" title="{title}" outlet="{evidence.source or "unknown"}" date="{date}">\n'
             f"{text}\n</source>")

@@ -9,6 +9,7 @@ import numpy as np
 
 from index.embedders import Embedder
 from rag.citations import MARKER, content_stems
+from rag.safety import is_instruction_like
 from rag.sentences import sentence_spans
 from rag.types import Citation, Evidence
 
@@ -40,7 +41,7 @@ class Draft:
 class ExtractiveAnswerer:
     """Scores every sentence of the top evidence against the question (embedding + shared words)."""
 
-    def __init__(self, embedder: Embedder, refuse_below: float = 0.42, max_chunks: int = 6) -> None:
+    def __init__(self, embedder: Embedder, refuse_below: float = 0.38, max_chunks: int = 8) -> None:
         self.embedder = embedder
         self.refuse_below = refuse_below
         self.max_chunks = max_chunks
@@ -52,7 +53,8 @@ class ExtractiveAnswerer:
             for a, b in sentence_spans(item.text):
                 key = (item.article_id, item.start + a)
                 text = item.text[a:b]
-                if key in seen or len(text) < 20 or len(text.split()) < 4:
+                if key in seen or len(text) < 20 or len(text.split()) < 4 or text.endswith("?") \
+                        or is_instruction_like(text):
                     continue
                 seen.add(key)
                 out.append(Candidate(item, item.start + a, item.start + b, text))
@@ -71,7 +73,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, evidence: list[Evidence], parts: list[str] | None = None) -> Draft:
         ranked = self.candidates(question, evidence)
-        if not ranked or ranked[0].score < self.refuse_below:
+        if not ranked or ranked[0].score < self.refuse_below or not _mentions_key_terms(question, ranked[0].evidence):
             return Draft("", [], True, [], ranked[0].score if ranked else 0.0)
         best = ranked[0]
         notes: list[str] = []
@@ -140,6 +142,35 @@ class ExtractiveAnswerer:
             if float(vectors[0] @ vectors[1]) >= 0.75 and len(content_stems(best.text) & content_stems(other.text)) >= 4:
                 return other
         return None
+
+
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
+
+
+def key_terms(question: str) -> tuple[set[str], set[str]]:
+    """Numbers and proper names in a question: what the evidence must mention to answer it."""
+    numbers = {n.strip(".,").replace(",", "") for n in _NUMBER.findall(question)}
+    names = set()
+    for match in _NAME.finditer(question.strip()):
+        for word in match.group(1).split():
+            word = word.strip("’'").removesuffix("’s").removesuffix("'s")
+            if word.lower() not in _COMMON_CAPITALS and len(word) > 1:
+                names.add(word.lower())
+    return numbers, names
+
+
+_COMMON_CAPITALS = {"i", "us", "u.s", "which", "what", "who", "when", "where", "how", "why", "did", "does", "is",
+                    "are", "was", "were", "the", "a", "an", "in", "on", "of", "and", "or", "dr", "mr", "mrs", "ms"}
+
+
+def _mentions_key_terms(question: str, evidence: Evidence) -> bool:
+    """Refuse when the best evidence never mentions the question's numbers or most of its names."""
+    numbers, names = key_terms(question)
+    haystack = f"{evidence.title} {evidence.text}".lower().replace(",", "")
+    if any(n not in haystack for n in numbers):
+        return False
+    missing = [n for n in names if n not in haystack]
+    return len(missing) <= len(names) // 3
 
 
 def _short(title: str, limit: int = 70) -> str:

@@ -43,7 +43,7 @@ def query_terms(text: str, limit: int = 24) -> list[str]:
 _PARTS = [
     re.compile(r"^(?:did|was|were|is|does|has|had)\s+(?P<a>.+?)\s+(?:happen\s+|come\s+|take place\s+|occur\s+)?(?:before|after|earlier than|later than)\s+(?P<b>.+?)\??$", re.I),
     re.compile(r"^which (?:came|happened|was) (?:first|earlier|later|last)[,:]?\s+(?P<a>.+?)\s+or\s+(?P<b>.+?)\??$", re.I),
-    re.compile(r"\b(?:which of|between|compare|comparing|difference between|both)\s+(?P<a>.+?)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[^,?]+)", re.I),
+    re.compile(r"\b(?:which of|compare|comparing|differences? between|both)\s+(?P<a>.+?)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[^,?]+)", re.I),
     re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+?)\??$", re.I),
 ]
 
@@ -75,7 +75,7 @@ class RetrievalSettings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    per_article: int = 2
+    per_article: int = 3
     recency_half_life_days: float = 21.0
 
 

@@ -119,3 +119,24 @@ def clean_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="session")
+def gold_settings(tmp_path_factory, seed_file, gold_file, embedder) -> Settings:
+    """A real index of the seed article and the 235 RealTime QA gold articles, built once a session."""
+    from index.sync import Indexer
+
+    settings = Settings(_env_file=None, home=tmp_path_factory.mktemp("gold") / "home")
+    indexer = Indexer(settings, embedder=embedder)
+    indexer.sync([seed_file, gold_file])
+    indexer.close()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def desk(gold_settings, embedder):
+    from rag.engine import NewsDesk
+
+    newsdesk = NewsDesk(gold_settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    yield newsdesk
+    newsdesk.close()

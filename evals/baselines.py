@@ -1,0 +1,97 @@
+"""The peers newsdesk is measured against, on the same corpus and questions.
+
+- ``LlamaIndexStarter``: the llama-index starter pipeline, ``VectorStoreIndex`` over Chroma with the
+  default splitter (1024-token chunks) and the same packaged MiniLM embedder.
+- ``BM25Alone``: newsdesk's own BM25 (SQLite FTS5) over the same chunks, no dense half, no dates.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from index.embedders import MiniLMEmbedder
+from index.loaders import ArticleLoader
+from index.catalog import Catalog
+from rag.retriever import query_terms
+
+
+def _llama_embedding(embedder: MiniLMEmbedder):
+    from llama_index.core.embeddings import BaseEmbedding
+
+    class PackagedMiniLM(BaseEmbedding):
+        """llama-index adapter for the packaged ONNX MiniLM (same model as newsdesk)."""
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return embedder.embed([query])[0].tolist()
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return embedder.embed([text])[0].tolist()
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed(texts).tolist()
+
+    return PackagedMiniLM(model_name="minilm-l6-v2-int8", embed_batch_size=64)
+
+
+class LlamaIndexStarter:
+    name = "llama-index starter"
+
+    def __init__(self, folder: Path, embedder: MiniLMEmbedder) -> None:
+        import chromadb
+        from llama_index.core import StorageContext, VectorStoreIndex
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.folder = folder
+        self.embed_model = _llama_embedding(embedder)
+        client = chromadb.PersistentClient(path=str(folder / "chroma"), settings=chromadb.Settings(anonymized_telemetry=False))
+        self.collection = client.get_or_create_collection("starter", embedding_function=None)
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        self.storage = StorageContext.from_defaults(vector_store=self.vector_store)
+        self.index = VectorStoreIndex.from_vector_store(self.vector_store, embed_model=self.embed_model)
+        self._VectorStoreIndex = VectorStoreIndex
+
+    def build(self, corpus: Path) -> dict:
+        """Index the corpus once (kept in ``folder``); a second call with the same corpus does nothing."""
+        from llama_index.core import Document
+
+        stamp = self.folder / "built.json"
+        key = {"corpus": str(corpus.resolve()), "size": corpus.stat().st_size}
+        if stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
+            return json.loads(stamp.read_text())["stats"]
+        articles = ArticleLoader().load(corpus, corpus.name).articles
+        seen: set[str] = set()
+        documents = []
+        for a in articles:
+            if a.id in seen:
+                continue
+            seen.add(a.id)
+            documents.append(Document(text=a.text, metadata={"article_id": a.id, "title": a.display_title},
+                                      excluded_embed_metadata_keys=["article_id"], excluded_llm_metadata_keys=["article_id"]))
+        started = time.perf_counter()
+        self.index = self._VectorStoreIndex.from_documents(documents, storage_context=self.storage,
+                                                           embed_model=self.embed_model, show_progress=True)
+        stats = {"articles": len(documents), "chunks": self.collection.count(),
+                 "index_seconds": round(time.perf_counter() - started, 1)}
+        stamp.write_text(json.dumps({"key": key, "stats": stats}))
+        return stats
+
+    def retrieve(self, question: str, k: int = 10) -> list[str]:
+        nodes = self.index.as_retriever(similarity_top_k=k * 3).retrieve(question)
+        return list(dict.fromkeys(n.node.metadata["article_id"] for n in nodes))[:k]
+
+
+class BM25Alone:
+    name = "BM25 alone"
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def retrieve(self, question: str, k: int = 10) -> list[str]:
+        hits = self.catalog.search_bm25(query_terms(question), k * 5)
+        records = self.catalog.chunk_records([cid for cid, _ in hits])
+        return list(dict.fromkeys(records[cid]["article_id"] for cid, _ in hits if cid in records))[:k]

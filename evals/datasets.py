@@ -1,0 +1,73 @@
+"""Benchmark questions from ../shared/datasets, in one shape: ``Question``."""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.article import article_id_for
+from index.bench import datasets_dir
+
+EVALS_DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    gold_answers: list[str] = field(default_factory=list)  # empty for unanswerable questions
+    gold_article_ids: list[str] = field(default_factory=list)
+    as_of: str | None = None
+    choices: list[str] = field(default_factory=list)
+    kind: str = "answerable"  # answerable | unanswerable | nota | ...
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_answers)
+
+
+def realtimeqa_questions(nota: bool = False) -> list[Question]:
+    """The RealTime QA CNN questions that have a gold article with text (206)."""
+    root = datasets_dir() / "realtimeqa"
+    gold: dict[str, list[str]] = {}
+    for path in sorted(glob.glob(str(root / "gold" / "*.jsonl"))):
+        for line in open(path, encoding="utf-8"):
+            record = json.loads(line)
+            urls = [r["url"] for r in record.get("search_result", []) if (r.get("text") or "").strip()]
+            if urls:
+                gold[record["question_id"]] = urls
+    folder, suffix = ("qa_nota", "_nota") if nota else ("qa", "")
+    questions: list[Question] = []
+    for path in sorted(glob.glob(str(root / folder / "*.jsonl"))):
+        for line in open(path, encoding="utf-8"):
+            record = json.loads(line)
+            base_id = record["question_id"].removesuffix("_nota")
+            if base_id not in gold:
+                continue
+            choices = record["choices"]
+            answer = choices[int(record["answer"][0])]
+            kind = "answerable"
+            if nota and answer.lower().startswith("none of the above"):
+                kind = "nota"
+            questions.append(Question(
+                id=record["question_id"] + ("" if record["question_id"].endswith(suffix) else suffix),
+                question=record["question_sentence"], gold_answers=[answer] if kind == "answerable" else [],
+                gold_article_ids=[article_id_for(u, "") for u in gold[base_id]],
+                as_of=record["question_date"], choices=choices, kind=kind))
+    return questions
+
+
+def load_jsonl_questions(path: Path) -> list[Question]:
+    out = []
+    for line in open(path, encoding="utf-8"):
+        if line.strip():
+            record = json.loads(line)
+            out.append(Question(**record))
+    return out
+
+
+def unanswerable_questions() -> list[Question]:
+    """Questions written for this project that the RealTime QA corpus cannot answer."""
+    return load_jsonl_questions(EVALS_DATA / "unanswerable-realtimeqa.jsonl")

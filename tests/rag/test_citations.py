@@ -1,0 +1,35 @@
+from rag.citations import CitationVerifier, lexical_support, numbers_agree
+
+ARTICLE = ("Japan's coast guard reported two ballistic missiles flying toward the Sea of Japan. "
+           "Washington stations approximately 28,500 troops in South Korea.")
+
+
+def test_quote_must_be_verbatim_in_the_article(embedder):
+    verifier = CitationVerifier(embedder)
+    quote = "Washington stations approximately 28,500 troops in South Korea."
+    start = ARTICLE.index(quote)
+    assert verifier.quote_in_article(quote, ARTICLE, start, start + len(quote)) == (start, start + len(quote))
+    assert verifier.quote_in_article(quote, ARTICLE, 0, 10) == (start, start + len(quote))  # wrong offsets repaired
+    altered = quote.replace("28,500", "38,500")
+    assert verifier.quote_in_article(altered, ARTICLE, start, start + len(altered)) is None
+    assert verifier.quote_in_article("North Korea fired ten missiles.", ARTICLE, 0, 30) is None
+    assert verifier.quote_in_article("", ARTICLE, 0, 0) is None
+
+
+def test_support_needs_shared_meaning_and_the_same_numbers(embedder):
+    verifier = CitationVerifier(embedder)
+    troops = "Washington stations approximately 28,500 troops in South Korea."
+    missiles = "Japan's coast guard reported two ballistic missiles flying toward the Sea of Japan."
+    claims = ["The US keeps about 28,500 troops in South Korea.",
+              "The US keeps about 40,000 troops in South Korea.",
+              "The US keeps about 28,500 troops in South Korea.",
+              "Two ballistic missiles flew toward the Sea of Japan."]
+    quotes = [troops, troops, missiles, missiles]
+    assert verifier.supports(claims, quotes) == [True, False, False, True]
+
+
+def test_lexical_helpers():
+    assert lexical_support("missiles flying toward Japan [1]", "two missiles flying toward Japan") == 1.0
+    assert lexical_support("missiles launched toward Japan", "two missiles flying toward Japan") == 0.75
+    assert numbers_agree("about 28,500 troops", "approximately 28500 troops")
+    assert not numbers_agree("about 30,000 troops", "approximately 28,500 troops")

@@ -1,0 +1,99 @@
+"""The llm answer path against a deterministic OpenAI-compatible stub server (protocol cases)."""
+
+import logging
+
+import pytest
+from pydantic import SecretStr
+
+from rag.engine import REFUSAL, NewsDesk
+from rag.llm import LLMError
+from tests.rag.llm_stub import StubLLM
+
+SECRET = "sk-test-newsdesk-0123456789abcdef"
+
+
+@pytest.fixture
+def stub():
+    with StubLLM() as server:
+        yield server
+
+
+def llm_desk(gold_settings, embedder, stub, model: str, **overrides) -> NewsDesk:
+    settings = gold_settings.model_copy(update={
+        "answer_mode": "llm", "llm_base_url": stub.url, "llm_model": model, "llm_timeout": 1.0,
+        "llm_max_retries": 1, "llm_api_key": SecretStr(SECRET), **overrides})
+    return NewsDesk(settings, embedder=embedder)
+
+
+def test_streamed_answer_keeps_only_supported_citations(gold_settings, embedder, stub):
+    desk = llm_desk(gold_settings, embedder, stub, "answer")
+    pieces = list(desk.stream("How many US troops are stationed in South Korea?"))
+    answer = pieces[-1]
+    streamed = "".join(p for p in pieces[:-1])
+    assert answer.mode == "llm" and not answer.refused
+    assert "[1]" in answer.answer and "green cheese" not in answer.answer and "[42]" not in answer.answer
+    assert "green cheese" not in streamed and "[42]" not in streamed  # nothing unverified is ever streamed
+    assert [c.n for c in answer.citations] == [1]
+    quote = answer.citations[0]
+    assert desk.catalog.article_text(quote.article_id)[quote.start:quote.end] == quote.quote
+    request = stub.requests[-1]
+    assert request["body"]["stream"] is True and request["auth"] == f"Bearer {SECRET}"
+    system = request["body"]["messages"][0]["content"]
+    assert "data, never" in system and "NOT_IN_ARTICLES" in system
+    assert '<source id="1"' in request["body"]["messages"][1]["content"]
+    desk.close()
+
+
+def test_completions_api_for_base_models(gold_settings, embedder, stub):
+    desk = llm_desk(gold_settings, embedder, stub, "answer", llm_api="completions")
+    answer = desk.ask("How many US troops are stationed in South Korea?")
+    assert stub.requests[-1]["path"].endswith("/completions") and "prompt" in stub.requests[-1]["body"]
+    assert answer.citations and "green cheese" not in answer.answer
+    desk.close()
+
+
+def test_model_refusal_and_uncited_answers(gold_settings, embedder, stub):
+    desk = llm_desk(gold_settings, embedder, stub, "refuse")
+    answer = desk.ask("Who won the 2030 World Cup?")
+    assert answer.refused and answer.answer == REFUSAL and answer.retrieved
+    desk = llm_desk(gold_settings, embedder, stub, "uncited")
+    answer = desk.ask("What happened to the bridge?")
+    assert answer.refused and "aliens" not in answer.answer and "withheld" in " ".join(answer.notes)
+    desk.close()
+
+
+@pytest.mark.parametrize("model, message", [
+    ("unauthorized", "rejected the API key (HTTP 401)"),
+    ("ratelimit", "rate limiting requests (HTTP 429)"),
+    ("servererror", "HTTP 500"),
+    ("slow", "did not answer within 1 s"),
+    ("malformed", "could not read"),
+])
+def test_endpoint_failures_are_one_clear_sentence(gold_settings, embedder, stub, caplog, model, message):
+    caplog.set_level(logging.DEBUG)
+    desk = llm_desk(gold_settings, embedder, stub, model)
+    with pytest.raises(LLMError) as error:
+        desk.ask("How many US troops are stationed in South Korea?")
+    text = str(error.value)
+    assert message in text and "\n" not in text and "Traceback" not in text
+    assert SECRET not in text and SECRET not in caplog.text
+    if model == "ratelimit":
+        assert len([r for r in stub.requests if r["body"]["model"] == "ratelimit"]) == 2  # retried once
+    desk.close()
+
+
+def test_unreachable_endpoint(gold_settings, embedder):
+    settings = gold_settings.model_copy(update={"answer_mode": "llm", "llm_base_url": "http://127.0.0.1:9/v1",
+                                                "llm_model": "x", "llm_max_retries": 0})
+    desk = NewsDesk(settings, embedder=embedder)
+    with pytest.raises(LLMError, match="Cannot reach the LLM endpoint at http://127.0.0.1:9/v1"):
+        desk.ask("anything at all?")
+    desk.close()
+
+
+def test_follow_up_is_rewritten_by_the_llm(gold_settings, embedder, stub):
+    desk = llm_desk(gold_settings, embedder, stub, "answer")
+    answer = desk.ask("What did he call South Korea?", history=["Who visited Seoul before the missile launch?"])
+    assert answer.standalone_question and "Seoul" in answer.standalone_question
+    assert any("Standalone question:" in StubLLM.prompt_text(r["body"]) for r in stub.requests)
+    desk.close()

@@ -1,0 +1,38 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from rag.timeparse import parse_time_expressions
+
+REF = datetime(2022, 6, 16, 15, 0, tzinfo=timezone.utc)
+
+
+def window(question):
+    f = parse_time_expressions(question, REF)
+    return (f.since.date().isoformat() if f.since else None, f.until.date().isoformat() if f.until else None, f.recency)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Which show was green lit this week?", ("2022-06-09", "2022-06-16", False)),
+    ("What happened in August 2022?", ("2022-08-01", "2022-08-31", False)),
+    ("What happened in August?", ("2021-08-01", "2021-08-31", False)),  # the latest August before the reference
+    ("What did the Fed do in June?", ("2022-06-01", "2022-06-30", False)),
+    ("What is the latest on the floods?", (None, None, True)),
+    ("What did the senators announce yesterday?", ("2022-06-15", "2022-06-15", False)),
+    ("What happened today?", ("2022-06-16", "2022-06-16", False)),
+    ("Who resigned before June 2022?", (None, "2022-05-31", False)),
+    ("What changed since May 3, 2022?", ("2022-05-03", None, False)),
+    ("What happened on August 3, 2022?", ("2022-08-03", "2022-08-03", False)),
+    ("Any storms in the last 3 days?", ("2022-06-13", "2022-06-16", False)),
+    ("What happened in 2021?", ("2021-01-01", "2021-12-31", False)),
+    ("What happened last month?", ("2022-05-01", "2022-05-31", False)),
+    ("May I ask who won the match?", (None, None, False)),  # "May" the verb is not a month
+    ("Who is the most recent winner of the Masters?", (None, None, True)),
+])
+def test_time_expressions(question, expected):
+    assert window(question) == expected
+
+
+def test_matched_phrases_are_reported():
+    f = parse_time_expressions("What is the latest news from this week?", REF)
+    assert "this week" in f.matched and f.recency and "newest first" in f.describe()
