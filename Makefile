@@ -3,16 +3,24 @@ VENV      ?= .venv
 PYTHON    ?= python3
 DATASETS  ?= ../shared/datasets
 ARTICLES  ?= $(DATASETS)/seed/000_0854de60a5b65581.txt $(DATASETS)/realtimeqa-articles/gold-articles.jsonl.gz
-STAMP     := $(VENV)/.installed
+PIP       := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt
+# llama-cpp-python builds from source; the native build crashes on these CPUs (AMX), so no -march=native
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install run test bench clean
+.PHONY: install install-test run test bench clean
 
-install: $(STAMP)
+install: $(VENV)/.installed
 
-$(STAMP): pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
-	touch $(STAMP)
+	$(PIP) -e .
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e ".[test]"
+	touch $@
 
 run: install
 	@for path in $(ARTICLES); do \
@@ -24,8 +32,9 @@ run: install
 	done
 	$(VENV)/bin/newsdesk index $(ARTICLES)
 	$(VENV)/bin/newsdesk status
+	$(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
 
-test: install
+test: install-test
 	$(VENV)/bin/python -m pytest -q -ra
 
 bench: install

@@ -1,22 +1,916 @@
-"""newsdesk chat UI (Streamlit). The chat arrives with the answering issue; for now it shows the index."""
+"""newsdesk chat UI (Streamlit): ask questions with cited answers, and manage the article library.
+
+Run it with ``streamlit run app.py`` (``NEWSDESK_*`` settings as for the command line). Pages:
+
+- **Chat**: a conversation with streamed, cited answers; filters, answer mode and k in the sidebar.
+- **Library**: list, search, add (upload, paste, folder), re-index and delete articles.
+- **Evaluations**: reserved, see the marked section near the end of this file.
+
+Safety: article text, titles, outlets and quotes are data. They are only ever shown through
+``escape_md`` (every Markdown/HTML special character backslash-escaped) or in dataframes, and no
+call in this file uses ``unsafe_allow_html``. Links are shown only for http(s) URLs.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
 import streamlit as st
 
+from index.catalog import Catalog
+from index.embedders import EmbedderMismatch, make_embedder
 from index.settings import Settings, configure_runtime
-from index.sync import Indexer
+from index.store import StoreUnavailable, make_client
+from index.sync import IndexBusy, Indexer, SyncReport
+from rag.engine import IndexEmpty, NewsDesk
+from rag.llm import LLMError
+from rag.types import Answer, Citation, Evidence
+
+log = logging.getLogger("newsdesk.app")
+
+# --- limits --------------------------------------------------------------------------------------
+UPLOAD_SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".md", ".markdown", ".html", ".htm")
+BULK_SUFFIXES = (".jsonl.gz", ".jsonl")  # many articles in one file: a larger limit
+BULK_MAX_MB = 200.0  # also Streamlit's default server.maxUploadSize
+UPLOADER_TYPES = ["txt", "md", "markdown", "json", "jsonl", "gz", "html", "htm"]
+MAX_ARTICLE_CHARS_SHOWN = 200_000  # the "whole article" expander shows at most this much
+PARAGRAPH_CONTEXT_CHARS = 400  # around a quote, when its paragraph is very long
+NEAREST_SHOWN = 5
 
 
-@st.cache_resource
-def _indexer() -> Indexer:
+# =================================================================================================
+# Safe rendering: everything that comes from an article goes through these helpers.
+# =================================================================================================
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark and then renders as
+# itself. Escaping all that Markdown, GFM, HTML (<, &), Streamlit directives (:color[...]), emoji
+# shortcodes (:smile:) and LaTeX ($) use makes any text inert.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&^=])")
+_MARKER = re.compile(r"\s?\[(\d{1,2})\]")
+
+
+def escape_md(text: str | None) -> str:
+    """``text`` as inert Markdown: shows exactly these characters, never markup, HTML or links."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\x00", "").replace("\t", " ")
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    # a newline is a line break (not a new paragraph); no line starts indented (a code block)
+    lines = escaped.split("\n")
+    return "  \n".join([lines[0]] + [line.lstrip() for line in lines[1:]])
+
+
+def escape_paragraphs(text: str) -> str:
+    """Like ``escape_md`` but keeps paragraphs: each non-empty line becomes a Markdown paragraph."""
+    return "\n\n".join(escape_md(line.strip()) for line in text.split("\n") if line.strip())
+
+
+def with_markers(answer_text: str, numbers: set[int]) -> str:
+    """The answer as safe Markdown, with each citation marker ``[n]`` shown as a numbered badge."""
+    out, cursor = [], 0
+    for match in _MARKER.finditer(answer_text):
+        number = int(match.group(1))
+        if number not in numbers:
+            continue
+        out.append(escape_md(answer_text[cursor:match.start()]))
+        out.append(f" :blue-badge[{number}]")
+        cursor = match.end()
+    out.append(escape_md(answer_text[cursor:]))
+    return "".join(out)
+
+
+def highlight(escaped: str) -> str:
+    """Wraps already-escaped text in a highlight (the text cannot close the directive early)."""
+    return f":orange-background[{escaped}]" if escaped else ""
+
+
+def safe_href(url: str | None) -> str | None:
+    """An http(s) URL fit for a Markdown link destination, else None (javascript:, data:, ...)."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ch in url for ch in "\n\r\t\x00"):
+        return None
+    # percent-encode everything that could end or confuse the destination: spaces, (), <>, [], quotes
+    return quote(url, safe=":/?#@!$&*+,;=%~._-")
+
+
+def link_md(url: str | None, label: str | None = None) -> str | None:
+    href = safe_href(url)
+    if href is None:
+        return None
+    shown = label or (urlsplit(url.strip()).netloc + (urlsplit(url.strip()).path if len(url) < 70 else "/…"))
+    return f"[{escape_md(shown)}]({href})"
+
+
+def date_text(value) -> str:
+    """A date for display: the ISO day, or "date unknown"."""
+    if value is None or value == "":
+        return "date unknown"
+    if hasattr(value, "date"):
+        return value.date().isoformat()
+    return str(value)[:10]
+
+
+def moment_text(value: str | None) -> str:
+    """An ISO timestamp as "YYYY-MM-DD HH:MM UTC" (or "never")."""
+    if not value:
+        return "never"
+    if value.endswith("+00:00") and "T" in value:
+        return value[:16].replace("T", " ") + " UTC"
+    return value
+
+
+# =================================================================================================
+# Shared resources: loaded once per process (and per configuration) with st.cache_resource.
+# =================================================================================================
+
+_CONFIG_PREFIXES = ("NEWSDESK_", "OPENAI_")
+
+
+def _config_key() -> str:
+    """Identifies the configuration (environment and .env), so a changed one gets new resources."""
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_CONFIG_PREFIXES))
+    dotenv = Path(".env")
+    stamp = dotenv.stat().st_mtime_ns if dotenv.is_file() else None
+    return hashlib.sha256(repr((env, stamp, os.getcwd())).encode()).hexdigest()
+
+
+@st.cache_resource(show_spinner=False)
+def _settings(config_key: str) -> Settings:
     configure_runtime()
-    return Indexer(Settings())
+    return Settings()
 
 
-st.set_page_config(page_title="newsdesk", page_icon="📰")
-st.title("newsdesk")
-status = _indexer().status()
-st.metric("articles", status["articles"])
-st.metric("chunks", status["chunks"])
-st.caption(f"newest article: {status['newest_article'] or 'unknown'} · last indexed: {status['last_indexed'] or 'never'}")
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def _embedder(key: str, _settings: Settings):
+    return make_embedder(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def _client(key: str, _settings: Settings):
+    return make_client(_settings)
+
+
+@st.cache_resource(show_spinner="Opening the index…")
+def _desk(key: str, _settings: Settings) -> NewsDesk:
+    # Not cached when it raises (IndexEmpty, StoreUnavailable, ...): the next run tries again.
+    return NewsDesk(_settings, embedder=embedder_for(_settings), client=client_for(_settings))
+
+
+def get_settings() -> Settings:
+    return _settings(_config_key())
+
+
+def embedder_for(settings: Settings):
+    key = f"{settings.embedder}|{settings.openai_embedding_model}|{settings.resolved_openai_base_url()}|" \
+          f"{settings.embed_batch_size}"
+    return _embedder(key, settings)
+
+
+def client_for(settings: Settings):
+    return _client(f"{settings.store_location}|{settings.home.resolve()}", settings)
+
+
+def get_desk(settings: Settings) -> NewsDesk:
+    return _desk(_config_key(), settings)
+
+
+def open_indexer(settings: Settings) -> Indexer:
+    """A fresh writer for one action (its own SQLite connection); shares the embedder and Chroma client."""
+    return Indexer(settings, embedder=embedder_for(settings), client=client_for(settings))
+
+
+EMPTY_STATUS = {"articles": 0, "chunks": 0, "sources": [], "newest_article": None, "oldest_article": None,
+                "last_indexed": None, "outlets": []}
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def index_status(catalog_path: str) -> dict:
+    """Counts for the sidebar (cached briefly; cleared after every change made here)."""
+    if not Path(catalog_path).exists():
+        return dict(EMPTY_STATUS)
+    catalog = Catalog(Path(catalog_path), read_only=True)
+    try:
+        data = catalog.counts()
+    finally:
+        catalog.close()
+    # counts() labels a missing outlet "unknown"; only real outlets can be filtered on
+    data["outlets"] = sorted({s["source"] for s in data["sources"] if s["source"] and s["source"] != "unknown"},
+                             key=str.lower)
+    return data
+
+
+def list_articles(settings: Settings) -> list[dict]:
+    if not settings.catalog_path.exists():
+        return []
+    catalog = Catalog(settings.catalog_path, read_only=True)
+    try:
+        return catalog.list_articles()
+    finally:
+        catalog.close()
+
+
+def index_changed() -> None:
+    index_status.clear()
+
+
+# =================================================================================================
+# Errors: every failure the user can cause or meet becomes one readable message.
+# =================================================================================================
+
+
+class BadUpload(ValueError):
+    """An upload or pasted article that cannot be accepted (name, type or size)."""
+
+
+def friendly_error(error: BaseException) -> str:
+    """Plain text for the user (callers escape it before showing)."""
+    message = str(error).strip() or error.__class__.__name__
+    if isinstance(error, IndexEmpty):
+        return "Nothing is indexed yet: add articles on the Library page."
+    if isinstance(error, IndexBusy):
+        return f"The index is being written by another process right now; try again when it ends. ({message})"
+    if isinstance(error, StoreUnavailable):
+        return f"The vector store is unavailable: {message}"
+    if isinstance(error, EmbedderMismatch):
+        return message
+    if isinstance(error, LLMError):
+        return f"The language model could not answer: {message} Choose the extractive mode to answer offline."
+    if isinstance(error, (BadUpload, ValueError)):
+        return message
+    if isinstance(error, OSError):
+        return f"A file could not be read or written: {message}"
+    return f"Something went wrong ({error.__class__.__name__}): {message}"
+
+
+def show_error(error: BaseException) -> None:
+    if not isinstance(error, (IndexEmpty, IndexBusy, StoreUnavailable, EmbedderMismatch, LLMError, BadUpload,
+                              ValueError)):
+        log.exception("newsdesk UI error", exc_info=error)
+    st.error(escape_md(friendly_error(error)), icon=":material/error:")
+
+
+# =================================================================================================
+# Sidebar: index status, filters, answer mode, k.
+# =================================================================================================
+
+
+@dataclass
+class AskOptions:
+    k: int
+    since: date | None = None
+    until: date | None = None
+    sources: list[str] = field(default_factory=list)
+    mode: str = "extractive"
+
+
+def sidebar_status(settings: Settings) -> dict:
+    try:
+        status = index_status(str(settings.catalog_path))
+    except Exception as error:  # a damaged or unreadable catalog
+        show_error(error)
+        status = dict(EMPTY_STATUS)
+    st.subheader("Index")
+    left, right = st.columns(2)
+    left.metric("Articles", f"{status['articles']:,}")
+    right.metric("Chunks", f"{status['chunks']:,}")
+    newest = date_text(status["newest_article"]) if status["newest_article"] else "none"
+    st.caption(f"Newest article: {escape_md(newest)}  \n"
+               f"Last indexed: {escape_md(moment_text(status['last_indexed']))}")
+    return status
+
+
+def sidebar_controls(settings: Settings, status: dict) -> AskOptions:
+    st.subheader("Filters")
+    sources = st.multiselect("Outlets", status["outlets"], key="filter_sources",
+                             placeholder="All outlets", help="Only answer from these outlets.")
+    since = st.date_input("Published from", value=None, min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+                          key="filter_since", format="YYYY-MM-DD")
+    until = st.date_input("Published until", value=None, min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+                          key="filter_until", format="YYYY-MM-DD")
+    if since and until and since > until:
+        st.warning("“Published from” is after “Published until”: nothing can match.")
+    k = st.slider("Number of sources (k)", 1, max(20, settings.top_k), value=settings.top_k, key="k",
+                  help="Evidence chunks retrieved per question.")
+
+    st.subheader("Answer mode")
+    configured = settings.llm_configured
+    default = "llm" if configured and settings.answer_mode in ("auto", "llm") else "extractive"
+    labels = {"extractive": "Extractive (offline: quotes the articles)", "llm": "LLM (writes from the sources)"}
+    if configured:
+        mode = st.radio("How answers are written", ["llm", "extractive"], index=["llm", "extractive"].index(default),
+                        format_func=labels.get, key="answer_mode")
+        endpoint = settings.resolved_llm_base_url() or "OpenAI (default endpoint)"
+        st.caption(f"LLM configured: model **{escape_md(settings.llm_model)}** at {escape_md(endpoint)}")
+    else:
+        mode = "extractive"
+        st.radio("How answers are written", ["extractive"], format_func=labels.get, key="answer_mode_fixed",
+                 disabled=True)
+        st.caption("No LLM configured: set NEWSDESK\\_LLM\\_MODEL and NEWSDESK\\_LLM\\_BASE\\_URL (or a key) to "
+                   "enable the LLM mode.")
+    st.info(f"Active mode: **{'LLM' if mode == 'llm' else 'extractive'}**", icon=":material/tune:")
+    return AskOptions(k=int(k), since=since, until=until, sources=list(sources), mode=mode)
+
+
+# =================================================================================================
+# Chat page
+# =================================================================================================
+
+
+def conversation() -> list[dict]:
+    """This browser session's turns: {"question", "answer": Answer | None, "error": str | None}."""
+    return st.session_state.setdefault("turns", [])
+
+
+def history_for(turns: list[dict]) -> list[str]:
+    return [t["answer"].standalone_question or t["answer"].question for t in turns if t.get("answer") is not None]
+
+
+def chat_page() -> None:
+    settings = get_settings()
+    with st.sidebar:
+        status = sidebar_status(settings)
+        options = sidebar_controls(settings, status)
+
+    st.title("Ask the news")
+    try:
+        desk = get_desk(settings)
+    except IndexEmpty:
+        st.info("No articles are indexed yet. Add some on the **Library** page, then come back to ask.",
+                icon=":material/inbox:")
+        st.page_link(PAGES["library"], label="Open the Library", icon=":material/library_books:")
+        return
+    except Exception as error:
+        show_error(error)
+        return
+
+    turns = conversation()
+    top = st.columns([3, 1])
+    top[0].caption("Answers quote the articles; every [n] is a source listed under the answer.")
+    if top[1].button("New conversation", key="new_conversation", icon=":material/add_comment:",
+                     width="stretch"):
+        turns.clear()
+        st.rerun()
+
+    for turn in turns:
+        with st.chat_message("user"):
+            st.markdown(escape_md(turn["question"]))
+        with st.chat_message("assistant"):
+            if turn.get("error"):
+                st.error(escape_md(turn["error"]), icon=":material/error:")
+            else:
+                render_answer(turn["answer"], desk)
+
+    question = st.chat_input("Ask a question about the articles", key="question")
+    if not question or not question.strip():
+        return
+    question = question.strip()
+    with st.chat_message("user"):
+        st.markdown(escape_md(question))
+    with st.chat_message("assistant"):
+        answer, error = stream_answer(desk, question, history_for(turns), options)
+    turns.append({"question": question, "answer": answer, "error": error})
+
+
+def stream_answer(desk: NewsDesk, question: str, history: list[str],
+                  options: AskOptions) -> tuple[Answer | None, str | None]:
+    """Shows the answer as it is written, then in full with its sources. Returns (answer, error)."""
+    placeholder = st.empty()
+    placeholder.caption("Searching the articles…")
+    written = ""
+    answer: Answer | None = None
+    try:
+        for piece in desk.stream(question, history=history, k=options.k,
+                                 since=options.since.isoformat() if options.since else None,
+                                 until=options.until.isoformat() if options.until else None,
+                                 sources=options.sources or None, as_of=None, mode=options.mode):
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                written += piece
+                placeholder.markdown(escape_md(written) + " ▌")
+    except Exception as error:
+        placeholder.empty()
+        if not isinstance(error, (IndexEmpty, IndexBusy, StoreUnavailable, EmbedderMismatch, LLMError, ValueError)):
+            log.exception("newsdesk UI error while answering", exc_info=error)
+            # e.g. the collection was dropped by `newsdesk index --rebuild`: reopen the index next time
+            _desk.clear()
+        message = friendly_error(error)
+        st.error(escape_md(message), icon=":material/error:")
+        return None, message
+    if answer is None:
+        placeholder.empty()
+        message = "No answer came back."
+        st.error(message)
+        return None, message
+    with placeholder.container():
+        render_answer(answer, desk)
+    return answer, None
+
+
+def render_answer(answer: Answer, desk: NewsDesk) -> None:
+    if answer.refused:
+        render_refusal(answer)
+        return
+    st.markdown(with_markers(answer.answer, {c.n for c in answer.citations}))
+    details = [f"mode: {answer.mode}"]
+    if answer.timings_ms.get("total") is not None:
+        details.append(f"{answer.timings_ms['total'] / 1000:.1f} s")
+    st.caption(escape_md(" · ".join(details)))
+    if answer.standalone_question:
+        st.caption(f"Understood as: {escape_md(answer.standalone_question)}")
+    for note in answer.notes:
+        st.caption(escape_md(note))
+    if answer.citations:
+        st.markdown("**Sources**")
+        for citation in answer.citations:
+            render_citation(citation, desk)
+
+
+def render_citation(citation: Citation, desk: NewsDesk) -> None:
+    with st.container(border=True):
+        meta = [escape_md(citation.source or "unknown outlet"), escape_md(date_text(citation.published_at))]
+        link = link_md(citation.url)
+        if link:
+            meta.append(link)
+        st.markdown(f":blue-badge[{citation.n}] **{escape_md(citation.title or 'Untitled')}**  \n"
+                    + " · ".join(meta))
+        try:
+            text = desk.catalog.article_text(citation.article_id)
+        except Exception:  # the catalog is being rewritten; show the quote alone
+            text = None
+        span = _quote_span(text, citation)
+        if text is None or span is None:
+            st.markdown("> " + highlight(escape_md(citation.quote.replace("\n", " "))))
+            if text is None:
+                st.caption("This article is no longer in the index.")
+            return
+        start, end = span
+        st.markdown("> " + _paragraph_with_quote(text, start, end))
+        shown = text[:MAX_ARTICLE_CHARS_SHOWN]
+        with st.expander("Whole article"):
+            st.markdown(_article_with_quote(shown, start, end))
+            if len(text) > len(shown):
+                st.caption(f"… {len(text) - len(shown):,} more characters not shown.")
+
+
+def _quote_span(text: str | None, citation: Citation) -> tuple[int, int] | None:
+    if not text:
+        return None
+    if 0 <= citation.start < citation.end <= len(text) and text[citation.start:citation.end] == citation.quote:
+        return citation.start, citation.end
+    found = text.find(citation.quote) if citation.quote else -1
+    return (found, found + len(citation.quote)) if found >= 0 else None
+
+
+def _paragraph_with_quote(text: str, start: int, end: int) -> str:
+    """The quote highlighted inside its paragraph (trimmed around it when the paragraph is long)."""
+    p_start = text.rfind("\n", 0, start) + 1
+    p_end = text.find("\n", end)
+    p_end = len(text) if p_end < 0 else p_end
+    before, after = text[p_start:start], text[end:p_end]
+    if len(before) > PARAGRAPH_CONTEXT_CHARS:
+        before = "…" + before[-PARAGRAPH_CONTEXT_CHARS:].split(" ", 1)[-1]
+    if len(after) > PARAGRAPH_CONTEXT_CHARS:
+        after = after[:PARAGRAPH_CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    quote_text = text[start:end].replace("\n", " ")
+    return (escape_md(before.replace("\n", " ").lstrip()) + highlight(escape_md(quote_text))
+            + escape_md(after.replace("\n", " ")))
+
+
+def _article_with_quote(text: str, start: int, end: int) -> str:
+    """The whole article as safe Markdown paragraphs, the quote highlighted where it stands."""
+    if end > len(text):
+        return escape_paragraphs(text)
+    paragraphs, cursor = [], 0
+    for line in text.split("\n"):
+        line_start, line_end = cursor, cursor + len(line)
+        cursor = line_end + 1
+        if not line.strip():
+            continue
+        if line_end <= start or line_start >= end:
+            paragraphs.append(escape_md(line.strip()))
+            continue
+        a, b = max(start, line_start) - line_start, min(end, line_end) - line_start
+        paragraphs.append(escape_md(line[:a].lstrip()) + highlight(escape_md(line[a:b])) + escape_md(line[b:]))
+    return "\n\n".join(paragraphs)
+
+
+def nearest_articles(retrieved: list[Evidence], limit: int = NEAREST_SHOWN) -> list[Evidence]:
+    seen: dict[str, Evidence] = {}
+    for evidence in retrieved:
+        if evidence.article_id not in seen:
+            seen[evidence.article_id] = evidence
+        if len(seen) == limit:
+            break
+    return list(seen.values())
+
+
+def render_refusal(answer: Answer) -> None:
+    st.warning(escape_md(answer.answer), icon=":material/search_off:")
+    for note in answer.notes:
+        st.caption(escape_md(note))
+    nearest = nearest_articles(answer.retrieved)
+    if not nearest:
+        st.caption("No article came close.")
+        return
+    lines = ["**Nearest articles** (they do not answer the question):"]
+    for evidence in nearest:
+        parts = [f"**{escape_md(evidence.title or 'Untitled')}**", escape_md(evidence.source or "unknown outlet"),
+                 escape_md(date_text(evidence.published_at))]
+        link = link_md(evidence.url)
+        if link:
+            parts.append(link)
+        lines.append("- " + " · ".join(parts))
+    st.markdown("\n".join(lines))
+
+
+# =================================================================================================
+# Library page
+# =================================================================================================
+
+
+def uploads_dir(settings: Settings) -> Path:
+    folder = (settings.home / "uploads").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def safe_upload_name(raw: str) -> str:
+    """A file name made only of [A-Za-z0-9_-] and a supported suffix: no folders, no dots, no hidden files."""
+    name = unicodedata.normalize("NFKC", raw or "").replace("\x00", "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    lowered = name.lower()
+    suffix = next((s for s in UPLOAD_SUFFIXES if lowered.endswith(s)), None)
+    if suffix is None:
+        raise BadUpload(f"“{raw}” is not a supported file: use {', '.join(UPLOAD_SUFFIXES)}.")
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name[: len(name) - len(suffix)]).strip("_-")[:100]
+    return (stem or "upload") + suffix
+
+
+def upload_limit_bytes(name: str, settings: Settings) -> tuple[int, float]:
+    bulk = name.lower().endswith(BULK_SUFFIXES)
+    megabytes = max(BULK_MAX_MB, settings.max_article_mb) if bulk else settings.max_article_mb
+    return int(megabytes * 1024 * 1024), megabytes
+
+
+def check_upload_size(name: str, size: int, settings: Settings) -> None:
+    limit, megabytes = upload_limit_bytes(name, settings)
+    if size > limit:
+        kind = "JSONL files" if name.lower().endswith(BULK_SUFFIXES) else "single-article files"
+        raise BadUpload(f"“{name}” is {size / 1024 / 1024:.1f} MB; the limit for {kind} is {megabytes:g} MB.")
+    if size == 0:
+        raise BadUpload(f"“{name}” is empty.")
+
+
+def write_upload(folder: Path, name: str, data: bytes) -> Path:
+    """Writes ``data`` as ``folder/name`` (replacing a file of that name), never outside ``folder``."""
+    folder = folder.resolve()
+    target = folder / name
+    if Path(name).name != name or name.startswith(".") or target.resolve().parent != folder:
+        raise BadUpload(f"“{name}” would be written outside the uploads folder.")
+    if target.is_dir():
+        raise BadUpload(f"“{name}” is a folder in the uploads folder.")
+    temporary = folder / f".upload-{uuid.uuid4().hex}.part"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)  # replaces a symlink itself, never what it points to
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def save_uploads(files, settings: Settings) -> tuple[list[Path], list[str]]:
+    """Writes accepted uploads under home/uploads. Returns (paths written, reasons for rejected ones)."""
+    folder = uploads_dir(settings)
+    written: list[Path] = []
+    rejected: list[str] = []
+    used: set[str] = set()
+    for upload in files:
+        try:
+            name = safe_upload_name(upload.name)
+            check_upload_size(name, upload.size, settings)
+            stem, suffix = name, ""
+            for s in UPLOAD_SUFFIXES:
+                if name.lower().endswith(s):
+                    stem, suffix = name[: -len(s)], name[-len(s):]
+                    break
+            counter = 2
+            while name in used:
+                name = f"{stem}-{counter}{suffix}"
+                counter += 1
+            used.add(name)
+            written.append(write_upload(folder, name, upload.getvalue()))
+        except BadUpload as error:
+            rejected.append(str(error))
+    return written, rejected
+
+
+def pasted_article_file(settings: Settings, title: str, text: str, published: date | None, outlet: str,
+                        url: str) -> Path:
+    title, text, outlet, url = title.strip(), text.strip(), outlet.strip(), url.strip()
+    if not title:
+        raise BadUpload("Give the article a title.")
+    if not text:
+        raise BadUpload("Paste the article's text.")
+    if url and safe_href(url) is None:
+        raise BadUpload("The link must be an http(s) URL.")
+    record = {"title": title, "text": text, "source": outlet or None, "url": url or None,
+              "published_at": published.isoformat() if published else None}
+    data = json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8")
+    limit, megabytes = upload_limit_bytes("x.json", settings)
+    if len(data) > limit:
+        raise BadUpload(f"The pasted article is larger than {megabytes:g} MB.")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode())
+    slug = slug.strip("-").lower()[:60] or "article"
+    fingerprint = hashlib.sha256(json.dumps([title, outlet, record["published_at"]]).encode()).hexdigest()[:8]
+    name = safe_upload_name(f"pasted-{slug}-{fingerprint}.json")
+    return write_upload(uploads_dir(settings), name, data)
+
+
+def run_sync(settings: Settings, paths, label: str) -> dict:
+    """Indexes ``paths`` (or what a callable returns) with a progress bar; returns a result for ``show_result``.
+
+    The writer is opened first, so an unreachable store fails before any uploaded file is written.
+    """
+    indexer = open_indexer(settings)
+    try:
+        targets = paths() if callable(paths) else paths
+        bar = st.progress(0.0, text=f"{label}: reading files…")
+
+        def on_progress(done: int, total: int, embedded: int) -> None:
+            fraction = done / total if total else 1.0
+            bar.progress(min(max(fraction, 0.0), 1.0),
+                         text=f"{label}: {done:,} of {total:,} articles written, {embedded:,} chunks embedded")
+
+        report = indexer.sync([str(p) for p in targets], on_progress=on_progress)
+        bar.empty()
+    finally:
+        indexer.close()
+        index_changed()
+    return report_result(report, label)
+
+
+def report_result(report: SyncReport, label: str) -> dict:
+    summary = (f"{label}: {report.added} added, {report.updated} updated, {report.removed} removed, "
+               f"{report.unchanged} unchanged, {len(report.skipped)} skipped in {report.seconds:.1f} s. "
+               f"The index now holds {report.articles:,} articles ({report.chunks:,} chunks).")
+    return {"kind": "success" if not report.skipped else "warning", "summary": summary,
+            "skipped": [{"file": s.path, "reason": s.reason} for s in report.skipped]}
+
+
+def show_result() -> None:
+    result = st.session_state.pop("library_result", None)  # shown once, after the action's rerun
+    if not result:
+        return
+    box = {"success": st.success, "warning": st.warning, "error": st.error}[result["kind"]]
+    box(escape_md(result["summary"]))
+    for reason in result.get("rejected", []):
+        st.error(escape_md(reason), icon=":material/block:")
+    if result.get("skipped"):
+        st.markdown(f"**Skipped ({len(result['skipped'])})**")
+        st.dataframe(result["skipped"], hide_index=True, width="stretch",
+                     column_config={"file": st.column_config.TextColumn("File"),
+                                    "reason": st.column_config.TextColumn("Reason")})
+
+
+def finish_action(result: dict) -> None:
+    st.session_state["library_result"] = result
+    st.rerun()
+
+
+def library_page() -> None:
+    settings = get_settings()
+    with st.sidebar:
+        sidebar_status(settings)
+    st.title("Library")
+    show_result()
+
+    try:
+        articles = list_articles(settings)
+    except Exception as error:
+        show_error(error)
+        articles = []
+
+    st.subheader("Articles")
+    search = st.text_input("Search titles and outlets", key="library_search", placeholder="e.g. Netflix or Reuters")
+    needle = search.strip().lower()
+    shown = [a for a in articles
+             if not needle or needle in (a["title"] or "").lower() or needle in (a["source"] or "").lower()]
+    st.caption(f"{len(shown):,} of {len(articles):,} articles")
+    if shown:
+        rows = [{"title": a["title"] or "Untitled", "outlet": a["source"] or "unknown",
+                 "published": date_text(a["published_at"]), "link": safe_href(a["url"]), "chunks": a["chunks"],
+                 "id": a["article_id"]} for a in shown]
+        st.dataframe(rows, hide_index=True, width="stretch", column_config={
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "outlet": st.column_config.TextColumn("Outlet"),
+            "published": st.column_config.TextColumn("Published"),
+            "link": st.column_config.LinkColumn("Link", display_text="open"),
+            "chunks": st.column_config.NumberColumn("Chunks"),
+            "id": st.column_config.TextColumn("Id"),
+        })
+        delete_section(settings, shown)
+    elif not articles:
+        st.info("No articles yet: add some below.", icon=":material/inbox:")
+
+    st.subheader("Add articles")
+    upload_tab, paste_tab, folder_tab = st.tabs(["Upload files", "Paste text", "Folder on the server"])
+    with upload_tab:
+        upload_section(settings)
+    with paste_tab:
+        paste_section(settings)
+    with folder_tab:
+        folder_section(settings)
+
+    st.subheader("Re-index")
+    reindex_section(settings)
+
+
+def delete_section(settings: Settings, shown: list[dict]) -> None:
+    labels = {a["article_id"]: f"{a['title'] or 'Untitled'} — {a['source'] or 'unknown'} — "
+                               f"{date_text(a['published_at'])}" for a in shown}
+    with st.expander("Delete articles"):
+        chosen = st.multiselect("Articles to delete", list(labels), format_func=labels.get, key="delete_ids",
+                                placeholder="Choose articles (the search above narrows the list)")
+        if st.button("Delete selected", key="delete_button", type="primary", disabled=not chosen,
+                     icon=":material/delete:"):
+            try:
+                removed = delete_articles(settings, chosen)
+            except Exception as error:
+                show_error(error)
+                return
+            st.session_state.pop("delete_ids", None)
+            finish_action({"kind": "success", "summary": f"Deleted {len(removed)} article(s)."})
+
+
+def delete_articles(settings: Settings, ids: list[str]) -> list[str]:
+    """Removes articles; an uploaded file left with no indexed article is deleted too (no resurrection)."""
+    folder = uploads_dir(settings)
+    indexer = open_indexer(settings)
+    try:
+        paths = {record.path for record in (indexer.catalog.get_article(i) for i in ids) if record is not None}
+        removed, _unknown = indexer.remove(ids)
+        for path in paths:
+            file = Path(path)
+            if file.parent.resolve() == folder and not indexer.catalog.article_ids_under(str(file)):
+                file.unlink(missing_ok=True)
+    finally:
+        indexer.close()
+        index_changed()
+    return removed
+
+
+def upload_section(settings: Settings) -> None:
+    bulk_limit = max(BULK_MAX_MB, settings.max_article_mb)
+    st.caption(f"Text, Markdown, HTML and JSON files up to {settings.max_article_mb:g} MB each; JSONL (.jsonl, "
+               f".jsonl.gz) up to {bulk_limit:g} MB. Files are kept in the uploads folder of the index.")
+    # a new key after each indexing run empties the uploader
+    key = f"uploads_{st.session_state.get('upload_round', 0)}"
+    files = st.file_uploader("Article files", type=UPLOADER_TYPES, accept_multiple_files=True, key=key)
+    if st.button("Index uploaded files", key="upload_button", disabled=not files, icon=":material/upload:"):
+        try:
+            saved: dict = {}
+
+            def save() -> list[Path]:
+                saved["written"], saved["rejected"] = save_uploads(files or [], settings)
+                return saved["written"]
+
+            result = run_sync(settings, save, "Upload")
+            if not saved["written"]:
+                result = {"kind": "error", "summary": "No file was added."}
+            result["rejected"] = saved["rejected"]
+            if saved["rejected"] and result["kind"] == "success":
+                result["kind"] = "warning"
+        except Exception as error:
+            show_error(error)
+            return
+        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+        finish_action(result)
+
+
+def paste_section(settings: Settings) -> None:
+    with st.form("paste_form", clear_on_submit=False, border=False):
+        title = st.text_input("Title", key="paste_title")
+        text = st.text_area("Text", key="paste_text", height=200)
+        left, right = st.columns(2)
+        published = left.date_input("Date", value=None, min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+                                    key="paste_date", format="YYYY-MM-DD")
+        outlet = right.text_input("Outlet", key="paste_outlet")
+        url = st.text_input("Link (optional)", key="paste_url")
+        submitted = st.form_submit_button("Add article", icon=":material/add:")
+    if not submitted:
+        return
+    try:
+        result = run_sync(settings, lambda: [pasted_article_file(settings, title, text, published, outlet, url)],
+                          "Pasted article")
+    except Exception as error:
+        show_error(error)
+        return
+    for key in ("paste_title", "paste_text", "paste_date", "paste_outlet", "paste_url"):
+        st.session_state.pop(key, None)
+    finish_action(result)
+
+
+def folder_section(settings: Settings) -> None:
+    st.caption("A file or folder on the machine that runs newsdesk (folders are searched recursively). "
+               "Indexing it again later picks up new, changed and deleted files.")
+    raw = st.text_input("Path", key="folder_path", placeholder="/data/articles")
+    if st.button("Index this path", key="folder_button", disabled=not raw.strip(), icon=":material/folder_open:"):
+        path = Path(raw.strip()).expanduser()
+        if not path.exists():
+            st.error(f"There is no file or folder at {escape_md(str(path))}.")
+            return
+        try:
+            result = run_sync(settings, [path], "Folder")
+        except Exception as error:
+            show_error(error)
+            return
+        finish_action(result)
+
+
+def reindex_section(settings: Settings) -> None:
+    try:
+        roots = []
+        if settings.catalog_path.exists():
+            catalog = Catalog(settings.catalog_path, read_only=True)
+            try:
+                roots = catalog.roots()
+            finally:
+                catalog.close()
+    except Exception as error:
+        show_error(error)
+        return
+    uploads = uploads_dir(settings)
+    present = [r for r in roots if Path(r).exists()]
+    # uploaded files whose articles were deleted here are gone on purpose; other missing roots are reported
+    missing = [r for r in roots if not Path(r).exists() and Path(r).parent != uploads]
+    st.caption(f"Indexes again every file and folder indexed before ({len(present)}): new articles are added, "
+               "changed ones replaced, deleted ones removed.")
+    if missing:
+        st.caption("Missing now (nothing under them is removed): " + ", ".join(escape_md(m) for m in missing))
+    if st.button("Re-index everything", key="reindex_button", disabled=not present, icon=":material/refresh:"):
+        try:
+            result = run_sync(settings, present, "Re-index")
+        except Exception as error:
+            show_error(error)
+            return
+        finish_action(result)
+
+
+# =================================================================================================
+# Evaluations page: RESERVED. It is added by the evaluation work, not here. Define
+# `evaluations_page()` in a section of its own at this place and register it in `app_pages()`
+# below as st.Page(evaluations_page, title="Evaluations", icon=":material/monitoring:", url_path="evaluations").
+# =================================================================================================
+
+
+# =================================================================================================
+# Navigation
+# =================================================================================================
+
+PAGES: dict[str, st.Page] = {}
+
+
+def app_pages() -> dict[str, st.Page]:
+    return {
+        "chat": st.Page(chat_page, title="Chat", icon=":material/chat:", url_path="chat", default=True),
+        "library": st.Page(library_page, title="Library", icon=":material/library_books:", url_path="library"),
+        # "evaluations": st.Page(evaluations_page, ...),  <- the Evaluations page goes here
+    }
+
+
+def main() -> None:
+    st.set_page_config(page_title="newsdesk", page_icon="📰")
+    PAGES.clear()
+    PAGES.update(app_pages())
+    current = st.navigation(list(PAGES.values()))
+    wanted = st.query_params.get("page")  # deep link: ?page=library
+    if wanted in PAGES and PAGES[wanted].title != current.title:
+        st.switch_page(PAGES[wanted])
+    current.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from rich.console import Console
@@ -223,6 +224,71 @@ def cmd_chat(args, settings, out: Console, err: Console) -> int:
         desk.close()
 
 
+def cmd_eval(args, settings, out: Console, err: Console) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from evals.report import compare
+    from evals.runner import SuiteRun
+
+    baselines = [b.strip() for b in (args.baseline or "").split(",") if b.strip()]
+    if baselines == ["all"]:
+        baselines = ["bm25", "llamaindex"]
+    progress = Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                        TimeRemainingColumn(), console=err)
+    task = None
+
+    def update(done: int, total: int, label: str) -> None:
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task(label, total=total)
+        progress.update(task, completed=done, total=total, description=label[:50])
+
+    run = SuiteRun(settings, args.suite, mode=args.mode, limit=args.limit, out=args.out, baselines=baselines,
+                   on_progress=update)
+    try:
+        run_dir = run.run()
+    finally:
+        progress.stop()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    result = {"run_dir": str(run_dir), "summary": summary}
+    if args.compare:
+        result["compare"] = compare(run_dir, args.compare)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"{summary['suite']} ({summary['mode']}), {summary['wall_seconds']:.0f} s")
+        systems = list(summary["systems"])
+        table.add_column("metric")
+        for system in systems:
+            table.add_column(system, justify="right")
+        keys = list(dict.fromkeys(k for s in systems for k in summary["systems"][s]))
+        for key in keys:
+            table.add_row(key, *[_cell(summary["systems"][s].get(key)) for s in systems])
+        out.print(table)
+        if args.compare:
+            deltas = result["compare"]["deltas"]
+            out.print("[bold]compared with[/] " + str(args.compare))
+            for key, delta in deltas.items():
+                if delta:
+                    out.print(f"  {key}: {delta:+.4f}")
+            for row in result["compare"]["worse"]:
+                out.print(f"  worse: {row['id']} ({', '.join(row['worse'])}): {row['question']}", markup=False)
+        for failure in summary["failures"]:
+            out.print(f"[red]threshold failed[/]: {failure['metric']} = {failure['value']} < {failure['threshold']}; "
+                      f"questions: {', '.join(failure['questions'][:15])}", highlight=False)
+        out.print(f"report: {run_dir / 'report.md'}")
+    return 1 if summary["failures"] else 0
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
 def cmd_bench(args, settings, out: Console, err: Console) -> int:
     from index.bench import run_index_benchmark
 
@@ -278,6 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
     answer_options(p)
     p.set_defaults(func=cmd_chat)
 
+    p = sub.add_parser("eval", help="run an evaluation suite (evals/suites/NAME.toml)")
+    p.add_argument("--suite", required=True, help="seed, realtimeqa, realtimeqa-gold, rgb-counterfactual, reindex")
+    p.add_argument("--limit", type=int, help="at most N questions of each type")
+    p.add_argument("--mode", choices=["llm", "extractive"])
+    p.add_argument("--out", type=Path, help="run directory (an existing one is resumed)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--compare", type=Path, metavar="RUN_DIR", help="print deltas against an earlier run")
+    p.add_argument("--baseline", help="also run peers: bm25, llamaindex, or all (comma-separated)")
+    p.set_defaults(func=cmd_eval)
+
     p = sub.add_parser("bench", help="benchmarks that print figures")
     bench = p.add_subparsers(dest="bench", required=True)
     b = bench.add_parser("index", help="indexing throughput, no-op and one-change re-index, peak RSS, disk size")
@@ -307,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args, settings, out, err)
-    except (IndexBusy, EmbedderMismatch, StoreUnavailable, IndexEmpty, LLMError, ValueError) as error:
+    except (IndexBusy, EmbedderMismatch, StoreUnavailable, IndexEmpty, LLMError, ValueError, FileNotFoundError) as error:
         err.print(f"newsdesk: {error}", markup=False, highlight=False)
         return 2
     except KeyboardInterrupt:

@@ -14,7 +14,9 @@ from pathlib import Path
 from index.embedders import MiniLMEmbedder
 from index.loaders import ArticleLoader
 from index.catalog import Catalog
+from index.dates import parse_date
 from rag.retriever import query_terms
+from rag.types import Evidence
 
 
 def _llama_embedding(embedder: MiniLMEmbedder):
@@ -84,6 +86,17 @@ class LlamaIndexStarter:
         nodes = self.index.as_retriever(similarity_top_k=k * 3).retrieve(question)
         return list(dict.fromkeys(n.node.metadata["article_id"] for n in nodes))[:k]
 
+    def evidence(self, question: str, k: int = 30) -> list[Evidence]:
+        nodes = self.index.as_retriever(similarity_top_k=k).retrieve(question)
+        out = []
+        for n in nodes:
+            start = n.node.start_char_idx or 0
+            out.append(Evidence(chunk_id=n.node.node_id, article_id=n.node.metadata["article_id"],
+                                title=n.node.metadata.get("title", ""), source=None, url=None, published_at=None,
+                                text=n.node.get_content(), start=start, end=start + len(n.node.get_content()),
+                                score=float(n.score or 0.0)))
+        return out
+
 
 class BM25Alone:
     name = "BM25 alone"
@@ -92,6 +105,16 @@ class BM25Alone:
         self.catalog = catalog
 
     def retrieve(self, question: str, k: int = 10) -> list[str]:
-        hits = self.catalog.search_bm25(query_terms(question), k * 5)
+        return list(dict.fromkeys(e.article_id for e in self.evidence(question, k * 5)))[:k]
+
+    def evidence(self, question: str, k: int = 30) -> list[Evidence]:
+        hits = self.catalog.search_bm25(query_terms(question), k)
         records = self.catalog.chunk_records([cid for cid, _ in hits])
-        return list(dict.fromkeys(records[cid]["article_id"] for cid, _ in hits if cid in records))[:k]
+        out = []
+        for cid, score in hits:
+            r = records.get(cid)
+            if r:
+                out.append(Evidence(chunk_id=cid, article_id=r["article_id"], title=r["title"] or "", source=r["source"],
+                                    url=r["url"], published_at=parse_date(r["published_at"]), text=r["text"],
+                                    start=r["start"], end=r["end"], score=score))
+        return out

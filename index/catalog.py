@@ -110,6 +110,9 @@ class Catalog:
     def roots(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT path FROM roots ORDER BY path")]
 
+    def forget_root(self, path: str) -> None:
+        self.db.execute("DELETE FROM roots WHERE path = ?", (path,))
+
     def add_root(self, path: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (path, utcnow_iso()))
 
@@ -240,6 +243,10 @@ class Catalog:
                 records[r[0]] = {"chunk_id": r[0], "article_id": r[1], "start": r[2], "end": r[3], "text": r[4],
                                  "title": r[5], "source": r[6], "url": r[7], "published_at": r[8], "path": r[9]}
         return records
+
+    def sources(self) -> list[str]:
+        """Distinct known outlets, alphabetically (articles without one are not listed)."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY 1")]
 
     def newest_published(self) -> str | None:
         row = self.db.execute("SELECT published_at FROM articles WHERE published_ts = "

@@ -256,6 +256,11 @@ class Indexer:
                 self.catalog.set_meta("last_indexed", utcnow_iso())
         return present, unknown
 
+    def forget_root(self, path: str | Path) -> None:
+        """Stop treating ``path`` as an indexed root (its articles stay until removed or re-synced)."""
+        with self._writing():
+            self.catalog.forget_root(str(Path(path).expanduser().resolve()))
+
     def _remove(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 500):
             with self.catalog.transaction():

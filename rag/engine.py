@@ -115,6 +115,12 @@ class NewsDesk:
         parts = split_question(question)
         evidence = self.retriever.retrieve(question, k=k or self.settings.top_k, time_filter=time_filter,
                                            sources=sources, reference=reference, queries=[question] + parts)
+        if not evidence and time_filter.since is not None and since is None:
+            # no dated article in the window: the words may describe the event, not the publication
+            time_filter.since = None
+            time_filter.matched.append("(no dated article in that window: undated articles searched)")
+            evidence = self.retriever.retrieve(question, k=k or self.settings.top_k, time_filter=time_filter,
+                                               sources=sources, reference=reference, queries=[question] + parts)
         return evidence, time_filter, reference
 
     # --- dates ------------------------------------------------------------------------------
@@ -177,16 +183,14 @@ class NewsDesk:
         text = REFUSAL if refused else " ".join(kept)
         if refused:
             yield text
-        return Answer(question, text, refused, "llm", [] if refused else citations, evidence, notes=notes)
+        usage = {"prompt_tokens": _count_tokens(system) + _count_tokens(user), "completion_tokens": _count_tokens(raw)}
+        return Answer(question, text, refused, "llm", [] if refused else citations, evidence, notes=notes, usage=usage)
 
     def _budgeted(self, evidence: list[Evidence]) -> list[Evidence]:
-        import tiktoken
-
-        encoding = tiktoken.get_encoding("cl100k_base")
         budget = self.settings.context_tokens
         chosen = []
         for item in evidence:
-            cost = len(encoding.encode(item.text)) + 40
+            cost = _count_tokens(item.text) + 40
             if cost > budget:
                 break
             chosen.append(item)
@@ -250,6 +254,12 @@ class NewsDesk:
         if not answer.citations:
             answer.refused = True
         return answer
+
+
+def _count_tokens(text: str) -> int:
+    import tiktoken
+
+    return len(tiktoken.get_encoding("cl100k_base").encode(text, disallowed_special=()))
 
 
 def _format_source(number: int, evidence: Evidence) -> str:

@@ -95,10 +95,11 @@ class ExtractiveAnswerer:
                 if a and b and a.date() != b.date():
                     newer, older = (best, rival) if a > b else (rival, best)
                     chosen = [newer, older]
-                    prefix = f"The reports disagree; the newest, as of {newer.evidence.published_at.date().isoformat()}, says: "
+                    prefix = (f"The reports disagree; the newest is from "
+                              f"{newer.evidence.published_at.date().isoformat()}. ")
                     notes.append("conflict over time: newest report first")
                 else:
-                    prefix = "Reports from the same day disagree: "
+                    prefix = "Reports from the same day disagree. "
                     notes.append("conflict between outlets")
             elif _YES_NO.match(question.strip()) and best.lexical >= 0.6:
                 negated = bool(_NEGATION.search(best.text)) != bool(_NEGATION.search(question))
@@ -115,7 +116,7 @@ class ExtractiveAnswerer:
             sentence = MARKER.sub("", candidate.text).rstrip()
             closing = sentence[-1] if sentence and sentence[-1] in ".!?" else "."
             sentences.append(f"{sentence.rstrip('.!?')} [{n}]{closing}")
-        joiner = " Another report says: " if prefix.startswith("The reports disagree") else " "
+        joiner = " An earlier report said: " if prefix.startswith("The reports disagree") else " "
         return Draft(prefix + joiner.join(sentences), citations, False, notes, best.score)
 
     def _one_per_part(self, parts: list[str], evidence: list[Evidence]) -> list[Candidate]:

@@ -105,19 +105,24 @@ class HybridRetriever:
     # --- the two retrievers and their fusion ------------------------------------------------
     def _fused(self, query: str, time_filter: TimeFilter, sources: list[str] | None) -> list[_Fused]:
         c = self.config
-        since_ts = to_epoch(time_filter.since)
-        until_ts = to_epoch(time_filter.until)
-        dense = self.store.query(self.embedder.embed([query])[0], c.candidates, _chroma_where(since_ts, until_ts, sources))
-        sparse = self.catalog.search_bm25(query_terms(query), c.candidates, since_ts, until_ts, sources)
+        vector = self.embedder.embed([query])[0]
+        terms = query_terms(query)
+        since_ts, until_ts = to_epoch(time_filter.since), to_epoch(time_filter.until)
+        passes = [(since_ts, 1.0)]
+        if time_filter.soft and since_ts is not None:
+            passes.append((None, 0.5))  # the same search without the rolling window's start, weighted lower
         fused: dict[str, _Fused] = {}
-        for rank, (cid, _) in enumerate(dense, start=1):
-            item = fused.setdefault(cid, _Fused(cid, query))
-            item.score += c.dense_weight / (c.rrf_k + rank)
-            item.dense_rank = rank
-        for rank, (cid, _) in enumerate(sparse, start=1):
-            item = fused.setdefault(cid, _Fused(cid, query))
-            item.score += c.bm25_weight / (c.rrf_k + rank)
-            item.bm25_rank = rank
+        for since, weight in passes:
+            dense = self.store.query(vector, c.candidates, _chroma_where(since, until_ts, sources))
+            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources)
+            for rank, (cid, _) in enumerate(dense, start=1):
+                item = fused.setdefault(cid, _Fused(cid, query))
+                item.score += weight * c.dense_weight / (c.rrf_k + rank)
+                item.dense_rank = item.dense_rank or rank
+            for rank, (cid, _) in enumerate(sparse, start=1):
+                item = fused.setdefault(cid, _Fused(cid, query))
+                item.score += weight * c.bm25_weight / (c.rrf_k + rank)
+                item.bm25_rank = item.bm25_rank or rank
         return sorted(fused.values(), key=lambda f: -f.score)
 
     def _to_evidence(self, ranked, records, time_filter: TimeFilter, reference: datetime) -> list[Evidence]:

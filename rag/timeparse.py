@@ -30,6 +30,9 @@ class TimeFilter:
     until: datetime | None = None
     recency: bool = False
     matched: list[str] = field(default_factory=list)
+    # a rolling window ("this week", "past month") is a preference, not a wall: quiz-style "this
+    # week" often means news a little older, so articles outside it are ranked lower, not dropped
+    soft: bool = False
 
     def describe(self) -> str:
         parts = []
@@ -130,15 +133,18 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
         (r"\blast year\b", lambda: (datetime(ref.year - 1, 1, 1, tzinfo=timezone.utc),
                                     datetime(ref.year - 1, 12, 31, 23, 59, 59, tzinfo=timezone.utc))),
     ]
-    for pattern, make in relative:
+    soft_patterns = {3, 4, 5}  # this week / last week / this month (indexes into ``relative``)
+    for number, (pattern, make) in enumerate(relative):
         match = re.search(pattern, text)
         if match:
             since, until = make()
             window(since, until, match.group(0))
+            result.soft = result.soft or number in soft_patterns
     match = re.search(r"\b(?:in the |over the |during the )?(?:last|past)\s+(\d+|a|one|two|three|four|five|six|seven|ten|few)\s+(day|week|month|year)s?\b", text)
     if match:
         n = int(match.group(1)) if match.group(1).isdigit() else _NUMBERS[match.group(1)]
         window(_day(ref - timedelta(days=n * _UNITS[match.group(2)])), _end_of_day(ref), match.group(0).strip())
+        result.soft = True
 
     recency = _RECENCY.search(text)
     if recency:

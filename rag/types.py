@@ -57,6 +57,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str | None = None
     notes: list[str] = field(default_factory=list)  # e.g. the date window used, a conflict noticed
+    usage: dict | None = None  # llm mode: {"prompt_tokens", "completion_tokens"} (tiktoken estimate)
 
     def to_dict(self) -> dict:
         seen: dict[str, dict] = {}

@@ -1,0 +1,227 @@
+"""Turns a run's results.jsonl into summary.json, report.md and PNG charts; compares two runs."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from evals.metrics import percentile
+from evals.suite import Suite
+
+# what each summary metric averages, and over which cases
+_MEAN_SCORES = {
+    "retrieval.hit@1": "hit@1", "retrieval.hit@5": "hit@5", "retrieval.hit@10": "hit@10",
+    "retrieval.mrr@10": "mrr@10", "retrieval.ndcg@10": "ndcg@10",
+    "answers.accuracy": "accuracy", "answers.exact_match": "exact_match",
+    "citations.precision": "citation_precision", "citations.validity": "citation_validity",
+    "counterfactual.repeats_fake": "repeats_fake", "counterfactual.flags_conflict": "flags_conflict",
+}
+# USD per 1M tokens (input, output) for known hosted models; others are reported as unknown
+PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.0, 8.0)}
+
+
+def load_results(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / "results.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def summarize(records: list[dict], model: str | None = None) -> dict:
+    """Metrics of one system's records (all types together)."""
+    out: dict = {"questions": len(records)}
+    for name, key in _MEAN_SCORES.items():
+        values = [r["scores"][key] for r in records if key in r["scores"]]
+        if values:
+            out[name] = round(sum(values) / len(values), 4)
+    should = [r for r in records if _expects_refusal(r)]
+    refused = [r for r in records if r["scores"].get("refused")]
+    answerable = [r for r in records if not _expects_refusal(r)]
+    if should or refused:
+        hits = sum(1 for r in refused if _expects_refusal(r))
+        out["refusal.precision"] = round(hits / len(refused), 4) if refused else None
+        out["refusal.recall"] = round(hits / len(should), 4) if should else None
+    if answerable:
+        out["refusal.false_refusal_rate"] = round(sum(1 for r in answerable if r["scores"].get("refused")) / len(answerable), 4)
+    for stage in ("retrieve", "answer", "total"):
+        values = [r["timings_ms"][stage] for r in records if stage in r.get("timings_ms", {})]
+        if values:
+            out[f"latency.{stage}.p50_ms"] = round(percentile(values, 0.5), 1)
+            out[f"latency.{stage}.p95_ms"] = round(percentile(values, 0.95), 1)
+    usage = [r["usage"] for r in records if r.get("usage")]
+    if usage:
+        prompt = sum(u["prompt_tokens"] for u in usage)
+        completion = sum(u["completion_tokens"] for u in usage)
+        out["tokens.prompt"], out["tokens.completion"] = prompt, completion
+        price = PRICES.get(model or "")
+        out["cost.usd_estimate"] = round((prompt * price[0] + completion * price[1]) / 1e6, 4) if price else None
+    return out
+
+
+def _expects_refusal(record: dict) -> bool:
+    """Questions without a gold answer should be refused (for "nota": "None of the above" chosen)."""
+    return record["type"] != "counterfactual" and not record["gold_answers"]
+
+
+def build_summary(run_dir: Path, suite: Suite, wall_seconds: float | None = None) -> dict:
+    records = load_results(run_dir)
+    meta = json.loads((Path(run_dir) / "run.json").read_text())
+    by_system: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_system[r["system"]].append(r)
+    summary = {"suite": suite.name, "mode": meta["mode"], "started": meta["started"], "wall_seconds": wall_seconds,
+               "systems": {}, "by_type": {}, "thresholds": suite.thresholds, "failures": []}
+    for system, rows in by_system.items():
+        summary["systems"][system] = summarize(rows, meta.get("llm_model"))
+        types: dict[str, list[dict]] = defaultdict(list)
+        for r in rows:
+            types[r["type"]].append(r)
+        summary["by_type"][system] = {t: summarize(rs, meta.get("llm_model")) for t, rs in types.items()}
+    summary["metrics"] = summary["systems"].get("newsdesk", {})
+    summary["failures"] = check_thresholds(summary["metrics"], suite.thresholds, by_system.get("newsdesk", []))
+    return summary
+
+
+def check_thresholds(metrics: dict, thresholds: dict, records: list[dict]) -> list[dict]:
+    """Metrics below their threshold (false_refusal_rate: above), with the questions that failed them."""
+    failures = []
+    for name, limit in thresholds.items():
+        value = metrics.get(name)
+        upper = name.endswith("false_refusal_rate")
+        if value is None or (value > limit if upper else value < limit):
+            key = _MEAN_SCORES.get(name)
+            if key:
+                failed = [r["id"] for r in records if key in r["scores"] and r["scores"][key] < 1]
+            elif name == "refusal.recall":
+                failed = [r["id"] for r in records if _expects_refusal(r) and not r["scores"].get("refused")]
+            else:
+                failed = [r["id"] for r in records if not _expects_refusal(r) and r["scores"].get("refused")]
+            failures.append({"metric": name, "value": value, "threshold": limit, "questions": failed})
+    return failures
+
+
+def write_reports(run_dir: Path, suite: Suite, wall_seconds: float | None = None) -> dict:
+    run_dir = Path(run_dir)
+    summary = build_summary(run_dir, suite, wall_seconds)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    charts = write_charts(run_dir, summary, load_results(run_dir))
+    (run_dir / "report.md").write_text(render_markdown(summary, charts))
+    return summary
+
+
+def _table(rows: dict[str, dict], keys: list[str]) -> str:
+    head = "| | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys) + "\n"
+    body = ""
+    for name, metrics in rows.items():
+        body += f"| {name} | " + " | ".join(_fmt(metrics.get(k)) for k in keys) + " |\n"
+    return head + body
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _keys(rows: dict[str, dict]) -> list[str]:
+    keys: list[str] = []
+    for metrics in rows.values():
+        keys += [k for k in metrics if k not in keys]
+    return keys
+
+
+def render_markdown(summary: dict, charts: list[str]) -> str:
+    lines = [f"# Evaluation: {summary['suite']} ({summary['mode']} mode)", "",
+             f"Started {summary['started']}; wall time {summary['wall_seconds']:.1f} s." if summary["wall_seconds"] else "", ""]
+    lines += ["## Systems side by side", "", _table(summary["systems"], _keys(summary["systems"])), ""]
+    for system, types in summary["by_type"].items():
+        for type_, metrics in types.items():
+            lines += [f"## {system}: {type_}", "", _table({type_: metrics}, list(metrics)), ""]
+    if summary["failures"]:
+        lines += ["## Thresholds failed", ""]
+        for f in summary["failures"]:
+            lines.append(f"- {f['metric']} = {_fmt(f['value'])} (threshold {f['threshold']}); "
+                         f"questions: {', '.join(f['questions'][:20])}")
+    elif summary["thresholds"]:
+        lines += ["## Thresholds", "", "All thresholds met: " + ", ".join(f"{k} {v}" for k, v in summary["thresholds"].items())]
+    lines += ["", "## Charts", ""] + [f"![{c}]({c})" for c in charts]
+    return "\n".join(lines) + "\n"
+
+
+def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: dict | None = None) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    # metrics per question type (newsdesk)
+    types = summary["by_type"].get("newsdesk", {})
+    metric_names = ["retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.validity", "refusal.recall"]
+    if types:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        width = 0.8 / max(len(types), 1)
+        for i, (type_, metrics) in enumerate(types.items()):
+            values = [metrics.get(m) or 0 for m in metric_names]
+            ax.bar([x + i * width for x in range(len(metric_names))], values, width, label=type_)
+        ax.set_xticks([x + width * (len(types) - 1) / 2 for x in range(len(metric_names))], metric_names, fontsize=8)
+        ax.set_ylim(0, 1.05)
+        ax.set_title("newsdesk: metrics per question type")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(run_dir / "metrics_by_type.png", dpi=100)
+        plt.close(fig)
+        written.append("metrics_by_type.png")
+    # latency distribution
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for system in summary["systems"]:
+        values = [r["timings_ms"]["total"] for r in records if r["system"] == system]
+        if values:
+            ax.hist(values, bins=30, alpha=0.6, label=system)
+    ax.set_xlabel("ms per question (total)")
+    ax.set_title("latency distribution")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(run_dir / "latency.png", dpi=100)
+    plt.close(fig)
+    written.append("latency.png")
+    # systems (and the previous run) side by side
+    columns = dict(summary["systems"])
+    if previous:
+        columns["previous run"] = previous.get("metrics", {})
+    names = ["retrieval.hit@1", "retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.precision"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(len(columns), 1)
+    for i, (system, metrics) in enumerate(columns.items()):
+        ax.bar([x + i * width for x in range(len(names))], [metrics.get(n) or 0 for n in names], width, label=system)
+    ax.set_xticks([x + width * (len(columns) - 1) / 2 for x in range(len(names))], names, fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_title("side by side")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(run_dir / "comparison.png", dpi=100)
+    plt.close(fig)
+    written.append("comparison.png")
+    return written
+
+
+def compare(run_dir: Path, other_dir: Path) -> dict:
+    """Metric deltas (this run minus the other) and the questions that got worse."""
+    mine = json.loads((Path(run_dir) / "summary.json").read_text())["metrics"]
+    theirs = json.loads((Path(other_dir) / "summary.json").read_text())["metrics"]
+    deltas = {k: round(mine[k] - theirs[k], 4) for k in mine
+              if isinstance(mine.get(k), (int, float)) and isinstance(theirs.get(k), (int, float))}
+    old = {r["id"]: r for r in load_results(other_dir) if r["system"] == "newsdesk"}
+    worse = []
+    for r in load_results(run_dir):
+        if r["system"] != "newsdesk" or r["id"] not in old:
+            continue
+        before = old[r["id"]]["scores"]
+        lost = [k for k in ("hit@10", "accuracy", "citation_validity", "citation_precision")
+                if k in before and k in r["scores"] and r["scores"][k] < before[k]]
+        if _expects_refusal(r) and before.get("refused") and not r["scores"].get("refused"):
+            lost.append("refusal")
+        if not _expects_refusal(r) and r["scores"].get("refused") and not before.get("refused"):
+            lost.append("false refusal")
+        if lost:
+            worse.append({"id": r["id"], "question": r["question"], "worse": lost})
+    return {"deltas": deltas, "worse": worse}

@@ -1,0 +1,182 @@
+"""End to end: `streamlit run app.py` in a real headless Chromium (Playwright driving Debian's chromium).
+
+Needs ``apt-get install -y chromium`` and the PyPI package ``playwright`` (no browser download: the
+system Chromium at /usr/bin/chromium is used). Outside CI the test is skipped when that Chromium is
+missing; with CI set it always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from index.settings import Settings
+from index.sync import Indexer
+from tests.conftest import clean_env, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = REPO / "docs" / "chat-answer.png"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+SEED_TITLE = "North Korea Conducts Ballistic Missile Test Amid Heightened Regional Tensions"
+HOSTILE = {
+    "title": "<script>alert(1)</script> Zorblat festival report",
+    "source": "<b>Evil</b> Times",
+    "url": "javascript:alert(1)",
+    "published_at": "2022-06-01",
+    "text": ("The Zorblat festival in Oslo drew 4,321 visitors this year. Organisers posted "
+             "<img src=x onerror=alert(1)> and [click](javascript:alert(1)) on the site.\n"
+             "![x](https://attacker.example/?q=1)\n"
+             "<script>alert(1)</script> The next Zorblat festival is planned for 2023."),
+}
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); the browser test runs whenever CI is set",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def streamlit_app(tmp_path_factory, seed_file, embedder):
+    """`streamlit run app.py` on a free port, on an index of the seed article and a hostile article."""
+    root = tmp_path_factory.mktemp("browser")
+    articles = root / "articles"
+    articles.mkdir()
+    (articles / "hostile.json").write_text(json.dumps(HOSTILE), encoding="utf-8")
+    home = root / "home"
+    indexer = Indexer(Settings(_env_file=None, home=home), embedder=embedder)
+    indexer.sync([seed_file, articles])
+    indexer.close()
+
+    port = free_port()
+    workdir = root / "cwd"  # no .env of the developer's
+    workdir.mkdir()
+    log_path = root / "streamlit.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         "--client.toolbarMode", "minimal"],
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+        env=clean_env(NEWSDESK_HOME=str(home), PYTHONPATH=str(REPO)),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                pytest.fail(f"streamlit did not answer within 90 s:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield url, home
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"CI is set but {CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _ask(page, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(state="visible", timeout=120_000)
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_chat_in_a_real_browser(streamlit_app, browser, tmp_path):
+    url, _home = streamlit_app
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+
+    _ask(page, "How many US troops are stationed in South Korea?")
+    answer = page.get_by_test_id("stChatMessage").filter(has_text="28,500").last
+    answer.wait_for(state="visible", timeout=120_000)
+    page.get_by_text("Whole article").last.wait_for(state="visible", timeout=120_000)
+    messages = page.get_by_test_id("stChatMessage")
+    assistant = messages.last.inner_text()
+    assert "28,500" in assistant
+    assert SEED_TITLE in assistant and "date unknown" in assistant
+    assert "Sources" in assistant
+    assert page.get_by_text("Active mode:").count() == 1  # the sidebar says which mode answers
+
+    page.wait_for_timeout(500)  # let the last frame settle
+    shot = tmp_path / "chat-answer.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT)
+
+    # a hostile article's markup shows as text: no script runs, no image or javascript: link is made
+    _ask(page, "How many visitors did the Zorblat festival draw?")
+    page.get_by_test_id("stChatMessage").filter(has_text="4,321").last.wait_for(state="visible", timeout=120_000)
+    last = page.get_by_test_id("stChatMessage").last
+    last.get_by_test_id("stExpander").last.locator("summary").click()
+    last.get_by_text("planned for 2023").wait_for(state="visible", timeout=30_000)
+    text = last.inner_text()
+    assert "<script>alert(1)</script> Zorblat festival report" in text
+    assert "<b>Evil</b> Times" in text
+    assert "<img src=x onerror=alert(1)>" in text and "![x](https://attacker.example/?q=1)" in text
+    assert last.locator("img").count() == 0
+    assert last.locator("script").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert dialogs == []
+    page.close()
+
+
+def test_library_upload_in_a_real_browser(streamlit_app, browser):
+    url, home = streamlit_app
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{url}/library", wait_until="domcontentloaded", timeout=120_000)
+    page.get_by_text("Add articles").wait_for(state="visible", timeout=120_000)
+    body = b"Ferry strike ends in Tromso\nThe ferry workers' strike in Tromso ended on Sunday after 9 days.\n"
+    page.locator("input[type='file']").first.set_input_files(
+        files=[{"name": "ferry report (final).txt", "mimeType": "text/plain", "buffer": body}])
+    button = page.get_by_role("button", name="Index uploaded files")
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                           "b => b.innerText.includes('Index uploaded files') && !b.disabled)", timeout=60_000)
+    button.click()
+    page.get_by_text("Upload: 1 added").wait_for(state="visible", timeout=120_000)
+    assert (home / "uploads" / "ferry_report_final.txt").read_bytes() == body
+    assert page.get_by_text("3 of 3 articles").count() == 1
+
+    # and the chat answers from it at once
+    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+    _ask(page, "When did the ferry strike in Tromso end?")
+    answer = page.get_by_test_id("stChatMessage").filter(has_text="Ferry strike ends in Tromso").last
+    answer.wait_for(state="visible", timeout=120_000)
+    assert "Sunday" in answer.inner_text()
+    page.close()
