@@ -4,7 +4,9 @@ Run it with ``streamlit run app.py`` (``NEWSDESK_*`` settings as for the command
 
 - **Chat**: a conversation with streamed, cited answers; filters, answer mode and k in the sidebar.
 - **Library**: list, search, add (upload, paste, folder), re-index and delete articles.
-- **Evaluations**: reserved, see the marked section near the end of this file.
+- **Evaluations**: run an evaluation suite (evals/) with a progress bar; a run's metrics beside the
+  baselines, per question type, charts and threshold failures; every question with its gold answer,
+  answer, quoted citations and retrieved articles; earlier runs, and two runs compared.
 
 Safety: article text, titles, outlets and quotes are data. They are only ever shown through
 ``escape_md`` (every Markdown/HTML special character backslash-escaped) or in dataframes, and no
@@ -18,10 +20,11 @@ import json
 import logging
 import os
 import re
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -880,10 +883,592 @@ def reindex_section(settings: Settings) -> None:
 
 
 # =================================================================================================
-# Evaluations page: RESERVED. It is added by the evaluation work, not here. Define
-# `evaluations_page()` in a section of its own at this place and register it in `app_pages()`
-# below as st.Page(evaluations_page, title="Evaluations", icon=":material/monitoring:", url_path="evaluations").
+# Evaluations page: run a suite (evals/runner.py) with a progress bar, view a run's summary, charts,
+# threshold failures and per-question results, and compare two runs. Runs are directories under
+# NEWSDESK_HOME/evals/runs; a finished one holds summary.json. Questions, answers, quotes and titles
+# come from the articles: they are shown through escape_md or in dataframes, like the chat.
 # =================================================================================================
+
+EVAL_BASELINES = {"bm25": "BM25 alone (fast)", "llamaindex": "llama-index starter (slow)"}
+EVAL_HEADLINE = [("retrieval.hit@10", "Hit@10"), ("retrieval.mrr@10", "MRR@10"), ("answers.accuracy", "Accuracy"),
+                 ("citations.validity", "Citation validity"), ("refusal.recall", "Refusal recall")]
+EVAL_CHARTS = [("metrics_by_type.png", "Metrics by type"), ("latency.png", "Latency"),
+               ("comparison.png", "Side by side")]
+EVAL_SCORE_COLUMNS = ["accuracy", "hit@10", "mrr@10", "citation_validity", "citation_precision"]
+EVAL_SLOW_SUITES = {  # what makes a suite slow, told before it is started
+    "realtimeqa": "Slow: it indexes the full corpus (3,827 articles, about 40 minutes the first time) and asks "
+                  "every question; set a limit to try it.",
+    "realtimeqa-gold": "A few minutes: it indexes the 235 gold articles the first time and asks every question.",
+}
+# metrics where a smaller value is better (for the comparison's "better"/"worse")
+_LOWER_IS_BETTER = ("latency.", "refusal.false_refusal_rate", "counterfactual.repeats_fake", "tokens.", "cost.")
+
+
+@dataclass
+class EvalRun:
+    """A run directory: finished when summary.json is there (``summary``), else unfinished."""
+
+    path: Path
+    meta: dict
+    summary: dict | None = None
+    problem: str | None = None  # summary.json or run.json that could not be read
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def systems(self) -> list[str]:
+        if self.summary:
+            return list(self.summary.get("systems", {}))
+        return list(self.meta.get("systems", []))
+
+    def label(self) -> str:
+        """Plain text for a select box (option labels are never Markdown)."""
+        parts = [self.name, str((self.summary or self.meta).get("mode") or "?") + " mode", " + ".join(self.systems)]
+        if self.meta.get("limit"):
+            parts.append(f"limit {self.meta['limit']} per type")
+        if self.summary:
+            questions = self.summary.get("metrics", {}).get("questions")
+            if questions is not None:
+                parts.append(f"{questions} questions")
+            failures = len(self.summary.get("failures") or [])
+            parts.append(f"{failures} threshold(s) failed" if failures else "thresholds met")
+        return " · ".join(parts)
+
+
+def eval_runs_dir(settings: Settings) -> Path:
+    return settings.home / "evals" / "runs"
+
+
+def _read_json(path: Path) -> dict:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return data
+
+
+def list_eval_runs(settings: Settings) -> list[EvalRun]:
+    """Every run directory under home/evals/runs, newest first."""
+    folder = eval_runs_dir(settings)
+    if not folder.is_dir():
+        return []
+    runs = []
+    for path in folder.iterdir():
+        if not path.is_dir() or not ((path / "summary.json").exists() or (path / "run.json").exists()):
+            continue
+        run = EvalRun(path, {})
+        try:
+            if (path / "run.json").exists():
+                run.meta = _read_json(path / "run.json")
+            if (path / "summary.json").exists():
+                run.summary = _read_json(path / "summary.json")
+        except (OSError, ValueError) as error:
+            run.problem = str(error)
+        runs.append(run)
+
+    def started(run: EvalRun) -> str:
+        return str((run.summary or run.meta).get("started") or "")
+
+    return sorted(runs, key=lambda r: (started(r), r.name), reverse=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _active_eval_runs() -> set[str]:
+    """Run directories being written by a session of this process (not offered for resuming)."""
+    return set()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _eval_results(path: str, stamp: int) -> list[dict]:
+    from evals.report import load_results
+
+    return load_results(Path(path))
+
+
+def eval_results(run: EvalRun) -> list[dict]:
+    results = run.path / "results.jsonl"
+    return _eval_results(str(results.parent), results.stat().st_mtime_ns)
+
+
+def suite_overview(name: str) -> dict:
+    """The suite's description, its questions per type, and what is missing to run it (or None)."""
+    from evals.suite import cases_for, corpus_paths, load_suite
+    from index.bench import datasets_dir
+
+    suite = load_suite(name)
+    info = {"suite": suite, "types": {}, "missing": None}
+    try:
+        cases = cases_for(suite)
+        missing = [str(p) for p in corpus_paths(suite) if not p.exists()]
+        if suite.corpus == "reindex" and not (datasets_dir() / "seed").is_dir():
+            missing.append(str(datasets_dir() / "seed"))
+        if missing:
+            raise FileNotFoundError(", ".join(missing))
+        for case in cases:
+            info["types"][case.type] = info["types"].get(case.type, 0) + 1
+    except OSError as error:
+        detail = error.filename or str(error)
+        info["missing"] = (f"The data of the suite “{name}” is missing ({detail}). The datasets are read from "
+                           f"{datasets_dir()}; set NEWSDESK_DATASETS to their folder.")
+    return info
+
+
+def eval_error_text(error: BaseException) -> str:
+    if isinstance(error, FileNotFoundError):
+        from index.bench import datasets_dir
+
+        detail = error.filename or str(error)
+        return (f"A file the suite needs is missing ({detail}). The datasets are read from {datasets_dir()}; "
+                "set NEWSDESK_DATASETS to their folder.")
+    if isinstance(error, ImportError):
+        return f"A package the evaluation needs is not installed: {error}"
+    return friendly_error(error)
+
+
+def new_run_dir(settings: Settings, suite: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = eval_runs_dir(settings) / f"{suite}-{stamp}"
+    path, counter = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.name}-{counter}")
+        counter += 1
+    return path
+
+
+def execute_eval_run(settings: Settings, suite: str, *, mode: str | None, limit: int | None, baselines: list[str],
+                     out: Path) -> None:
+    """Runs (or resumes) a suite into ``out`` with a progress bar; the outcome is shown after a rerun."""
+    from evals.runner import SuiteRun
+
+    active = _active_eval_runs()
+    if str(out) in active:
+        st.warning("This run is being written by another session right now.")
+        return
+    bar = st.progress(0.0, text=f"Starting the {escape_md(suite)} suite…")
+
+    def on_progress(done: int, total: int, label: str) -> None:
+        fraction = min(max(done / total if total else 1.0, 0.0), 1.0)
+        if label == "indexing corpus":
+            text = f"Indexing the suite's corpus: {done:,} of {total:,} articles"
+        else:
+            text = f"{done:,} of {total:,} answers: {escape_md(label)}"
+        bar.progress(fraction, text=text)
+
+    active.add(str(out))
+    try:
+        runner = SuiteRun(settings, suite, mode=mode, limit=limit or None, out=out, baselines=baselines,
+                          on_progress=on_progress)
+        started = time.perf_counter()
+        run_dir = runner.run()
+        seconds = time.perf_counter() - started
+    except Exception as error:
+        bar.empty()
+        if not isinstance(error, (OSError, ValueError, ImportError, IndexBusy, StoreUnavailable, EmbedderMismatch,
+                                  LLMError)):
+            log.exception("newsdesk evaluation failed", exc_info=error)
+        st.session_state["eval_result"] = {"kind": "error", "summary": eval_error_text(error)}
+        return
+    finally:
+        active.discard(str(out))
+    bar.empty()
+    st.session_state["eval_result"] = {"kind": "success",
+                                       "summary": f"Run {run_dir.name} finished in {seconds:.1f} s."}
+    st.session_state["eval_run"] = run_dir.name
+    st.session_state.pop("eval_compare", None)
+    st.rerun()
+
+
+def eval_run_controls(settings: Settings, runs: list[EvalRun]) -> dict | None:
+    """The sidebar's "Run a suite" controls; returns what to run when the button is pressed."""
+    from evals.suite import list_suites
+
+    st.subheader("Run a suite")
+    suites = list_suites()
+    if not suites:
+        st.error("No suite is declared in evals/suites.")
+        return None
+    suite_name = st.selectbox("Suite", suites, index=suites.index("seed") if "seed" in suites else 0,
+                              key="eval_suite")
+    try:
+        info = suite_overview(suite_name)
+    except Exception as error:  # an unreadable suite file
+        st.error(escape_md(eval_error_text(error)), icon=":material/error:")
+        return None
+    suite = info["suite"]
+    st.caption(escape_md(suite.description))
+    if info["types"]:
+        counts = ", ".join(f"{t} {n:,}" for t, n in info["types"].items())
+        st.caption(escape_md(f"{sum(info['types'].values()):,} questions ({counts})"))
+    if info["missing"]:
+        st.error(escape_md(info["missing"]), icon=":material/error:")
+    if suite_name in EVAL_SLOW_SUITES:
+        st.warning(escape_md(EVAL_SLOW_SUITES[suite_name]), icon=":material/hourglass_top:")
+
+    limit = st.number_input("Questions per type (0 = all)", min_value=0, max_value=100_000, value=0, step=1,
+                            key="eval_limit", help="Asks the first N questions of each type, so every type is "
+                                                   "still measured (the reindex steps always all run).")
+    default_mode = suite.mode or ("llm" if settings.llm_configured and settings.answer_mode != "extractive"
+                                  else "extractive")
+    modes = ["default", "extractive"] + (["llm"] if settings.llm_configured else [])
+    labels = {"default": f"Suite default ({default_mode})", "extractive": "Extractive (offline)", "llm": "LLM"}
+    mode = st.radio("Answer mode", modes, format_func=labels.get, key="eval_mode")
+    if not settings.llm_configured:
+        st.caption("No LLM configured: runs answer in the extractive mode.")
+    baselines = st.multiselect("Baselines", list(EVAL_BASELINES), format_func=EVAL_BASELINES.get,
+                               key="eval_baselines", placeholder="newsdesk alone",
+                               help="Peers asked the same questions on the same corpus.")
+    if "llamaindex" in baselines:
+        st.warning("The llama-index baseline is slow: it builds its own index of the suite's corpus with its "
+                   "own splitter and embeds every chunk again.", icon=":material/hourglass_top:")
+    st.caption("Keep this page open while a run lasts: leaving it or changing a control stops the run "
+               "(an unfinished run can be resumed below).")
+    pressed = st.button("Run the suite", key="eval_run_button", type="primary", icon=":material/play_arrow:",
+                        disabled=bool(info["missing"]), width="stretch")
+
+    resumable = [r for r in runs if r.summary is None and r.meta.get("suite") and r.problem is None
+                 and str(r.path) not in _active_eval_runs()]
+    resume = None
+    if resumable:
+        with st.expander(f"Unfinished runs ({len(resumable)})"):
+            names = {r.name: r for r in resumable}
+            forget_stale_choice("eval_resume", names)
+            chosen = st.selectbox("Run", list(names), format_func=lambda n: names[n].label() if n in names else n,
+                                  key="eval_resume")
+            if st.button("Resume it", key="eval_resume_button", icon=":material/resume:"):
+                resume = names[chosen]
+    if resume is not None:
+        meta = resume.meta
+        return {"suite": meta["suite"], "mode": meta.get("mode"), "limit": meta.get("limit"),
+                "baselines": [s for s in meta.get("systems", []) if s != "newsdesk"], "out": resume.path}
+    if pressed:
+        return {"suite": suite_name, "mode": None if mode == "default" else mode, "limit": int(limit),
+                "baselines": list(baselines), "out": new_run_dir(settings, suite_name)}
+    return None
+
+
+def _number(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def metrics_frame(columns: dict[str, dict]):
+    """Metrics as rows, one column per system (or type): numbers, for st.dataframe."""
+    import pandas as pd
+
+    names: list[str] = []
+    for metrics in columns.values():
+        names += [k for k in metrics if k not in names and isinstance(metrics[k], (int, float, type(None)))]
+    rows = [{"metric": name, **{column: metrics.get(name) for column, metrics in columns.items()}} for name in names]
+    return pd.DataFrame(rows, columns=["metric", *columns])
+
+
+def show_metrics_table(columns: dict[str, dict], key: str) -> None:
+    frame = metrics_frame(columns)
+    config = {"metric": st.column_config.TextColumn("Metric", width="medium")}
+    for column in columns:
+        config[column] = st.column_config.NumberColumn(column, format="%.4g")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key,
+                 height=min(36 * (len(frame) + 1) + 3, 600))
+
+
+def forget_stale_choice(key: str, options) -> None:
+    """Drops a widget's remembered choice that is no longer among its options (another run, a filter)."""
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if isinstance(value, list):
+        kept = [v for v in value if v in options]
+        if kept != value:
+            st.session_state[key] = kept
+    elif value is not None and value not in options:
+        del st.session_state[key]
+
+
+def expects_refusal(record: dict) -> bool:
+    """As evals/report.py: a question without a gold answer should be refused (counterfactuals excepted)."""
+    return record.get("type") != "counterfactual" and not record.get("gold_answers")
+
+
+def record_missed(record: dict) -> bool:
+    """Not fully right: a score below 1, or refused when it should answer (or the reverse)."""
+    scores = record.get("scores", {})
+    if any(isinstance(scores.get(k), (int, float)) and scores[k] < 1 for k in
+           ("accuracy", "hit@10", "citation_validity")):
+        return True
+    return bool(scores.get("refused")) != expects_refusal(record)
+
+
+def eval_summary_section(run: EvalRun) -> None:
+    summary = run.summary or {}
+    details = [f"suite {summary.get('suite', '?')}", f"{summary.get('mode', '?')} mode",
+               f"started {moment_text(summary.get('started'))}"]
+    if summary.get("wall_seconds") is not None:
+        details.append(f"{summary['wall_seconds']:.1f} s")
+    if run.meta.get("limit"):
+        details.append(f"limit {run.meta['limit']} per type")
+    if run.meta.get("llm_model"):
+        details.append(f"model {run.meta['llm_model']}")
+    st.caption(escape_md(" · ".join(details)))
+
+    metrics = summary.get("metrics") or {}
+    headline = [(key, label) for key, label in EVAL_HEADLINE if isinstance(metrics.get(key), (int, float))]
+    if headline:
+        for column, (key, label) in zip(st.columns(len(headline)), headline):
+            column.metric(label, _number(metrics[key]), help=f"newsdesk, {key}")
+
+    failures = summary.get("failures") or []
+    for failure in failures:
+        upper = str(failure.get("metric", "")).endswith("false_refusal_rate")
+        questions = failure.get("questions") or []
+        shown = ", ".join(map(str, questions[:20]))
+        if len(questions) > 20:
+            shown += f" and {len(questions) - 20} more"
+        st.error(escape_md(f"Threshold failed: {failure.get('metric')} = {_number(failure.get('value'))} "
+                           f"({'at most' if upper else 'at least'} {failure.get('threshold')} required)")
+                 + (f"  \nQuestions: {escape_md(shown)}" if shown else ""), icon=":material/rule:")
+    if not failures and summary.get("thresholds"):
+        met = ", ".join(f"{k} {v}" for k, v in summary["thresholds"].items())
+        st.success(escape_md(f"All thresholds met: {met}"), icon=":material/check_circle:")
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Systems side by side**")
+        systems = summary.get("systems") or {}
+        if systems:
+            show_metrics_table(systems, key="eval_systems_table")
+        else:
+            st.caption("No results in this run.")
+    with right:
+        st.markdown("**By question type**")
+        by_type = summary.get("by_type") or {}
+        if by_type:
+            for tab, (system, types) in zip(st.tabs([escape_md(s) for s in by_type]), by_type.items()):
+                with tab:
+                    show_metrics_table(types, key=f"eval_types_{system}")
+
+
+def eval_charts_section(run: EvalRun) -> None:
+    present = [(name, label) for name, label in EVAL_CHARTS if (run.path / name).is_file()]
+    if not present:
+        st.caption("This run has no charts.")
+        return
+    for tab, (name, label) in zip(st.tabs([label for _, label in present]), present):
+        with tab:
+            st.image(str(run.path / name))  # its own size (800 px): the labels stay readable
+
+
+def eval_questions_section(run: EvalRun) -> None:
+    try:
+        records = eval_results(run)
+    except Exception as error:
+        st.error(escape_md(eval_error_text(error)), icon=":material/error:")
+        return
+    if not records:
+        st.caption("No question was answered in this run.")
+        return
+    systems = list(dict.fromkeys(r["system"] for r in records))
+    types = list(dict.fromkeys(r["type"] for r in records))
+    forget_stale_choice("eval_filter_system", systems)
+    forget_stale_choice("eval_filter_types", types)
+    left, middle, right = st.columns(3)
+    system = left.selectbox("System", systems, key="eval_filter_system")
+    chosen_types = middle.multiselect("Question types", types, key="eval_filter_types", placeholder="All types")
+    outcome = right.selectbox("Outcome", ["all", "missed", "right"], key="eval_filter_outcome",
+                              format_func={"all": "All questions", "missed": "Missed (a score below 1 or a wrong "
+                                           "refusal)", "right": "Fully right"}.get)
+    search = st.text_input("Search the questions", key="eval_filter_search", placeholder="e.g. missile")
+    needle = search.strip().lower()
+    shown = [r for r in records if r["system"] == system and (not chosen_types or r["type"] in chosen_types)
+             and (outcome == "all" or record_missed(r) == (outcome == "missed"))
+             and (not needle or needle in str(r.get("question", "")).lower() or needle in str(r.get("id", "")).lower())]
+    st.caption(f"{len(shown):,} of {sum(r['system'] == system for r in records):,} questions")
+    if not shown:
+        return
+    rows = []
+    for r in shown:
+        scores = r.get("scores", {})
+        row = {"id": r["id"], "type": r["type"], "question": r.get("question", ""),
+               "gold": "; ".join(map(str, r.get("gold_answers") or [])) or "(refuse)",
+               "answer": r.get("answer", ""), "refused": bool(r.get("refused")),
+               "ok": not record_missed(r)}
+        row.update({k: scores.get(k) for k in EVAL_SCORE_COLUMNS})
+        row["ms"] = (r.get("timings_ms") or {}).get("total")
+        rows.append(row)
+    config = {"id": st.column_config.TextColumn("Id"), "type": st.column_config.TextColumn("Type"),
+              "question": st.column_config.TextColumn("Question", width="large"),
+              "gold": st.column_config.TextColumn("Gold"),
+              "answer": st.column_config.TextColumn("Answer", width="large"),
+              "refused": st.column_config.CheckboxColumn("Refused"), "ok": st.column_config.CheckboxColumn("Right"),
+              "ms": st.column_config.NumberColumn("ms", format="%.0f")}
+    config.update({k: st.column_config.NumberColumn(k, format="%.2f") for k in EVAL_SCORE_COLUMNS})
+    st.dataframe(rows, hide_index=True, width="stretch", column_config=config, key="eval_questions_table")
+
+    index = {r["id"]: r for r in shown}  # ids are unique per system; the choice stays when the system changes
+    forget_stale_choice("eval_question", index)
+    picked = st.selectbox("Show a question", list(index), key="eval_question",
+                          format_func=lambda k: f"{k} — {str(index.get(k, {}).get('question', ''))[:90]}")
+    if picked:
+        with st.container(border=True):
+            render_eval_record(index[picked])
+
+
+def render_eval_record(record: dict) -> None:
+    st.markdown(f"**{escape_md(record.get('question'))}**")
+    meta = [record.get("id"), record.get("type"), record.get("system")]
+    if record.get("as_of"):
+        meta.append(f"as of {record['as_of']}")
+    st.caption(escape_md(" · ".join(str(m) for m in meta if m)))
+    gold = record.get("gold_answers") or []
+    if gold:
+        st.markdown("**Gold answer:** " + "; ".join(escape_md(str(g)) for g in gold))
+    elif expects_refusal(record):
+        st.markdown("**Gold answer:** none: the articles do not answer this, it should be refused.")
+    citations = record.get("citations") or []
+    st.markdown("**Answer**")
+    if record.get("refused"):
+        st.warning(escape_md(record.get("answer") or "Refused."), icon=":material/search_off:")
+    else:
+        st.markdown(with_markers(str(record.get("answer") or ""), {int(c["n"]) for c in citations if "n" in c}))
+    scores = record.get("scores") or {}
+    shown_scores = " · ".join(f"{k} {_number(v)}" for k, v in scores.items())
+    timings = record.get("timings_ms") or {}
+    shown_timings = " · ".join(f"{k} {v:.0f} ms" for k, v in timings.items() if isinstance(v, (int, float)))
+    st.caption(escape_md(f"Scores: {shown_scores}") + ("  \n" + escape_md(f"Time: {shown_timings}")
+                                                        if shown_timings else ""))
+
+    gold_ids = set(record.get("gold_article_ids") or [])
+    if citations:
+        st.markdown("**Citations**")
+        for citation in citations:
+            with st.container(border=True):
+                meta = [escape_md(citation.get("source") or "unknown outlet"),
+                        escape_md(date_text(citation.get("published_at")))]
+                link = link_md(citation.get("url"))
+                if link:
+                    meta.append(link)
+                if gold_ids:
+                    meta.append("gold article" if citation.get("article_id") in gold_ids else "not a gold article")
+                st.markdown(f":blue-badge[{int(citation.get('n', 0))}] "
+                            f"**{escape_md(citation.get('title') or 'Untitled')}**  \n" + " · ".join(meta))
+                st.markdown("> " + highlight(escape_md(str(citation.get("quote") or "").replace("\n", " "))))
+    retrieved = record.get("retrieved") or []
+    if retrieved:
+        st.markdown("**Retrieved articles**")
+        rows = [{"rank": i + 1, "title": r.get("title") or "Untitled", "gold": r.get("article_id") in gold_ids,
+                 "score": r.get("score"), "link": safe_href(r.get("url")), "id": r.get("article_id")}
+                for i, r in enumerate(retrieved)]
+        st.dataframe(rows, hide_index=True, width="stretch", key="eval_retrieved_table", column_config={
+            "rank": st.column_config.NumberColumn("Rank"),
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "gold": st.column_config.CheckboxColumn("Gold"),
+            "score": st.column_config.NumberColumn("Score", format="%.4g"),
+            "link": st.column_config.LinkColumn("Link", display_text="open"),
+            "id": st.column_config.TextColumn("Id"),
+        })
+
+
+def _change(metric: str, delta: float) -> str:
+    if delta == 0:
+        return "same"
+    better = delta < 0 if metric.startswith(_LOWER_IS_BETTER) else delta > 0
+    return "better" if better else "worse"
+
+
+def eval_compare_section(run: EvalRun, runs: list[EvalRun]) -> None:
+    from evals.report import compare
+
+    others = {r.name: r for r in runs if r.summary is not None and r.name != run.name}
+    if not others:
+        st.caption("Run a suite again to compare two runs.")
+        return
+    forget_stale_choice("eval_compare", others)
+    chosen = st.selectbox("Compare this run with", list(others), index=None, key="eval_compare",
+                          format_func=lambda n: others[n].label() if n in others else n,
+                          placeholder="Choose another run")
+    if not chosen:
+        return
+    other = others[chosen]
+    if (other.summary or {}).get("suite") != (run.summary or {}).get("suite"):
+        st.warning("These runs are of different suites: only questions with the same id are compared.")
+    try:
+        result = compare(run.path, other.path)
+    except Exception as error:
+        st.error(escape_md(eval_error_text(error)), icon=":material/error:")
+        return
+    mine = (run.summary or {}).get("metrics") or {}
+    theirs = (other.summary or {}).get("metrics") or {}
+    rows = [{"metric": k, "this run": mine.get(k), "other run": theirs.get(k), "delta": d, "change": _change(k, d)}
+            for k, d in result["deltas"].items()]
+    st.caption(escape_md(f"Newsdesk's metrics: {run.name} minus {other.name}."))
+    st.dataframe(rows, hide_index=True, width="stretch", key="eval_deltas_table", column_config={
+        "metric": st.column_config.TextColumn("Metric", width="medium"),
+        "this run": st.column_config.NumberColumn("This run", format="%.4g"),
+        "other run": st.column_config.NumberColumn("Other run", format="%.4g"),
+        "delta": st.column_config.NumberColumn("Delta", format="%+.4g"),
+        "change": st.column_config.TextColumn("Change"),
+    })
+    worse = result["worse"]
+    if worse:
+        st.markdown(f"**Questions that got worse ({len(worse)})**")
+        st.dataframe([{"id": w["id"], "question": w["question"], "worse": ", ".join(w["worse"])} for w in worse],
+                     hide_index=True, width="stretch", key="eval_worse_table", column_config={
+                         "id": st.column_config.TextColumn("Id"),
+                         "question": st.column_config.TextColumn("Question", width="large"),
+                         "worse": st.column_config.TextColumn("Worse in")})
+    else:
+        st.success("No question got worse.", icon=":material/check_circle:")
+
+
+def evaluations_page() -> None:
+    st.set_page_config(layout="wide")  # tables of metrics side by side need the width
+    settings = get_settings()
+    st.title("Evaluations")
+    result = st.session_state.pop("eval_result", None)  # the outcome of the last run, shown once
+    if result:
+        (st.success if result["kind"] == "success" else st.error)(escape_md(result["summary"]))
+    progress_area = st.container()
+
+    try:
+        runs = list_eval_runs(settings)
+    except OSError as error:
+        show_error(error)
+        runs = []
+    with st.sidebar:
+        request = eval_run_controls(settings, runs)
+    if request is not None:
+        with progress_area:
+            execute_eval_run(settings, request["suite"], mode=request["mode"], limit=request["limit"],
+                             baselines=request["baselines"], out=request["out"])
+            result = st.session_state.pop("eval_result", None)  # a failure: shown here, at once
+            if result:
+                st.error(escape_md(result["summary"]), icon=":material/error:")
+
+    finished = {r.name: r for r in runs if r.summary is not None}
+    st.caption(f"Runs are kept in {escape_md(str(eval_runs_dir(settings)))}.")
+    if not finished:
+        st.info("No finished run yet: choose a suite in the sidebar and run it (the seed suite takes seconds).",
+                icon=":material/monitoring:")
+        return
+    forget_stale_choice("eval_run", finished)
+    name = st.selectbox("Run", list(finished), key="eval_run",
+                        format_func=lambda n: finished[n].label() if n in finished else n)
+    run = finished[name]
+    unreadable = [r.name for r in runs if r.problem]
+    if unreadable:
+        st.caption(escape_md("Unreadable run folders (not shown): " + ", ".join(unreadable)))
+
+    st.subheader("Summary")
+    eval_summary_section(run)
+    st.subheader("Charts")
+    eval_charts_section(run)
+    st.subheader("Questions")
+    eval_questions_section(run)
+    st.subheader("Compare two runs")
+    eval_compare_section(run, runs)
 
 
 # =================================================================================================
@@ -897,7 +1482,8 @@ def app_pages() -> dict[str, st.Page]:
     return {
         "chat": st.Page(chat_page, title="Chat", icon=":material/chat:", url_path="chat", default=True),
         "library": st.Page(library_page, title="Library", icon=":material/library_books:", url_path="library"),
-        # "evaluations": st.Page(evaluations_page, ...),  <- the Evaluations page goes here
+        "evaluations": st.Page(evaluations_page, title="Evaluations", icon=":material/monitoring:",
+                               url_path="evaluations"),
     }
 
 
@@ -906,7 +1492,7 @@ def main() -> None:
     PAGES.clear()
     PAGES.update(app_pages())
     current = st.navigation(list(PAGES.values()))
-    wanted = st.query_params.get("page")  # deep link: ?page=library
+    wanted = st.query_params.get("page")  # deep links: ?page=library, ?page=evaluations
     if wanted in PAGES and PAGES[wanted].title != current.title:
         st.switch_page(PAGES[wanted])
     current.run()

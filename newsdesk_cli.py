@@ -290,9 +290,18 @@ def _cell(value) -> str:
 
 
 def cmd_bench(args, settings, out: Console, err: Console) -> int:
-    from index.bench import run_index_benchmark
+    if args.bench == "load":
+        from evals.bench_load import run_load
 
-    figures = run_index_benchmark(settings, full=args.full, sample=args.sample, console=err)
+        figures = run_load(settings, askers=args.askers, questions=args.questions, mode=args.mode)
+    elif args.bench == "scale":
+        from evals.bench_scale import run_scale
+
+        figures = run_scale(settings, sizes=args.sizes, real_embeddings=args.real_embeddings, console=err)
+    else:
+        from index.bench import run_index_benchmark
+
+        figures = run_index_benchmark(settings, full=args.full, sample=args.sample, console=err)
     print(json.dumps(figures, indent=2) if args.json else _format_bench(figures))
     return 0
 
@@ -361,16 +370,28 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sample", type=int, default=1000, help="non-gold articles added to the 235 gold ones")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+    b = bench.add_parser("load", help="concurrent askers against the index in NEWSDESK_HOME: throughput, p50/p95, errors")
+    b.add_argument("--askers", type=int, default=50)
+    b.add_argument("--questions", type=int, default=500)
+    b.add_argument("--mode", choices=["llm", "extractive"], default="extractive")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bench.add_parser("scale", help="generated corpora of 10k/30k/100k articles: indexing, disk, RSS, query latency")
+    b.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=[10_000, 30_000, 100_000])
+    b.add_argument("--real-embeddings", action="store_true",
+                   help="embed with the real model (hours at 100k on 2 cores) instead of reusing the real chunks' vectors")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     from pydantic import ValidationError
 
     from index.embedders import EmbedderMismatch
-    from index.store import StoreUnavailable
+    from index.store import DiskFull, StoreUnavailable
     from index.sync import IndexBusy
     from rag.engine import IndexEmpty
     from rag.llm import LLMError
@@ -383,7 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args, settings, out, err)
-    except (IndexBusy, EmbedderMismatch, StoreUnavailable, IndexEmpty, LLMError, ValueError, FileNotFoundError) as error:
+    except (IndexBusy, EmbedderMismatch, StoreUnavailable, DiskFull, IndexEmpty, LLMError, ValueError,
+            FileNotFoundError) as error:
         err.print(f"newsdesk: {error}", markup=False, highlight=False)
         return 2
     except KeyboardInterrupt:

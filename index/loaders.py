@@ -188,6 +188,16 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
+# C0/C1 control characters (terminal escapes), zero-width and bidi-override characters carry no
+# meaning in news text but can hide instructions or garble a terminal: they are removed on load.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    return _INVISIBLE.sub("", text)
+
+
 def _where(path: str, line: int | None) -> str:
     return f"{path}:{line}" if line is not None else path
 
@@ -233,13 +243,13 @@ def _source_from_url(url: str | None) -> str | None:
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
-    text = re.sub(r"\s+", " ", str(value)).strip()
+    text = re.sub(r"\s+", " ", clean_text(str(value))).strip()
     return text or None
 
 
 def _make(path: Path, relpath: str, line: int | None, *, text: str, title: Any = None, url: Any = None,
           source: Any = None, date: Any = None, authors: Any = None) -> Article | Skipped:
-    body = text.strip("\n") if isinstance(text, str) else ""
+    body = clean_text(text).strip("\n") if isinstance(text, str) else ""
     if not body.strip():
         return Skipped(_where(str(path), line), "no text")
     url = _clean(url)

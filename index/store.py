@@ -13,11 +13,36 @@ from index.settings import Settings
 
 
 class StoreUnavailable(RuntimeError):
-    """Chroma could not be reached or opened."""
+    """Chroma could not be reached or opened, or refused a read or a write."""
 
 
-def make_client(settings: Settings):
+class DiskFull(RuntimeError):
+    """The disk under NEWSDESK_HOME is full; nothing already indexed was lost."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    text = str(error).lower()
+    return (isinstance(error, OSError) and error.errno == 28) or "no space left" in text or "disk is full" in text \
+        or "database or disk is full" in text
+
+
+def _store_error(settings: Settings, action: str, error: Exception) -> Exception:
+    if is_disk_full(error):
+        return DiskFull(f"the disk under {settings.home} is full while {action}; what was indexed before is intact. "
+                        "Free some space and run the same command again.")
+    return StoreUnavailable(f"the Chroma store at {settings.store_location} failed while {action} "
+                            f"({type(error).__name__}); the index was left consistent: try again when it is back.")
+
+
+def make_client(settings: Settings, fresh: bool = False):
+    """A Chroma client. ``fresh``: drop this process's cached embedded store so that vectors written
+    by another process become visible (an embedded client keeps its vector index in memory)."""
     import chromadb
+
+    if fresh and not settings.server_mode:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
     try:
@@ -47,6 +72,8 @@ class ChunkStore:
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as error:
+            if is_disk_full(error):
+                raise _store_error(settings, "opening the collection", error) from error
             raise StoreUnavailable(f"cannot open collection at {settings.store_location}: {error}") from error
         recorded = (self.collection.metadata or {}).get("embedder")
         dimension = (self.collection.metadata or {}).get("dimension")
@@ -57,39 +84,44 @@ class ChunkStore:
                 f"({embedder.dimension}). Set NEWSDESK_EMBEDDER back, or re-embed everything with "
                 f"`newsdesk index --rebuild PATH...` (or use another NEWSDESK_COLLECTION)."
             )
-        self.max_batch = max(1, min(self.client.get_max_batch_size(), 4096))
+        self.max_batch = max(1, min(self._call("connecting", self.client.get_max_batch_size), 4096))
+
+    def _call(self, action: str, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except Exception as error:  # chromadb and httpx raise many types; all become one clear error
+            raise _store_error(self.settings, action, error) from error
 
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, articles: dict[str, Article]) -> None:
         for start in range(0, len(chunks), self.max_batch):
             part = chunks[start:start + self.max_batch]
-            self.collection.upsert(
-                ids=[c.id for c in part],
-                embeddings=embeddings[start:start + len(part)],
-                documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c, articles[c.article_id]) for c in part],
-            )
+            self._call("writing vectors", self.collection.upsert,
+                       ids=[c.id for c in part],
+                       embeddings=embeddings[start:start + len(part)],
+                       documents=[c.text for c in part],
+                       metadatas=[chunk_metadata(c, articles[c.article_id]) for c in part])
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), self.max_batch):
-            self.collection.delete(ids=ids[start:start + self.max_batch])
+            self._call("deleting vectors", self.collection.delete, ids=ids[start:start + self.max_batch])
 
     def query(self, vector: np.ndarray, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the nearest chunks."""
         if limit <= 0:
             return []
-        result = self.collection.query(query_embeddings=vector.reshape(1, -1), n_results=limit, where=where or None,
-                                       include=["distances"])
+        result = self._call("searching", self.collection.query, query_embeddings=vector.reshape(1, -1),
+                            n_results=limit, where=where or None, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def count(self) -> int:
-        return self.collection.count()
+        return self._call("counting", self.collection.count)
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         offset = 0
         while True:
-            page = self.collection.get(include=[], limit=self.max_batch, offset=offset)["ids"]
+            page = self._call("listing ids", self.collection.get, include=[], limit=self.max_batch, offset=offset)["ids"]
             ids.update(page)
             if len(page) < self.max_batch:
                 return ids

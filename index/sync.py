@@ -7,6 +7,8 @@ See ``index.catalog`` for how a run killed at any moment is finished by the next
 from __future__ import annotations
 
 import fcntl
+import os
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -19,7 +21,7 @@ from index.chunker import ArticleChunker
 from index.embedders import Embedder, make_embedder
 from index.loaders import ArticleLoader, walk
 from index.settings import Settings, configure_runtime
-from index.store import ChunkStore
+from index.store import ChunkStore, DiskFull, is_disk_full
 
 ProgressCallback = Callable[[int, int, int], None]  # (articles done, articles to write, chunks embedded)
 
@@ -109,6 +111,15 @@ class Indexer:
     # --- sync -----------------------------------------------------------------------------
     def sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index equal to the articles under ``paths``."""
+        try:
+            return self._sync(paths, on_progress)
+        except (sqlite3.OperationalError, OSError) as error:
+            if is_disk_full(error):
+                raise DiskFull(f"the disk under {self.settings.home} is full; what was indexed before is intact. "
+                               "Free some space and run the same command again.") from error
+            raise
+
+    def _sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport()
         with self._writing():
@@ -147,7 +158,7 @@ class Indexer:
             with self.catalog.transaction():
                 for root in scan.new_roots:
                     self.catalog.add_root(root)
-                self.catalog.set_meta("last_indexed", utcnow_iso())
+                self._mark_written()
         counts = self.catalog.counts()
         report.articles, report.chunks = counts["articles"], counts["chunks"]
         report.seconds = time.perf_counter() - started
@@ -253,8 +264,13 @@ class Indexer:
             unknown = [i for i in dict.fromkeys(wanted) if i not in known]
             self._remove(present)
             if present:
-                self.catalog.set_meta("last_indexed", utcnow_iso())
+                self._mark_written()
         return present, unknown
+
+    def _mark_written(self) -> None:
+        """Readers in other processes compare these to know their vector index went stale."""
+        self.catalog.set_meta("last_indexed", utcnow_iso())
+        self.catalog.set_meta("writer", f"{os.getpid()}:{time.time_ns()}")
 
     def forget_root(self, path: str | Path) -> None:
         """Stop treating ``path`` as an indexed root (its articles stay until removed or re-synced)."""

@@ -7,6 +7,8 @@ harness all use it.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
@@ -44,12 +46,36 @@ class NewsDesk:
         self.catalog = Catalog(settings.catalog_path, read_only=True)
         self.store = ChunkStore(settings, self.embedder, client=client)
         self.retriever = HybridRetriever(self.catalog, self.store, self.embedder)
+        self._writer_seen = self.catalog.get_meta("writer")
+        self._refresh_lock = threading.Lock()
         self.extractive = ExtractiveAnswerer(self.embedder)
         self.verifier = CitationVerifier(self.embedder)
         self._llm: LLMClient | None = None
 
     def close(self) -> None:
         self.catalog.close()
+
+    def refresh(self) -> bool:
+        """Reopen the embedded vector store when another process has indexed since we opened it.
+
+        An embedded Chroma client keeps its vector index in memory: without this, articles indexed by
+        `newsdesk index` in another process would be found by BM25 but not by dense search. Returns
+        whether the store was reopened. (Server mode needs nothing: the server holds the index.)
+        """
+        writer = self.catalog.get_meta("writer")
+        if writer == self._writer_seen:
+            return False
+        with self._refresh_lock:
+            if writer == self._writer_seen:
+                return False
+            self._writer_seen = writer
+            if self.settings.server_mode or (writer or "").split(":")[0] == str(os.getpid()):
+                return False
+            from index.store import make_client
+
+            self.store = ChunkStore(self.settings, self.embedder, client=make_client(self.settings, fresh=True))
+            self.retriever.store = self.store
+            return True
 
     @property
     def llm(self) -> LLMClient:
@@ -111,6 +137,7 @@ class NewsDesk:
     def retrieve(self, question: str, k: int | None = None, since=None, until=None, sources: list[str] | None = None,
                  as_of=None, original: str | None = None) -> tuple[list[Evidence], TimeFilter, datetime]:
         """Evidence for a (standalone) question, with the date window it implied."""
+        self.refresh()
         reference, time_filter = self._time_window(original or question, question, since, until, as_of)
         parts = split_question(question)
         evidence = self.retriever.retrieve(question, k=k or self.settings.top_k, time_filter=time_filter,

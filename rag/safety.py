@@ -12,7 +12,7 @@ from rag.sentences import sentence_spans
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|previous|above|system)\b"
     r"|\b(system prompt|developer message|you are (now )?(an? )?(ai|assistant|chatbot|language model|newsdesk))\b"
-    r"|\b(as an ai|assistant:|system:|\[\s*inst\s*\]|<\s*/?\s*(system|source|instructions?)\s*>)"
+    r"|\b(as an ai|assistant:|system:)|\[\s*inst\s*\]|<\s*/?\s*(system|source|instructions?)\b[^>]*>"
     r"|\b(respond|reply|answer|say|tell (the )?(user|reader))\b.{0,30}\b(only|exactly|instead)\b"
     r"|!\[[^\]]*\]\(\s*https?://",  # markdown images that would fetch a remote URL
     re.I,

@@ -1,5 +1,8 @@
 """End to end: `streamlit run app.py` in a real headless Chromium (Playwright driving Debian's chromium).
 
+The chat, the library and the Evaluations page; the chat and Evaluations tests save the README's
+screenshots (docs/chat-answer.png, docs/evaluations.png).
+
 Needs ``apt-get install -y chromium`` and the PyPI package ``playwright`` (no browser download: the
 system Chromium at /usr/bin/chromium is used). Outside CI the test is skipped when that Chromium is
 missing; with CI set it always runs.
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.runner import SuiteRun
 from index.settings import Settings
 from index.sync import Indexer
 from tests.conftest import clean_env, free_port
@@ -26,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = REPO / "docs" / "chat-answer.png"
+EVAL_SCREENSHOT = REPO / "docs" / "evaluations.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -57,6 +62,8 @@ def streamlit_app(tmp_path_factory, seed_file, embedder):
     indexer = Indexer(Settings(_env_file=None, home=home), embedder=embedder)
     indexer.sync([seed_file, articles])
     indexer.close()
+    # a finished evaluation run for the Evaluations page (seed suite, 3 questions per type, with BM25)
+    SuiteRun(Settings(_env_file=None, home=home), "seed", limit=3, baselines=["bm25"]).run()
 
     port = free_port()
     workdir = root / "cwd"  # no .env of the developer's
@@ -179,4 +186,40 @@ def test_library_upload_in_a_real_browser(streamlit_app, browser):
     answer = page.get_by_test_id("stChatMessage").filter(has_text="Ferry strike ends in Tromso").last
     answer.wait_for(state="visible", timeout=120_000)
     assert "Sunday" in answer.inner_text()
+    page.close()
+
+
+def test_evaluations_page_in_a_real_browser(streamlit_app, browser, tmp_path):
+    """The deep link opens the Evaluations page on the run made before streamlit started; screenshot for the README."""
+    url, home = streamlit_app
+    run_dir = next((home / "evals" / "runs").iterdir())
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{url}/?page=evaluations", wait_until="domcontentloaded", timeout=120_000)
+    page.get_by_text("Systems side by side").wait_for(state="visible", timeout=120_000)
+    page.get_by_text("Retrieved articles").wait_for(state="visible", timeout=120_000)
+    assert page.get_by_role("heading", name="Evaluations").count() == 1
+    main = page.get_by_test_id("stMain")
+    picker = main.get_by_role("combobox", name="Run")
+    assert picker.input_value().startswith(f"{run_dir.name} · extractive mode · newsdesk + bm25")  # the run is selected
+    metrics = main.get_by_test_id("stMetric")
+    assert metrics.count() == 5 and "Accuracy" in metrics.nth(2).inner_text()
+    # the first chart is shown and loaded (the others are in tabs)
+    chart = page.get_by_test_id("stImage").locator("img").first
+    chart.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           ".some(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
+    assert page.get_by_text("How many ballistic missiles did North Korea fire").count() >= 1  # a question in full
+    assert page.get_by_test_id("stSidebar").get_by_text("Run a suite").count() == 1
+    assert page.get_by_test_id("stException").count() == 0 and dialogs == []
+
+    # the page scrolls inside stMain: a viewport as tall as the summary, the charts and the first question
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 3600)})
+    page.wait_for_timeout(1500)  # let the tables and the chart settle
+    shot = tmp_path / "evaluations.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    shutil.copyfile(shot, EVAL_SCREENSHOT)
     page.close()

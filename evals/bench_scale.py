@@ -1,0 +1,153 @@
+"""``newsdesk bench scale``: indexing and querying generated corpora of 10k, 30k and 100k articles.
+
+The corpus is generated from the real sentences of realtimeqa-articles, recombined into new
+articles with new ids, outlets and dates. Embedding 100k articles with the packaged MiniLM would
+take about 12 hours on 2 cores, so vectors come from a *hashing stand-in embedder* (random
+projection of hashed word counts, 384 dimensions, clearly labelled in the output): what this
+measures is the store, the catalog, BM25, filtering and answering, not the embedder. Each size runs
+in its own process so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from evals.metrics import percentile
+from index.bench import datasets_dir
+from index.settings import Settings
+
+OUTLETS = ["harbourpost.example", "dailyledger.example", "metrowire.example", "valleytimes.example",
+           "coastalnews.example", "capitolreport.example", "northstar.example", "civicdesk.example"]
+
+
+class HashingEmbedder:
+    """A fast, deterministic stand-in for MiniLM: hashed word counts through a fixed random projection."""
+
+    name = "hashing-standin-384"
+    dimension = 384
+
+    def __init__(self, buckets: int = 4096, seed: int = 13) -> None:
+        rng = np.random.default_rng(seed)
+        self.projection = rng.standard_normal((buckets, self.dimension)).astype(np.float32)
+        self.buckets = buckets
+
+    def _bucket(self, word: str) -> int:
+        return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little") % self.buckets
+
+    def embed(self, texts) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            words = re.findall(r"[a-z0-9]+", text.lower())
+            if not words:
+                continue
+            counts = np.bincount([self._bucket(w) for w in words], minlength=self.buckets).astype(np.float32)
+            vector = counts @ self.projection
+            out[i] = vector / max(float(np.linalg.norm(vector)), 1e-9)
+        return out
+
+
+def generate_corpus(target: Path, count: int, seed: int = 11) -> Path:
+    """``count`` new articles recombined from real sentences; written once and reused."""
+    if target.exists():
+        return target
+    from rag.sentences import sentence_spans
+
+    rng = random.Random(seed)
+    sentences: list[str] = []
+    with gzip.open(datasets_dir() / "realtimeqa-articles" / "articles.jsonl.gz", "rt", encoding="utf-8") as stream:
+        for line in stream:
+            text = json.loads(line).get("text") or ""
+            sentences += [text[a:b] for a, b in sentence_spans(text) if 40 <= b - a <= 400]
+    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    partial = target.with_suffix(".partial")
+    with gzip.open(partial, "wt", encoding="utf-8") as out:
+        for n in range(count):
+            paragraphs = [" ".join(rng.choices(sentences, k=rng.randint(2, 5))) for _ in range(rng.randint(6, 14))]
+            out.write(json.dumps({
+                "url": f"https://{OUTLETS[n % len(OUTLETS)]}/{n}", "title": paragraphs[0].split(". ")[0][:110],
+                "source": OUTLETS[n % len(OUTLETS)],
+                "published_at": (start + timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))).isoformat(),
+                "text": "\n\n".join(paragraphs)}) + "\n")
+    partial.rename(target)
+    return target
+
+
+def measure_one(size: int, work: Path) -> dict:
+    """Index a generated corpus of ``size`` articles into a fresh home and query it (in this process)."""
+    from evals.datasets import realtimeqa_questions
+    from index.sync import Indexer
+    from rag.engine import NewsDesk
+
+    corpus = generate_corpus(work / f"corpus-{size}.jsonl.gz", size)
+    settings = Settings(_env_file=None, home=work / f"home-{size}", write_batch_chunks=2048)
+    embedder = HashingEmbedder()
+    indexer = Indexer(settings, embedder=embedder)
+    rates: list[tuple[float, int]] = []
+    started = time.perf_counter()
+    report = indexer.sync([corpus], on_progress=lambda done, total, embedded: rates.append((time.perf_counter(), embedded)))
+    seconds = time.perf_counter() - started
+    indexer.close()
+    tenth = max(1, len(rates) // 10)
+    first = (rates[tenth][1] - rates[0][1]) / max(rates[tenth][0] - rates[0][0], 1e-9) if len(rates) > tenth else None
+    last = (rates[-1][1] - rates[-1 - tenth][1]) / max(rates[-1][0] - rates[-1 - tenth][0], 1e-9) if len(rates) > tenth else None
+    desk = NewsDesk(settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    questions = [q.question for q in realtimeqa_questions()][:100]
+    retrieve_ms, answer_ms = [], []
+    desk.ask(questions[0])
+    for question in questions:
+        t0 = time.perf_counter()
+        desk.retrieve(question)
+        retrieve_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        desk.ask(question)
+        answer_ms.append((time.perf_counter() - t0) * 1000)
+    desk.close()
+    disk = sum(f.stat().st_size for f in settings.home.rglob("*") if f.is_file()) / 1024**2
+    return {
+        "articles": report.articles, "chunks": report.chunks, "index_seconds": round(seconds, 1),
+        "articles_per_s": round(report.articles / seconds, 1), "chunks_per_s": round(report.chunks / seconds, 1),
+        "chunks_per_s_first_tenth": round(first, 1) if first else None,
+        "chunks_per_s_last_tenth": round(last, 1) if last else None,
+        "disk_mb": round(disk, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "retrieve_p50_ms": round(percentile(retrieve_ms, 0.5), 1), "retrieve_p95_ms": round(percentile(retrieve_ms, 0.95), 1),
+        "answer_p50_ms": round(percentile(answer_ms, 0.5), 1), "answer_p95_ms": round(percentile(answer_ms, 0.95), 1),
+        "embedder": embedder.name,
+    }
+
+
+def run_scale(settings: Settings, sizes: list[int], real_embeddings: bool = False, console=None) -> dict:
+    if real_embeddings:
+        raise ValueError("--real-embeddings is for a machine with time to spare (about 12 hours at 100k on 2 cores); "
+                         "run `newsdesk bench index --full` for real embedding throughput")
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.home if settings.home.exists() else None))
+    table = {}
+    for size in sizes:
+        if console:
+            console.print(f"[bold]scale[/]: {size:,} articles")
+        result = subprocess.run([sys.executable, "-m", "evals.bench_scale", str(size), str(work)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            table[str(size)] = {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
+            continue
+        table[str(size)] = json.loads(result.stdout.strip().splitlines()[-1])
+        import shutil
+
+        shutil.rmtree(work / f"home-{size}", ignore_errors=True)
+    return {"note": "vectors from a hashing stand-in embedder, not MiniLM", "sizes": table}
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_one(int(sys.argv[1]), Path(sys.argv[2]))))
