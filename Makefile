@@ -7,7 +7,10 @@ PIP       := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c cons
 # llama-cpp-python builds from source; the native build crashes on these CPUs (AMX), so no -march=native
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install install-test run test bench clean
+CHROMA_PATH ?= .newsdesk/chroma-server
+CHROMA_PORT ?= 8000
+
+.PHONY: install install-test run test bench chroma-server run-server clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +42,14 @@ test: install-test
 
 bench: install
 	$(VENV)/bin/newsdesk bench index
+
+# A Chroma server from the chromadb wheel; point newsdesk at it with NEWSDESK_CHROMA_HOST/PORT.
+chroma-server: install
+	$(VENV)/bin/chroma run --path $(CHROMA_PATH) --host 127.0.0.1 --port $(CHROMA_PORT)
+
+# make run against a Chroma server started with `make chroma-server` (in another terminal)
+run-server: install
+	NEWSDESK_CHROMA_HOST=127.0.0.1 NEWSDESK_CHROMA_PORT=$(CHROMA_PORT) $(MAKE) run
 
 clean:
 	rm -rf $(VENV) .newsdesk

@@ -197,8 +197,15 @@ def get_desk(settings: Settings) -> NewsDesk:
 
 
 def open_indexer(settings: Settings) -> Indexer:
-    """A fresh writer for one action (its own SQLite connection); shares the embedder and Chroma client."""
-    return Indexer(settings, embedder=embedder_for(settings), client=client_for(settings))
+    """A fresh writer for one action (its own SQLite connection); shares the embedder and Chroma client.
+
+    The chat's client is preferred: NewsDesk reopens its embedded store (a new client) when another
+    process has indexed, and the writer must not use the client it replaced."""
+    try:
+        client = get_desk(settings).store.client
+    except Exception:  # noqa: BLE001 - nothing indexed yet (or the store is down): the cached client
+        client = client_for(settings)
+    return Indexer(settings, embedder=embedder_for(settings), client=client)
 
 
 EMPTY_STATUS = {"articles": 0, "chunks": 0, "sources": [], "newest_article": None, "oldest_article": None,
@@ -891,7 +898,8 @@ def reindex_section(settings: Settings) -> None:
 
 EVAL_BASELINES = {"bm25": "BM25 alone (fast)", "llamaindex": "llama-index starter (slow)"}
 EVAL_HEADLINE = [("retrieval.hit@10", "Hit@10"), ("retrieval.mrr@10", "MRR@10"), ("answers.accuracy", "Accuracy"),
-                 ("citations.validity", "Citation validity"), ("refusal.recall", "Refusal recall")]
+                 ("citations.validity", "Citation validity"), ("refusal.recall", "Refusal recall"),
+                 ("counterfactual.repeats_fake", "Repeats the fake")]  # each shown when the run measured it
 EVAL_CHARTS = [("metrics_by_type.png", "Metrics by type"), ("latency.png", "Latency"),
                ("comparison.png", "Side by side")]
 EVAL_SCORE_COLUMNS = ["accuracy", "hit@10", "mrr@10", "citation_validity", "citation_precision"]
@@ -900,6 +908,9 @@ EVAL_SLOW_SUITES = {  # what makes a suite slow, told before it is started
                   "every question; set a limit to try it.",
     "realtimeqa-gold": "A few minutes: it indexes the 235 gold articles the first time and asks every question.",
 }
+# the order of metric groups in the tables (as summary.json lists them for one system)
+_METRIC_GROUPS = ("questions", "retrieval.", "answers.", "citations.", "counterfactual.", "refusal.", "latency.",
+                  "tokens.", "cost.")
 # metrics where a smaller value is better (for the comparison's "better"/"worse")
 _LOWER_IS_BETTER = ("latency.", "refusal.false_refusal_rate", "counterfactual.repeats_fake", "tokens.", "cost.")
 
@@ -1064,6 +1075,8 @@ def execute_eval_run(settings: Settings, suite: str, *, mode: str | None, limit:
         seconds = time.perf_counter() - started
     except Exception as error:
         bar.empty()
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # failed before asking anything: leave no empty run folder behind
         if not isinstance(error, (OSError, ValueError, ImportError, IndexBusy, StoreUnavailable, EmbedderMismatch,
                                   LLMError)):
             log.exception("newsdesk evaluation failed", exc_info=error)
@@ -1131,6 +1144,8 @@ def eval_run_controls(settings: Settings, runs: list[EvalRun]) -> dict | None:
     resume = None
     if resumable:
         with st.expander(f"Unfinished runs ({len(resumable)})"):
+            st.caption("Runs that stopped before the end: resuming asks only the questions not answered yet. "
+                       "Do not resume a run that is still going on elsewhere (newsdesk eval in a terminal).")
             names = {r.name: r for r in resumable}
             forget_stale_choice("eval_resume", names)
             chosen = st.selectbox("Run", list(names), format_func=lambda n: names[n].label() if n in names else n,
@@ -1162,6 +1177,8 @@ def metrics_frame(columns: dict[str, dict]):
     names: list[str] = []
     for metrics in columns.values():
         names += [k for k in metrics if k not in names and isinstance(metrics[k], (int, float, type(None)))]
+    names.sort(key=lambda n: next((i for i, group in enumerate(_METRIC_GROUPS) if n.startswith(group)),
+                                  len(_METRIC_GROUPS)))  # stable: each group keeps the report's order
     rows = [{"metric": name, **{column: metrics.get(name) for column, metrics in columns.items()}} for name in names]
     return pd.DataFrame(rows, columns=["metric", *columns])
 
@@ -1172,7 +1189,7 @@ def show_metrics_table(columns: dict[str, dict], key: str) -> None:
     for column in columns:
         config[column] = st.column_config.NumberColumn(column, format="%.4g")
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key=key,
-                 height=min(36 * (len(frame) + 1) + 3, 600))
+                 height=35 * (len(frame) + 1) + 3)  # every metric, no inner scrolling
 
 
 def forget_stale_choice(key: str, options) -> None:
@@ -1424,7 +1441,6 @@ def eval_compare_section(run: EvalRun, runs: list[EvalRun]) -> None:
 
 
 def evaluations_page() -> None:
-    st.set_page_config(layout="wide")  # tables of metrics side by side need the width
     settings = get_settings()
     st.title("Evaluations")
     result = st.session_state.pop("eval_result", None)  # the outcome of the last run, shown once
@@ -1461,14 +1477,16 @@ def evaluations_page() -> None:
     if unreadable:
         st.caption(escape_md("Unreadable run folders (not shown): " + ", ".join(unreadable)))
 
-    st.subheader("Summary")
-    eval_summary_section(run)
-    st.subheader("Charts")
-    eval_charts_section(run)
-    st.subheader("Questions")
-    eval_questions_section(run)
-    st.subheader("Compare two runs")
-    eval_compare_section(run, runs)
+    for title, section, args in (("Summary", eval_summary_section, (run,)), ("Charts", eval_charts_section, (run,)),
+                                 ("Questions", eval_questions_section, (run,)),
+                                 ("Compare two runs", eval_compare_section, (run, runs))):
+        st.subheader(title)
+        try:
+            section(*args)
+        except Exception as error:  # a damaged or hand-edited run folder: one message, the rest still shown
+            log.exception("newsdesk UI error in the Evaluations page", exc_info=error)
+            st.error(escape_md(f"This part of {run.name} could not be shown: {eval_error_text(error)}"),
+                     icon=":material/error:")
 
 
 # =================================================================================================
@@ -1492,6 +1510,8 @@ def main() -> None:
     PAGES.clear()
     PAGES.update(app_pages())
     current = st.navigation(list(PAGES.values()))
+    # the Evaluations page's tables of metrics side by side need the width; the others read better narrow
+    st.set_page_config(layout="wide" if current.url_path == "evaluations" else "centered")
     wanted = st.query_params.get("page")  # deep links: ?page=library, ?page=evaluations
     if wanted in PAGES and PAGES[wanted].title != current.title:
         st.switch_page(PAGES[wanted])

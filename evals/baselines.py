@@ -57,15 +57,18 @@ class LlamaIndexStarter:
         self.index = VectorStoreIndex.from_vector_store(self.vector_store, embed_model=self.embed_model)
         self._VectorStoreIndex = VectorStoreIndex
 
-    def build(self, corpus: Path) -> dict:
-        """Index the corpus once (kept in ``folder``); a second call with the same corpus does nothing."""
+    def build(self, corpus: list[Path]) -> dict:
+        """Index the corpus files once (kept in ``folder``); a second call with the same files does nothing."""
         from llama_index.core import Document
 
         stamp = self.folder / "built.json"
-        key = {"corpus": str(corpus.resolve()), "size": corpus.stat().st_size}
+        key = {"corpus": [str(p.resolve()) for p in corpus], "size": [p.stat().st_size for p in corpus]}
         if stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
             return json.loads(stamp.read_text())["stats"]
-        articles = ArticleLoader().load(corpus, corpus.name).articles
+        stale = self.collection.get(include=[])["ids"]  # a build that did not finish: start again from empty
+        for start in range(0, len(stale), 4000):
+            self.collection.delete(ids=stale[start:start + 4000])
+        articles = [a for path in corpus for a in ArticleLoader().load(path, path.name).articles]
         seen: set[str] = set()
         documents = []
         for a in articles:

@@ -68,7 +68,7 @@ def run(home: Path, baselines: Path | None, limit: int | None, skip_starter: boo
     measure("BM25 alone", lambda text, q: bm25.retrieve(text, 10))
     if not skip_starter and baselines is not None:
         starter = LlamaIndexStarter(baselines / "llamaindex-starter", desk.embedder)
-        report["starter_build"] = starter.build(datasets_dir() / "realtimeqa-articles" / "articles.jsonl.gz")
+        report["starter_build"] = starter.build([datasets_dir() / "realtimeqa-articles" / "articles.jsonl.gz"])
         measure("llama-index starter", lambda text, q: starter.retrieve(text, 10))
 
     # extractive answers, as of the question date

@@ -434,8 +434,7 @@ def test_evaluations_run_a_suite_view_it_browse_questions_and_compare_runs(tmp_p
     assert any("No finished run yet" in i.value for i in at.info)
     assert any("North Korea missile launch" in c.value for c in at.sidebar.caption)  # the suite's description
     at.sidebar.multiselect(key="eval_baselines").set_value(["llamaindex"]).run(timeout=TIMEOUT)
-    assert any("llama\\-index baseline is slow" in w.value or "llama-index baseline is slow" in w.value
-               for w in at.sidebar.warning)
+    assert any("llama-index baseline is slow" in w.value for w in at.sidebar.warning)  # allowed, with a warning
 
     # run the seed suite, 3 questions per type, with the BM25 baseline
     start_eval_run(at, baselines=["bm25"])
@@ -488,7 +487,7 @@ def test_evaluations_run_a_suite_view_it_browse_questions_and_compare_runs(tmp_p
     at.multiselect(key="eval_filter_types").set_value(["unanswerable"]).run(timeout=TIMEOUT)
     table = questions_table(at)
     assert len(table) == 3 and set(table["type"]) == {"unanswerable"} and set(table["gold"]) == {"(refuse)"}
-    assert any("Should be refused" in t or "it should be refused" in t for t in all_text(at))
+    assert any("it should be refused" in t for t in all_text(at))  # no gold answer: a refusal is right
     assert any(c.value == "3 of 6 questions" for c in at.caption)
     assert any("Run a suite again to compare" in c.value for c in at.caption)
 
@@ -517,9 +516,10 @@ def test_evaluations_run_a_suite_view_it_browse_questions_and_compare_runs(tmp_p
     worse_dir.mkdir()
     (worse_dir / "run.json").write_text((first / "run.json").read_text().replace(summary["started"],
                                                                                  "2099-01-01T00:00:00+00:00"))
+    target = next(r["id"] for r in records if r["system"] == "newsdesk" and r["scores"].get("accuracy") == 1.0)
     lines = []
     for record in records:
-        if record["system"] == "newsdesk" and record["id"] == "seed-00":
+        if record["system"] == "newsdesk" and record["id"] == target:
             record["scores"]["accuracy"] = 0.0
         lines.append(json.dumps(record))
     (worse_dir / "results.jsonl").write_text("\n".join(lines) + "\n")
@@ -532,7 +532,7 @@ def test_evaluations_run_a_suite_view_it_browse_questions_and_compare_runs(tmp_p
     accuracy = deltas[deltas["metric"] == "answers.accuracy"].iloc[0]
     assert accuracy["delta"] < 0 and accuracy["change"] == "worse"
     worse = next(d.value for d in at.dataframe if list(d.value.columns) == ["id", "question", "worse"])
-    assert list(worse["id"]) == ["seed-00"] and worse["worse"][0] == "accuracy"
+    assert list(worse["id"]) == [target] and worse["worse"][0] == "accuracy"
     assert any("Questions that got worse (1)" in m.value for m in at.markdown)
 
 
@@ -585,8 +585,45 @@ def test_evaluations_errors_are_messages(tmp_path, use_home):
     with index_lock(busy):
         start_eval_run(at)
     assert any("being written by another process" in e.value for e in at.error), [e.value for e in at.error]
-    assert eval_runs(home) == []
+    assert not (home / "evals" / "runs").exists() or list((home / "evals" / "runs").iterdir()) == []
     assert any("No finished run yet" in i.value for i in at.info)
+
+    # damaged run folders: an unreadable summary is listed as such; a bad results file is one message
+    runs = home / "evals" / "runs"
+    (runs / "seed-broken").mkdir(parents=True)
+    (runs / "seed-broken" / "summary.json").write_text("{not json")
+    damaged = runs / "seed-20240101-000000"
+    damaged.mkdir()
+    (damaged / "run.json").write_text(json.dumps({"suite": "seed", "mode": "extractive", "systems": ["newsdesk"],
+                                                  "limit": None, "started": "2024-01-01T00:00:00+00:00"}))
+    (damaged / "summary.json").write_text(json.dumps({"suite": "seed", "mode": "extractive",
+                                                      "started": "2024-01-01T00:00:00+00:00", "systems": {},
+                                                      "by_type": {}, "metrics": {}, "failures": []}))
+    (damaged / "results.jsonl").write_text('{"no": "system"}\n')
+    at = new_session("evaluations")
+    assert at.selectbox(key="eval_run").value == damaged.name
+    assert any("Unreadable run folders" in c.value and "seed\\-broken" in c.value for c in at.caption)
+    assert any("could not be shown" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("Compare two runs" == h.value for h in at.subheader)  # the page goes on after the damaged part
+
+
+def test_evaluations_resume_an_unfinished_run(tmp_path, use_home):
+    home = use_home(tmp_path / "home")
+    unfinished = home / "evals" / "runs" / "seed-20240101-000000"
+    unfinished.mkdir(parents=True)  # as a run stopped before its first answer leaves it
+    (unfinished / "run.json").write_text(json.dumps({"suite": "seed", "mode": "extractive", "systems": ["newsdesk"],
+                                                     "limit": 1, "cases": 2, "started": "2024-01-01T00:00:00+00:00",
+                                                     "llm_model": None}))
+    at = new_session("evaluations")
+    assert any(e.label == "Unfinished runs (1)" for e in at.sidebar.expander)
+    assert at.sidebar.selectbox(key="eval_resume").value == unfinished.name
+    at.sidebar.button(key="eval_resume_button").click()
+    at.run(timeout=EVAL_TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    assert eval_runs(home) == [unfinished]
+    assert any(f"Run {unfinished.name} finished" in s.value.replace("\\", "") for s in at.success)
+    assert len(questions_table(at)) == 2  # one question of each type, as the run was started
+    assert not any(e.label.startswith("Unfinished runs") for e in at.sidebar.expander)
 
 
 # --- helpers (pure functions of app.py) ---------------------------------------------------------------

@@ -202,8 +202,9 @@ def test_evaluations_page_in_a_real_browser(streamlit_app, browser, tmp_path):
     assert page.get_by_role("heading", name="Evaluations").count() == 1
     main = page.get_by_test_id("stMain")
     picker = main.get_by_role("combobox", name="Run")
-    assert picker.input_value().startswith(f"{run_dir.name} · extractive mode · newsdesk + bm25")  # the run is selected
+    assert picker.input_value().startswith(f"{run_dir.name} · extractive mode · newsdesk + bm25")  # selected
     metrics = main.get_by_test_id("stMetric")
+    metrics.first.wait_for(state="visible", timeout=60_000)
     assert metrics.count() == 5 and "Accuracy" in metrics.nth(2).inner_text()
     # the first chart is shown and loaded (the others are in tabs)
     chart = page.get_by_test_id("stImage").locator("img").first
@@ -216,10 +217,13 @@ def test_evaluations_page_in_a_real_browser(streamlit_app, browser, tmp_path):
 
     # the page scrolls inside stMain: a viewport as tall as the summary, the charts and the first question
     height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 3600)})
+    page.set_viewport_size({"width": 1400, "height": min(max(height, 1000), 4000)})
     page.wait_for_timeout(1500)  # let the tables and the chart settle
+    bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll("
+                           "'[data-testid=stMain] [data-testid=stElementContainer]')]"
+                           ".map(e => e.getBoundingClientRect().bottom))")  # no blank strip below the last element
     shot = tmp_path / "evaluations.png"
-    page.screenshot(path=str(shot))
+    page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": 1400, "height": min(bottom + 60, 4000)})
     assert shot.stat().st_size > 10_000
     shutil.copyfile(shot, EVAL_SCREENSHOT)
     page.close()

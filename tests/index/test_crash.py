@@ -104,7 +104,7 @@ def test_kill_at_a_point_then_reindex_equals_clean_run(scenario, point, nth):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(10))
 def test_kill_at_a_random_moment_then_reindex_equals_clean_run(scenario, seed):
     delay = random.Random(seed).uniform(2.0, 7.0)  # imports take ~2 s; the run itself a few seconds
     trial(scenario, f"timed-{seed}", False, kill_after=delay)

@@ -119,3 +119,31 @@ def test_empty_index_is_a_clear_error(tmp_path):
 
     with pytest.raises(IndexEmpty, match="newsdesk index"):
         NewsDesk(Settings(_env_file=None, home=tmp_path / "nothing"))
+
+
+def test_ask_on_the_embedded_store_and_on_a_chroma_server(store_settings, embedder, seed_file, tmp_path):
+    """The same questions against both deployments (the server is a real `chroma run` on 127.0.0.1)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in [
+        {"url": "https://a.example/1", "title": "Floods close park", "source": "a.example", "published_at": "2022-06-14",
+         "text": "Severe flooding closed Yellowstone National Park on Tuesday, washing out roads and bridges."},
+        {"url": "https://b.example/2", "title": "Airlines merge", "source": "b.example", "published_at": "2022-02-07",
+         "text": "Spirit and Frontier airlines announced a $6.6 billion merger on Monday."}]) + "\n")
+    indexer = Indexer(store_settings, embedder=embedder)
+    indexer.sync([seed_file, folder])
+    indexer.close()
+    desk = NewsDesk(store_settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    answer = desk.ask("How many US troops are stationed in South Korea?")
+    assert "28,500" in answer.answer and answer.citations[0].title.startswith("North Korea Conducts")
+    check_citations(desk, answer)
+    answer = desk.ask("Which national park was closed by flooding?", sources=["a.example"])
+    assert "Yellowstone" in answer.answer and answer.citations[0].source == "a.example"
+    evidence, _, _ = desk.retrieve("merger", since="2022-02-01", until="2022-02-28")
+    assert {e.article_id for e in evidence} == {answer_id(desk, "Airlines merge")}
+    assert desk.ask("Who won the 2030 World Cup?").refused
+    desk.close()
+
+
+def answer_id(desk, title):
+    return desk.catalog.db.execute("SELECT id FROM articles WHERE title = ?", (title,)).fetchone()[0]
