@@ -33,6 +33,7 @@ import streamlit as st
 from index.catalog import Catalog
 from index.embedders import EmbedderMismatch, make_embedder
 from index.settings import Settings, configure_runtime
+from evals.report import expects_refusal
 from index.store import StoreUnavailable, make_client
 from index.sync import IndexBusy, Indexer, SyncReport
 from rag.engine import IndexEmpty, NewsDesk
@@ -1203,11 +1204,6 @@ def forget_stale_choice(key: str, options) -> None:
             st.session_state[key] = kept
     elif value is not None and value not in options:
         del st.session_state[key]
-
-
-def expects_refusal(record: dict) -> bool:
-    """As evals/report.py: a question without a gold answer should be refused (counterfactuals excepted)."""
-    return record.get("type") != "counterfactual" and not record.get("gold_answers")
 
 
 def record_missed(record: dict) -> bool:

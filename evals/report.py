@@ -33,11 +33,11 @@ def summarize(records: list[dict], model: str | None = None) -> dict:
         values = [r["scores"][key] for r in records if key in r["scores"]]
         if values:
             out[name] = round(sum(values) / len(values), 4)
-    should = [r for r in records if _expects_refusal(r)]
+    should = [r for r in records if expects_refusal(r)]
     refused = [r for r in records if r["scores"].get("refused")]
-    answerable = [r for r in records if not _expects_refusal(r)]
+    answerable = [r for r in records if not expects_refusal(r)]
     if should or refused:
-        hits = sum(1 for r in refused if _expects_refusal(r))
+        hits = sum(1 for r in refused if expects_refusal(r))
         out["refusal.precision"] = round(hits / len(refused), 4) if refused else None
         out["refusal.recall"] = round(hits / len(should), 4) if should else None
     if answerable:
@@ -57,7 +57,7 @@ def summarize(records: list[dict], model: str | None = None) -> dict:
     return out
 
 
-def _expects_refusal(record: dict) -> bool:
+def expects_refusal(record: dict) -> bool:
     """Questions without a gold answer should be refused (for "nota": "None of the above" chosen)."""
     return record["type"] != "counterfactual" and not record["gold_answers"]
 
@@ -92,9 +92,9 @@ def check_thresholds(metrics: dict, thresholds: dict, records: list[dict]) -> li
             if key:
                 failed = [r["id"] for r in records if key in r["scores"] and r["scores"][key] < 1]
             elif name == "refusal.recall":
-                failed = [r["id"] for r in records if _expects_refusal(r) and not r["scores"].get("refused")]
+                failed = [r["id"] for r in records if expects_refusal(r) and not r["scores"].get("refused")]
             else:
-                failed = [r["id"] for r in records if not _expects_refusal(r) and r["scores"].get("refused")]
+                failed = [r["id"] for r in records if not expects_refusal(r) and r["scores"].get("refused")]
             failures.append({"metric": name, "value": value, "threshold": limit, "questions": failed})
     return failures
 
@@ -147,6 +147,21 @@ def render_markdown(summary: dict, charts: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _grouped_bars(plt, path: Path, columns: dict[str, dict], names: list[str], title: str) -> None:
+    """One group of bars per metric, one bar per column (a question type, a system, a run)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(len(columns), 1)
+    for i, (label, metrics) in enumerate(columns.items()):
+        ax.bar([x + i * width for x in range(len(names))], [metrics.get(n) or 0 for n in names], width, label=label)
+    ax.set_xticks([x + width * (len(columns) - 1) / 2 for x in range(len(names))], names, fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: dict | None = None) -> list[str]:
     import matplotlib
 
@@ -154,24 +169,12 @@ def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: di
     import matplotlib.pyplot as plt
 
     written = []
-    # metrics per question type (newsdesk)
     types = summary["by_type"].get("newsdesk", {})
-    metric_names = ["retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.validity", "refusal.recall"]
     if types:
-        fig, ax = plt.subplots(figsize=(8, 4))
-        width = 0.8 / max(len(types), 1)
-        for i, (type_, metrics) in enumerate(types.items()):
-            values = [metrics.get(m) or 0 for m in metric_names]
-            ax.bar([x + i * width for x in range(len(metric_names))], values, width, label=type_)
-        ax.set_xticks([x + width * (len(types) - 1) / 2 for x in range(len(metric_names))], metric_names, fontsize=8)
-        ax.set_ylim(0, 1.05)
-        ax.set_title("newsdesk: metrics per question type")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(run_dir / "metrics_by_type.png", dpi=100)
-        plt.close(fig)
+        _grouped_bars(plt, run_dir / "metrics_by_type.png", types,
+                      ["retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.validity", "refusal.recall"],
+                      "newsdesk: metrics per question type")
         written.append("metrics_by_type.png")
-    # latency distribution
     fig, ax = plt.subplots(figsize=(8, 4))
     for system in summary["systems"]:
         values = [r["timings_ms"]["total"] for r in records if r["system"] == system]
@@ -184,22 +187,12 @@ def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: di
     fig.savefig(run_dir / "latency.png", dpi=100)
     plt.close(fig)
     written.append("latency.png")
-    # systems (and the previous run) side by side
     columns = dict(summary["systems"])
     if previous:
         columns["previous run"] = previous.get("metrics", {})
-    names = ["retrieval.hit@1", "retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.precision"]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / max(len(columns), 1)
-    for i, (system, metrics) in enumerate(columns.items()):
-        ax.bar([x + i * width for x in range(len(names))], [metrics.get(n) or 0 for n in names], width, label=system)
-    ax.set_xticks([x + width * (len(columns) - 1) / 2 for x in range(len(names))], names, fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.set_title("side by side")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(run_dir / "comparison.png", dpi=100)
-    plt.close(fig)
+    _grouped_bars(plt, run_dir / "comparison.png", columns,
+                  ["retrieval.hit@1", "retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.precision"],
+                  "side by side")
     written.append("comparison.png")
     return written
 
@@ -218,9 +211,9 @@ def compare(run_dir: Path, other_dir: Path) -> dict:
         before = old[r["id"]]["scores"]
         lost = [k for k in ("hit@10", "accuracy", "citation_validity", "citation_precision")
                 if k in before and k in r["scores"] and r["scores"][k] < before[k]]
-        if _expects_refusal(r) and before.get("refused") and not r["scores"].get("refused"):
+        if expects_refusal(r) and before.get("refused") and not r["scores"].get("refused"):
             lost.append("refusal")
-        if not _expects_refusal(r) and r["scores"].get("refused") and not before.get("refused"):
+        if not expects_refusal(r) and r["scores"].get("refused") and not before.get("refused"):
             lost.append("false refusal")
         if lost:
             worse.append({"id": r["id"], "question": r["question"], "worse": lost})
