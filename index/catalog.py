@@ -39,7 +39,8 @@ CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published_ts);
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
-    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL
+    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
+    embedding BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -85,6 +86,9 @@ class Catalog:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(chunks)")}
+            if "embedding" not in columns:  # catalogs from before vectors were kept here too
+                self.db.execute("ALTER TABLE chunks ADD COLUMN embedding BLOB")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -190,8 +194,12 @@ class Catalog:
         self.db.execute("UPDATE articles SET root = ?, path = ?, line = ? WHERE id = ?",
                         (root, article.path, article.line, article.id))
 
-    def put_article(self, article: Article, root: str, chunks: list[Chunk]) -> list[str]:
-        """Replace an article and its chunks (inside a transaction). Returns the chunk ids it dropped."""
+    def put_article(self, article: Article, root: str, chunks: list[Chunk], vectors: dict[str, bytes]) -> list[str]:
+        """Replace an article and its chunks (inside a transaction). Returns the chunk ids it dropped.
+
+        ``vectors`` holds the new chunks' embeddings (float32 bytes); kept chunks keep theirs.
+        """
+        kept = dict(self.db.execute("SELECT id, embedding FROM chunks WHERE article_id = ?", (article.id,)))
         old_ids = set(self._delete_rows(article.id))
         self.db.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -203,8 +211,9 @@ class Catalog:
         title = article.display_title
         for chunk in chunks:
             cursor = self.db.execute(
-                "INSERT INTO chunks (id, article_id, position, start, end, text) VALUES (?,?,?,?,?,?)",
-                (chunk.id, chunk.article_id, chunk.position, chunk.start, chunk.end, chunk.text),
+                "INSERT INTO chunks (id, article_id, position, start, end, text, embedding) VALUES (?,?,?,?,?,?,?)",
+                (chunk.id, chunk.article_id, chunk.position, chunk.start, chunk.end, chunk.text,
+                 vectors.get(chunk.id, kept.get(chunk.id))),
             )
             self.db.execute("INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
                             (cursor.lastrowid, title, chunk.text))
@@ -263,6 +272,48 @@ class Catalog:
                 records[r[0]] = {"chunk_id": r[0], "article_id": r[1], "start": r[2], "end": r[3], "text": r[4],
                                  "title": r[5], "source": r[6], "url": r[7], "published_at": r[8], "path": r[9]}
         return records
+
+    def chunks_without_vectors(self, limit: int) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE embedding IS NULL LIMIT ?", (limit,))]
+
+    def set_vectors(self, vectors: dict[str, bytes]) -> None:
+        self.db.executemany("UPDATE chunks SET embedding = ? WHERE id = ?", [(v, k) for k, v in vectors.items()])
+
+    def window_size(self, since_ts: int | None, until_ts: int | None, sources: list[str] | None) -> int:
+        """How many chunks a date/source filter lets through (from the articles table alone: cheap)."""
+        where, params = self._article_filter(since_ts, until_ts, sources)
+        return self.db.execute(f"SELECT coalesce(sum(n_chunks), 0) FROM articles a WHERE {where}", params).fetchone()[0]
+
+    def vectors_in_window(self, since_ts: int | None, until_ts: int | None,
+                          sources: list[str] | None) -> tuple[list[str], list[bytes]]:
+        where, params = self._article_filter(since_ts, until_ts, sources)
+        rows = self.db.execute(f"SELECT c.id, c.embedding FROM articles a JOIN chunks c ON c.article_id = a.id "
+                               f"WHERE {where} AND c.embedding IS NOT NULL", params).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def chunk_filter_values(self, chunk_ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
+        """chunk id -> (published_ts, source), for filtering dense results after the fact."""
+        out: dict[str, tuple[int | None, str | None]] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            rows = self.db.execute("SELECT c.id, a.published_ts, a.source FROM chunks c JOIN articles a ON "
+                                   f"a.id = c.article_id WHERE c.id IN ({','.join('?' * len(part))})", part)
+            out.update({r[0]: (r[1], r[2]) for r in rows})
+        return out
+
+    @staticmethod
+    def _article_filter(since_ts, until_ts, sources) -> tuple[str, list]:
+        where, params = ["1"], []
+        if since_ts is not None:
+            where.append("a.published_ts >= ?")
+            params.append(since_ts)
+        if until_ts is not None:
+            where.append("(a.published_ts IS NULL OR a.published_ts <= ?)")
+            params.append(until_ts)
+        if sources:
+            where.append(f"a.source IN ({','.join('?' * len(sources))})")
+            params.extend(sources)
+        return " AND ".join(where), params
 
     def sources(self) -> list[str]:
         """Distinct known outlets, alphabetically (articles without one are not listed)."""

@@ -114,6 +114,10 @@ class ChunkStore:
                             n_results=limit, where=where or None, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        got = self._call("reading vectors", self.collection.get, ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
     def count(self) -> int:
         return self._call("counting", self.collection.count)
 

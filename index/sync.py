@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from index.article import Article, Chunk, Skipped
 from index.catalog import Catalog, utcnow_iso
 from index.chunker import ArticleChunker
@@ -71,6 +73,15 @@ class Indexer:
         self.loader = ArticleLoader(int(settings.max_article_mb * 1024 * 1024))
         self._chunker: ArticleChunker | None = None
         self._bind_catalog_to_collection()
+        self._backfill_vectors()
+
+    def _backfill_vectors(self) -> None:
+        """Copy vectors from Chroma into catalogs made before the catalog kept them (one time)."""
+        missing = self.catalog.chunks_without_vectors(10_000_000)
+        for start in range(0, len(missing), 2000):
+            vectors = self.store.vectors(missing[start:start + 2000])
+            with self.catalog.transaction():
+                self.catalog.set_vectors({i: v.tobytes() for i, v in vectors.items()})
 
     def _bind_catalog_to_collection(self) -> None:
         """A catalog describes one Chroma collection; if that collection was dropped, forget it."""
@@ -235,15 +246,17 @@ class Indexer:
         fresh = [c for c in every if c.id not in live]
         # 1. journal the ids before Chroma sees them, so a crash leaves no untracked vector
         entry = self.catalog.journal_add(c.id for c in fresh)
+        blobs: dict[str, bytes] = {}
         if fresh:
             by_id = {a.id: a for a, _ in batch}
             vectors = self.embedder.embed([_embedding_text(by_id[c.article_id], c) for c in fresh])
             self.store.upsert(fresh, vectors, by_id)
+            blobs = {c.id: np.asarray(v, dtype=np.float32).tobytes() for c, v in zip(fresh, vectors)}
         # 2. switch the articles to their new chunks in one transaction; journal what they dropped
         with self.catalog.transaction():
             dropped: list[str] = []
             for article, chunks in batch:
-                dropped.extend(self.catalog.put_article(article, base_of[article.id], chunks))
+                dropped.extend(self.catalog.put_article(article, base_of[article.id], chunks, blobs))
             cleanup = self.catalog.journal_add(dropped)
             self.catalog.journal_done(entry)
         # 3. only now remove the old vectors

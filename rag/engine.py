@@ -119,7 +119,8 @@ class NewsDesk:
         if mode == "llm":
             answer = yield from self._llm_answer(question, standalone, evidence, reference)
         else:
-            draft = self.extractive.answer(standalone, evidence, parts)
+            draft = self.extractive.answer(standalone, evidence, parts,
+                                           focus=question if standalone != question else None)
             answer = Answer(question, draft.text, draft.refused, "extractive", draft.citations, evidence,
                             notes=notes + draft.notes)
             answer = self._checked(answer)

@@ -46,7 +46,9 @@ class ExtractiveAnswerer:
         self.refuse_below = refuse_below
         self.max_chunks = max_chunks
 
-    def candidates(self, question: str, evidence: list[Evidence]) -> list[Candidate]:
+    def candidates(self, question: str, evidence: list[Evidence], focus: str | None = None) -> list[Candidate]:
+        """Sentences of the evidence, best first. ``focus``: the user's own words of a follow-up whose
+        standalone form is ``question``: its words say what is asked, the context only where."""
         out: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for item in evidence[: self.max_chunks]:
@@ -60,9 +62,10 @@ class ExtractiveAnswerer:
                 out.append(Candidate(item, item.start + a, item.start + b, text))
         if not out:
             return out
-        vectors = self.embedder.embed([question] + [c.text for c in out])
-        cosines = vectors[1:] @ vectors[0]
-        terms = content_stems(question)
+        queries = [question] + ([focus] if focus else [])
+        vectors = self.embedder.embed(queries + [c.text for c in out])
+        cosines = vectors[len(queries):] @ vectors[:len(queries)].mean(axis=0)
+        terms = content_stems(focus) or content_stems(question) if focus else content_stems(question)
         for rank_bonus, (candidate, cosine) in enumerate(zip(out, cosines)):
             shared = terms & content_stems(candidate.text)
             candidate.cosine = float(cosine)
@@ -71,8 +74,9 @@ class ExtractiveAnswerer:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def answer(self, question: str, evidence: list[Evidence], parts: list[str] | None = None) -> Draft:
-        ranked = self.candidates(question, evidence)
+    def answer(self, question: str, evidence: list[Evidence], parts: list[str] | None = None,
+               focus: str | None = None) -> Draft:
+        ranked = self.candidates(question, evidence, focus)
         if not ranked or ranked[0].score < self.refuse_below or not _mentions_key_terms(question, ranked[0].evidence):
             return Draft("", [], True, [], ranked[0].score if ranked else 0.0)
         best = ranked[0]

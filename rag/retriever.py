@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 import re
+
+import numpy as np
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from index.catalog import Catalog
-from index.dates import parse_date, to_epoch
+from index.dates import to_epoch
 from index.embedders import Embedder
 from index.store import ChunkStore
 from rag.timeparse import TimeFilter
@@ -77,6 +79,7 @@ class RetrievalSettings:
     bm25_weight: float = 1.0
     per_article: int = 3
     recency_half_life_days: float = 21.0
+    exact_window: int = 30_000  # chunks: up to this many, a filtered dense search is exact, from the catalog
 
 
 class HybridRetriever:
@@ -113,7 +116,7 @@ class HybridRetriever:
             passes.append((None, 0.5))  # the same search without the rolling window's start, weighted lower
         fused: dict[str, _Fused] = {}
         for since, weight in passes:
-            dense = self.store.query(vector, c.candidates, _chroma_where(since, until_ts, sources))
+            dense = self._dense(vector, c.candidates, since, until_ts, sources)
             sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources)
             for rank, (cid, _) in enumerate(dense, start=1):
                 item = fused.setdefault(cid, _Fused(cid, query))
@@ -125,6 +128,44 @@ class HybridRetriever:
                 item.bm25_rank = item.bm25_rank or rank
         return sorted(fused.values(), key=lambda f: -f.score)
 
+    def _total_chunks(self) -> int:
+        """All chunks, recounted only when the catalog changed (a cheap meta read per question)."""
+        marker = self.catalog.get_meta("writer")
+        if getattr(self, "_total", None) is None or self._total[0] != marker:
+            self._total = (marker, self.catalog.window_size(None, None, None))
+        return self._total[1]
+
+    def _dense(self, vector: np.ndarray, limit: int, since_ts: int | None, until_ts: int | None,
+               sources: list[str] | None) -> list[tuple[str, float]]:
+        """Nearest chunks within a filter, by the cheapest exact route.
+
+        Chroma's filtered search gets slow when a filter admits many chunks, so: no filter -> Chroma;
+        a filter admitting a small window -> exact dot products over the catalog's copy of those
+        vectors; a broad filter -> Chroma unfiltered with more candidates, then filtered here.
+        """
+        if since_ts is None and until_ts is None and not sources:
+            return self.store.query(vector, limit)
+        admitted = self.catalog.window_size(since_ts, until_ts, sources)
+        if admitted == 0:
+            return []
+        total = max(self._total_chunks(), 1)
+        if admitted <= self.config.exact_window:
+            ids, blobs = self.catalog.vectors_in_window(since_ts, until_ts, sources)
+            if len(ids) >= min(admitted, limit):
+                matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
+                scores = matrix @ vector
+                top = np.argsort(-scores)[:limit]
+                return [(ids[i], float(scores[i])) for i in top]
+        share = admitted / total
+        if share >= 0.2:
+            wanted = min(int(limit / share * 1.5) + limit, 1000)
+            hits = self.store.query(vector, wanted)
+            values = self.catalog.chunk_filter_values([cid for cid, _ in hits])
+            kept = [(cid, s) for cid, s in hits if cid in values and _passes(values[cid], since_ts, until_ts, sources)]
+            if len(kept) >= limit or len(hits) < wanted:
+                return kept[:limit]
+        return self.store.query(vector, limit, _chroma_where(since_ts, until_ts, sources))
+
     def _to_evidence(self, ranked, records, time_filter: TimeFilter, reference: datetime) -> list[Evidence]:
         out: list[Evidence] = []
         for item in ranked:
@@ -132,7 +173,7 @@ class HybridRetriever:
             score = item.score
             if record is None:  # in Chroma but not (or no longer) in the catalog: an in-flight write
                 continue
-            published = parse_date(record["published_at"])
+            published = datetime.fromisoformat(record["published_at"]) if record["published_at"] else None
             if time_filter.recency:
                 age_days = max(0.0, (reference - published).total_seconds() / 86400) if published else 365.0
                 score *= 0.5 + 0.5 * math.pow(0.5, age_days / self.config.recency_half_life_days)
@@ -164,6 +205,16 @@ class HybridRetriever:
                 if len(chosen) >= k:
                     break
         return chosen
+
+
+def _passes(values: tuple[int | None, str | None], since_ts: int | None, until_ts: int | None,
+            sources: list[str] | None) -> bool:
+    published, source = values
+    if since_ts is not None and (published is None or published < since_ts):
+        return False
+    if until_ts is not None and published is not None and published > until_ts:
+        return False
+    return not sources or source in sources
 
 
 def _chroma_where(since_ts: int | None, until_ts: int | None, sources: list[str] | None) -> dict | None:
