@@ -233,6 +233,10 @@ class SuiteRun:
             data = answer.to_dict()
             evidence = answer.retrieved
             data["usage"] = answer.usage
+            if case.gold_article_ids:  # rank metrics look at 10 articles, more than the answer's evidence
+                ranked, _, _ = desk.retrieve(case.question, k=30, as_of=case.as_of)
+                data["retrieved"] = [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score}
+                                     for e in ranked]
         else:
             evidence = peers[system].evidence(case.question, k=30)
             retrieved_at = time.perf_counter()
@@ -250,7 +254,8 @@ class SuiteRun:
         return {"system": system, "id": case.id, "type": case.type, "question": case.question,
                 "gold_answers": case.gold_answers, "gold_article_ids": case.gold_article_ids, "as_of": case.as_of,
                 "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
-                "retrieved": data["retrieved"][:10], "scores": scores, "timings_ms": data["timings_ms"],
+                "retrieved": _first_per_article(data["retrieved"])[:10],
+                "scores": scores, "timings_ms": data["timings_ms"],
                 "usage": data.get("usage")}
 
     @staticmethod
@@ -270,6 +275,13 @@ class SuiteRun:
             supported = bool(claim) and desk.verifier.supports([claim], [citation["quote"]])[0]
             checks.append(verbatim and supported)
         return checks
+
+
+def _first_per_article(retrieved: list[dict]) -> list[dict]:
+    first: dict[str, dict] = {}
+    for row in retrieved:
+        first.setdefault(row["article_id"], row)
+    return list(first.values())
 
 
 def run_suite(settings: Settings, suite: str, **options) -> Path:

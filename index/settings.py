@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(300, ge=16, description="Longest answer, in tokens.")
     context_tokens: int = Field(3000, ge=256, description="Token budget for the evidence sent to the LLM.")
     top_k: int = Field(8, ge=1, le=50, description="Evidence chunks per question.")
+    as_of_window_days: int = Field(10, ge=0, description="With --as-of and no date in the question, prefer articles "
+                                                         "of this many days before it (0: off).")
 
     @field_validator("collection")
     @classmethod

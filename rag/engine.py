@@ -167,6 +167,11 @@ class NewsDesk:
             time_filter.until = _as_datetime(until, end_of_day=True)
         if as_of_dt is not None and (time_filter.until is None or time_filter.until > as_of_dt):
             time_filter.until = as_of_dt  # nothing published after "as of" can be known then
+        if as_of_dt is not None and time_filter.since is None and since is None and self.settings.as_of_window_days:
+            # asked "as of" a date, news questions are about the days before it: prefer them (softly)
+            time_filter.since = as_of_dt - timedelta(days=self.settings.as_of_window_days)
+            time_filter.soft = True
+            time_filter.matched.append(f"as of {as_of_dt.date().isoformat()}")
         return reference, time_filter
 
     # --- llm mode ---------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class RetrievalSettings:
     bm25_weight: float = 1.0
     per_article: int = 3
     recency_half_life_days: float = 21.0
+    soft_pass: str = "dense"  # what searches outside a soft window: both, dense or bm25 (dense: as good, cheaper)
     exact_window: int = 30_000  # chunks: up to this many, a filtered dense search is exact, from the catalog
 
 
@@ -115,9 +116,12 @@ class HybridRetriever:
         if time_filter.soft and since_ts is not None:
             passes.append((None, 0.5))  # the same search without the rolling window's start, weighted lower
         fused: dict[str, _Fused] = {}
-        for since, weight in passes:
-            dense = self._dense(vector, c.candidates, since, until_ts, sources)
-            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources)
+        for number, (since, weight) in enumerate(passes):
+            outside = number > 0
+            dense = self._dense(vector, c.candidates, since, until_ts, sources) \
+                if not outside or c.soft_pass in ("both", "dense") else []
+            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources) \
+                if not outside or c.soft_pass in ("both", "bm25") else []
             for rank, (cid, _) in enumerate(dense, start=1):
                 item = fused.setdefault(cid, _Fused(cid, query))
                 item.score += weight * c.dense_weight / (c.rrf_k + rank)
