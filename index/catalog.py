@@ -243,21 +243,12 @@ class Catalog:
         query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql = ("SELECT c.id, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts "
                "JOIN chunks c ON c.rowid = chunks_fts.rowid")
-        where, params = ["chunks_fts MATCH ?"], [query]
+        where, params = "1", []
         if since_ts is not None or until_ts is not None or sources:
             sql += " JOIN articles a ON a.id = c.article_id"
-        if since_ts is not None:
-            where.append("a.published_ts >= ?")
-            params.append(since_ts)
-        if until_ts is not None:
-            where.append("(a.published_ts IS NULL OR a.published_ts <= ?)")
-            params.append(until_ts)
-        if sources:
-            where.append(f"a.source IN ({','.join('?' * len(sources))})")
-            params.extend(sources)
-        sql += " WHERE " + " AND ".join(where) + " ORDER BY s LIMIT ?"
-        params.append(limit)
-        return [(r[0], -r[1]) for r in self.db.execute(sql, params)]
+            where, params = self._article_filter(since_ts, until_ts, sources)
+        sql += f" WHERE chunks_fts MATCH ? AND {where} ORDER BY s LIMIT ?"
+        return [(r[0], -r[1]) for r in self.db.execute(sql, [query, *params, limit])]
 
     def chunk_records(self, chunk_ids: list[str]) -> dict[str, dict]:
         """Live chunks with their article's metadata, by id (ids not in the catalog are left out)."""
