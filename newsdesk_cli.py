@@ -297,7 +297,7 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
     elif args.bench == "scale":
         from evals.bench_scale import run_scale
 
-        figures = run_scale(settings, sizes=args.sizes, real_embeddings=args.real_embeddings, console=err)
+        figures = run_scale(settings, sizes=args.sizes, console=err)
     else:
         from index.bench import run_index_benchmark
 
@@ -378,8 +378,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
     b = bench.add_parser("scale", help="generated corpora of 10k/30k/100k articles: indexing, disk, RSS, query latency")
     b.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=[10_000, 30_000, 100_000])
-    b.add_argument("--real-embeddings", action="store_true",
-                   help="embed with the real model (hours at 100k on 2 cores) instead of reusing the real chunks' vectors")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     return parser

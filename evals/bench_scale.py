@@ -128,10 +128,7 @@ def measure_one(size: int, work: Path) -> dict:
     }
 
 
-def run_scale(settings: Settings, sizes: list[int], real_embeddings: bool = False, console=None) -> dict:
-    if real_embeddings:
-        raise ValueError("--real-embeddings is for a machine with time to spare (about 12 hours at 100k on 2 cores); "
-                         "run `newsdesk bench index --full` for real embedding throughput")
+def run_scale(settings: Settings, sizes: list[int], console=None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.home if settings.home.exists() else None))
     table = {}
     for size in sizes:

@@ -89,6 +89,7 @@ class Catalog:
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(chunks)")}
             if "embedding" not in columns:  # catalogs from before vectors were kept here too
                 self.db.execute("ALTER TABLE chunks ADD COLUMN embedding BLOB")
+                self.set_meta("vectors_backfill", "pending")
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -131,8 +131,6 @@ class ChunkStore:
                 return ids
             offset += len(page)
 
-    def drop(self) -> None:
-        self.client.delete_collection(self.settings.collection)
 
 
 def chunk_metadata(chunk: Chunk, article: Article) -> dict:

@@ -77,11 +77,14 @@ class Indexer:
 
     def _backfill_vectors(self) -> None:
         """Copy vectors from Chroma into catalogs made before the catalog kept them (one time)."""
+        if self.catalog.get_meta("vectors_backfill") != "pending":
+            return
         missing = self.catalog.chunks_without_vectors(10_000_000)
         for start in range(0, len(missing), 2000):
             vectors = self.store.vectors(missing[start:start + 2000])
             with self.catalog.transaction():
                 self.catalog.set_vectors({i: v.tobytes() for i, v in vectors.items()})
+        self.catalog.set_meta("vectors_backfill", "done")
 
     def _bind_catalog_to_collection(self) -> None:
         """A catalog describes one Chroma collection; if that collection was dropped, forget it."""

@@ -19,7 +19,7 @@ from index.embedders import Embedder, make_embedder
 from index.settings import Settings, configure_runtime
 from index.store import ChunkStore
 from prompts import load_prompt
-from rag.citations import MARKER, CitationVerifier
+from rag.citations import MARKER, CitationVerifier, lexical_support
 from rag.extractive import ExtractiveAnswerer
 from rag.llm import LLMClient, LLMError
 from rag.retriever import HybridRetriever, split_question
@@ -195,7 +195,7 @@ class NewsDesk:
             if "NOT_IN_ARTICLES" in raw:
                 break
             spans = sentence_spans(buffer)
-            if len(spans) > 1 and buffer.rstrip()[-1:] not in ("",):
+            if len(spans) > 1:
                 complete_until = spans[-1][0]
                 for a, b in spans[:-1]:
                     sentence = self._verify_sentence(buffer[a:b], sources, citations, by_source)
@@ -266,8 +266,6 @@ class NewsDesk:
         supported = [s for s, ok in zip(spans, verdicts) if ok]
         if not supported:
             return None
-        from rag.citations import lexical_support
-
         return max(supported, key=lambda s: lexical_support(claim, s[2]))
 
     # --- final check for every mode ---------------------------------------------------------

@@ -66,7 +66,7 @@ class ExtractiveAnswerer:
         vectors = self.embedder.embed(queries + [c.text for c in out])
         cosines = vectors[len(queries):] @ vectors[:len(queries)].mean(axis=0)
         terms = content_stems(focus) or content_stems(question) if focus else content_stems(question)
-        for rank_bonus, (candidate, cosine) in enumerate(zip(out, cosines)):
+        for candidate, cosine in zip(out, cosines):
             shared = terms & content_stems(candidate.text)
             candidate.cosine = float(cosine)
             candidate.lexical = len(shared) / len(terms) if terms else 0.0

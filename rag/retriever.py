@@ -92,6 +92,7 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.config = config or RetrievalSettings()
+        self._total: tuple[str | None, int] | None = None  # (catalog writer marker, chunk count)
 
     def retrieve(self, question: str, k: int = 8, time_filter: TimeFilter | None = None,
                  sources: list[str] | None = None, reference: datetime | None = None,
@@ -135,7 +136,7 @@ class HybridRetriever:
     def _total_chunks(self) -> int:
         """All chunks, recounted only when the catalog changed (a cheap meta read per question)."""
         marker = self.catalog.get_meta("writer")
-        if getattr(self, "_total", None) is None or self._total[0] != marker:
+        if self._total is None or self._total[0] != marker:
             self._total = (marker, self.catalog.window_size(None, None, None))
         return self._total[1]
 
