@@ -297,7 +297,8 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
     elif args.bench == "scale":
         from evals.bench_scale import run_scale
 
-        figures = run_scale(settings, sizes=args.sizes, console=err)
+        figures = run_scale(settings, sizes=args.sizes, console=err, work=args.work, keep=args.keep,
+                            queries_only=args.queries_only)
     else:
         from index.bench import run_index_benchmark
 
@@ -378,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
     b = bench.add_parser("scale", help="generated corpora of 10k/30k/100k articles: indexing, disk, RSS, query latency")
     b.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=[10_000, 30_000, 100_000])
+    b.add_argument("--work", type=Path, help="folder for the generated corpora (reused) and indexes (default: a new one)")
+    b.add_argument("--keep", action="store_true", help="keep each size's index in --work")
+    b.add_argument("--queries-only", action="store_true", help="measure queries on the indexes kept in --work")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     return parser

@@ -85,66 +85,96 @@ def generate_corpus(target: Path, count: int, seed: int = 11) -> Path:
     return target
 
 
-def measure_one(size: int, work: Path) -> dict:
-    """Index a generated corpus of ``size`` articles into a fresh home and query it (in this process)."""
-    from evals.datasets import realtimeqa_questions
+def measure_one(size: int, work: Path, build: bool = True) -> dict:
+    """Index a generated corpus of ``size`` articles into ``work/home-SIZE`` (unless ``build`` is
+    False: then that home must exist) and query it, in this process."""
     from index.sync import Indexer
+
+    home = work / f"home-{size}"
+    settings = Settings(_env_file=None, home=home, write_batch_chunks=2048)
+    embedder = HashingEmbedder()
+    figures: dict = {}
+    if build:
+        corpus = generate_corpus(work / f"corpus-{size}.jsonl.gz", size)
+        indexer = Indexer(settings, embedder=embedder)
+        rates: list[tuple[float, int]] = []
+        started = time.perf_counter()
+        report = indexer.sync([corpus], on_progress=lambda done, total, embedded: rates.append((time.perf_counter(), embedded)))
+        seconds = time.perf_counter() - started
+        indexer.close()
+        tenth = max(1, len(rates) // 10)
+        first = (rates[tenth][1] - rates[0][1]) / max(rates[tenth][0] - rates[0][0], 1e-9) if len(rates) > tenth else None
+        last = (rates[-1][1] - rates[-1 - tenth][1]) / max(rates[-1][0] - rates[-1 - tenth][0], 1e-9) if len(rates) > tenth else None
+        figures.update({
+            "articles": report.articles, "chunks": report.chunks, "index_seconds": round(seconds, 1),
+            "articles_per_s": round(report.articles / seconds, 1), "chunks_per_s": round(report.chunks / seconds, 1),
+            "chunks_per_s_first_tenth": round(first, 1) if first else None,
+            "chunks_per_s_last_tenth": round(last, 1) if last else None,
+            "index_peak_rss_mb": _peak_rss_mb(),
+        })
+    elif not settings.catalog_path.exists():
+        raise SystemExit(f"no index at {home}: run without --queries-only first")
+    figures.update(measure_queries(settings, embedder))
+    figures["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1024**2, 1)
+    figures["peak_rss_mb"] = _peak_rss_mb()
+    figures["embedder"] = embedder.name
+    return figures
+
+
+def measure_queries(settings: Settings, embedder, count: int = 100) -> dict:
+    """p50/p95 of retrieval (plain, and "as of" a date: a soft 10-day window) and of extractive answers."""
+    from evals.datasets import realtimeqa_questions
     from rag.engine import NewsDesk
 
-    corpus = generate_corpus(work / f"corpus-{size}.jsonl.gz", size)
-    settings = Settings(_env_file=None, home=work / f"home-{size}", write_batch_chunks=2048)
-    embedder = HashingEmbedder()
-    indexer = Indexer(settings, embedder=embedder)
-    rates: list[tuple[float, int]] = []
-    started = time.perf_counter()
-    report = indexer.sync([corpus], on_progress=lambda done, total, embedded: rates.append((time.perf_counter(), embedded)))
-    seconds = time.perf_counter() - started
-    indexer.close()
-    tenth = max(1, len(rates) // 10)
-    first = (rates[tenth][1] - rates[0][1]) / max(rates[tenth][0] - rates[0][0], 1e-9) if len(rates) > tenth else None
-    last = (rates[-1][1] - rates[-1 - tenth][1]) / max(rates[-1][0] - rates[-1 - tenth][0], 1e-9) if len(rates) > tenth else None
     desk = NewsDesk(settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
-    questions = [q.question for q in realtimeqa_questions()][:100]
-    retrieve_ms, answer_ms = [], []
-    desk.ask(questions[0])
-    for question in questions:
-        t0 = time.perf_counter()
-        desk.retrieve(question)
-        retrieve_ms.append((time.perf_counter() - t0) * 1000)
-        t0 = time.perf_counter()
-        desk.ask(question)
-        answer_ms.append((time.perf_counter() - t0) * 1000)
+    counts = desk.catalog.counts()
+    oldest, newest = (datetime.fromisoformat(counts[k]) for k in ("oldest_article", "newest_article"))
+    rng = random.Random(5)
+    questions = [q.question for q in realtimeqa_questions()][:count]
+    dates = [(oldest + (newest - oldest) * rng.random()).date().isoformat() for _ in questions]
+    desk.ask(questions[0])  # warm-up: loads the vector index
+    timings: dict[str, list[float]] = {"retrieve": [], "retrieve_as_of": [], "answer": []}
+    for question, as_of in zip(questions, dates):
+        for name, call in (("retrieve", lambda: desk.retrieve(question)),
+                           ("retrieve_as_of", lambda: desk.retrieve(question, as_of=as_of)),
+                           ("answer", lambda: desk.ask(question))):
+            t0 = time.perf_counter()
+            call()
+            timings[name].append((time.perf_counter() - t0) * 1000)
     desk.close()
-    disk = sum(f.stat().st_size for f in settings.home.rglob("*") if f.is_file()) / 1024**2
-    return {
-        "articles": report.articles, "chunks": report.chunks, "index_seconds": round(seconds, 1),
-        "articles_per_s": round(report.articles / seconds, 1), "chunks_per_s": round(report.chunks / seconds, 1),
-        "chunks_per_s_first_tenth": round(first, 1) if first else None,
-        "chunks_per_s_last_tenth": round(last, 1) if last else None,
-        "disk_mb": round(disk, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "retrieve_p50_ms": round(percentile(retrieve_ms, 0.5), 1), "retrieve_p95_ms": round(percentile(retrieve_ms, 0.95), 1),
-        "answer_p50_ms": round(percentile(answer_ms, 0.5), 1), "answer_p95_ms": round(percentile(answer_ms, 0.95), 1),
-        "embedder": embedder.name,
-    }
+    out: dict = {"queries_on_chunks": counts["chunks"]}
+    for name, values in timings.items():
+        out[f"{name}_p50_ms"] = round(percentile(values, 0.5), 1)
+        out[f"{name}_p95_ms"] = round(percentile(values, 0.95), 1)
+    return out
 
 
-def run_scale(settings: Settings, sizes: list[int], console=None) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.home if settings.home.exists() else None))
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_scale(settings: Settings, sizes: list[int], console=None, work: Path | None = None,
+              keep: bool = False, queries_only: bool = False) -> dict:
+    """Each size in its own process (so that peak RSS is its own). Corpora in ``work`` are reused."""
+    import shutil
+
+    if work is None:
+        work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.home if settings.home.exists() else None))
+    work.mkdir(parents=True, exist_ok=True)
     table = {}
     for size in sizes:
         if console:
-            console.print(f"[bold]scale[/]: {size:,} articles")
-        result = subprocess.run([sys.executable, "-m", "evals.bench_scale", str(size), str(work)],
-                                capture_output=True, text=True)
+            console.print(f"[bold]scale[/]: {size:,} articles" + (" (queries only)" if queries_only else ""))
+        command = [sys.executable, "-m", "evals.bench_scale", str(size), str(work)] + (["--queries-only"] if queries_only else [])
+        result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             table[str(size)] = {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
             continue
         table[str(size)] = json.loads(result.stdout.strip().splitlines()[-1])
-        import shutil
-
-        shutil.rmtree(work / f"home-{size}", ignore_errors=True)
-    return {"note": "vectors from a hashing stand-in embedder, not MiniLM", "sizes": table}
+        if not keep and not queries_only:
+            shutil.rmtree(work / f"home-{size}", ignore_errors=True)
+    return {"note": "vectors from a hashing stand-in embedder, not MiniLM", "work": str(work), "sizes": table}
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure_one(int(sys.argv[1]), Path(sys.argv[2]))))
+    print(json.dumps(measure_one(int(sys.argv[1]), Path(sys.argv[2]), build="--queries-only" not in sys.argv[3:])))

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS articles (
     content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
-CREATE INDEX IF NOT EXISTS articles_published ON articles(published_ts);
+DROP INDEX IF EXISTS articles_published;
+CREATE INDEX IF NOT EXISTS articles_window ON articles(published_ts, source, n_chunks, id);
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
     position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
@@ -234,22 +235,98 @@ class Catalog:
 
     # --- reading (the question side) ------------------------------------------------------
     def search_bm25(self, terms: list[str], limit: int, since_ts: int | None = None, until_ts: int | None = None,
-                    sources: list[str] | None = None) -> list[tuple[str, float]]:
+                    sources: list[str] | None = None, max_postings: int | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score, higher is better) for chunks matching any of ``terms``.
 
+        An OR query costs FTS5 one score per matching chunk, so on a large corpus a question's common
+        words ("said", "group", "show": tens of thousands of chunks each) dominate its cost while
+        adding little to the ranking (their IDF is low). With ``max_postings``, only the rarest terms
+        whose document counts add up to that budget are searched (at least the rarest one), like
+        Lucene's cutoff frequency: the cost stays bounded as the corpus grows.
         Dates: undated articles pass an upper bound (they may be old) but never a lower bound.
         """
+        if max_postings is not None:
+            terms = self.rarest_terms(terms, max_postings)
         if not terms:
             return []
-        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = ("SELECT c.id, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts "
-               "JOIN chunks c ON c.rowid = chunks_fts.rowid")
-        where, params = "1", []
-        if since_ts is not None or until_ts is not None or sources:
-            sql += " JOIN articles a ON a.id = c.article_id"
-            where, params = self._article_filter(since_ts, until_ts, sources)
-        sql += f" WHERE chunks_fts MATCH ? AND {where} ORDER BY s LIMIT ?"
-        return [(r[0], -r[1]) for r in self.db.execute(sql, [query, *params, limit])]
+        query = " OR ".join(_fts_phrase(t) for t in terms)
+        if since_ts is None and until_ts is None and not sources:
+            # rank inside FTS5 first, then look up the few winners' ids (joining first costs a
+            # lookup per matching chunk)
+            sql = ("SELECT c.id, f.s FROM (SELECT rowid, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts "
+                   "WHERE chunks_fts MATCH ? ORDER BY s, rowid LIMIT ?) f JOIN chunks c ON c.rowid = f.rowid ORDER BY f.s, f.rowid")
+            return [(r[0], -r[1]) for r in self.db.execute(sql, (query, limit))]
+        return self._filtered_bm25(query, limit, since_ts, until_ts, sources)
+
+    def _filtered_bm25(self, query: str, limit: int, since_ts: int | None, until_ts: int | None,
+                       sources: list[str] | None) -> list[tuple[str, float]]:
+        """BM25 within a date/source filter without a join per matching chunk.
+
+        FTS5 cannot filter on other tables, and joining every match to its article costs more than
+        ranking it. So: a broad filter -> rank, then check the filter for the first few hundred;
+        a narrow one -> the window's chunk rowids first (from the date index), then walk the ranking
+        until ``limit`` of them are found.
+        """
+        ranked_sql = "SELECT rowid, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s, rowid"
+        where, params = self._article_filter(since_ts, until_ts, sources)
+        admitted = self.window_size(since_ts, until_ts, sources)
+        if admitted == 0:
+            return []
+        share = admitted / max(self.chunk_count(), 1)
+        found: list[tuple[int, float]] = []
+        if share >= 0.2:
+            wanted = min(int(limit / share * 1.5) + limit, 2000)
+            ranked = self.db.execute(ranked_sql + " LIMIT ?", (query, wanted)).fetchall()
+            passing = self._rowids_passing([r[0] for r in ranked], where, params)
+            found = [r for r in ranked if r[0] in passing][:limit]
+            if len(found) < limit and len(ranked) == wanted:
+                found = []  # too few in the first ranks: walk the whole ranking below
+            else:
+                return self._ids_for(found)
+        window = {r[0] for r in self.db.execute(
+            f"SELECT c.rowid FROM articles a JOIN chunks c ON c.article_id = a.id WHERE {where}", params)}
+        for rowid, score in self.db.execute(ranked_sql, (query,)):
+            if rowid in window:
+                found.append((rowid, score))
+                if len(found) >= limit:
+                    break
+        return self._ids_for(found)
+
+    def _rowids_passing(self, rowids: list[int], where: str, params: list) -> set[int]:
+        passing: set[int] = set()
+        for start in range(0, len(rowids), 500):
+            part = rowids[start:start + 500]
+            passing.update(r[0] for r in self.db.execute(
+                f"SELECT c.rowid FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.rowid IN ({','.join('?' * len(part))}) AND {where}", [*part, *params]))
+        return passing
+
+    def _ids_for(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
+        """(chunk id, score, higher is better) for (rowid, bm25) pairs, in their order."""
+        if not ranked:
+            return []
+        ids = dict(self.db.execute(f"SELECT rowid, id FROM chunks WHERE rowid IN ({','.join('?' * len(ranked))})",
+                                   [r[0] for r in ranked]))
+        return [(ids[rowid], -score) for rowid, score in ranked if rowid in ids]
+
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT coalesce(sum(n_chunks), 0) FROM articles").fetchone()[0]
+
+    def document_counts(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks contain each term (FTS5 counts a doclist without scoring it: cheap)."""
+        return {t: self.db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                                   (_fts_phrase(t),)).fetchone()[0] for t in terms}
+
+    def rarest_terms(self, terms: list[str], max_postings: int) -> list[str]:
+        """The rarest of ``terms`` whose document counts add up to at most ``max_postings`` (at least one)."""
+        counts = self.document_counts(terms)
+        chosen, postings = [], 0
+        for term in sorted((t for t in terms if counts[t]), key=lambda t: counts[t]):
+            if chosen and postings + counts[term] > max_postings:
+                break
+            chosen.append(term)
+            postings += counts[term]
+        return chosen
 
     def chunk_records(self, chunk_ids: list[str]) -> dict[str, dict]:
         """Live chunks with their article's metadata, by id (ids not in the catalog are left out)."""
@@ -349,6 +426,10 @@ class Catalog:
 
     def all_chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
 
 
 def _iso_from_ts(ts: int | None) -> str | None:

@@ -98,7 +98,6 @@ class ChunkStore:
             self._call("writing vectors", self.collection.upsert,
                        ids=[c.id for c in part],
                        embeddings=embeddings[start:start + len(part)],
-                       documents=[c.text for c in part],
                        metadatas=[chunk_metadata(c, articles[c.article_id]) for c in part])
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -134,20 +133,15 @@ class ChunkStore:
 
 
 def chunk_metadata(chunk: Chunk, article: Article) -> dict:
-    """What Chroma stores beside a vector: enough to filter (dates as epoch ints) and to cite."""
-    meta: dict = {
-        "article_id": article.id,
-        "title": article.display_title,
-        "position": chunk.position,
-        "start_char": chunk.start,
-        "end_char": chunk.end,
-    }
+    """What Chroma stores beside a vector: the article it belongs to and what questions filter on.
+
+    Chunk text, titles, urls and offsets live in the catalog (the source of truth, where citations
+    are built). Chroma keeps no documents and no citation fields: storing them made it index every
+    chunk's text again (its own full-text table) and cost 60% of indexing time and a third of the disk.
+    """
+    meta: dict = {"article_id": article.id, "position": chunk.position}
     if article.source:
         meta["source"] = article.source
-    if article.url:
-        meta["url"] = article.url
-    if article.published_at is not None:
-        meta["published_at"] = article.published_at.isoformat()
     # -1 = unknown date: passes an upper bound ($lte), never a lower bound ($gte), like the catalog
     meta["published_ts"] = to_epoch(article.published_at) if article.published_at is not None else -1
     return meta

@@ -80,7 +80,9 @@ class RetrievalSettings:
     per_article: int = 3
     recency_half_life_days: float = 21.0
     soft_pass: str = "dense"  # what searches outside a soft window: both, dense or bm25 (dense: as good, cheaper)
-    exact_window: int = 30_000  # chunks: up to this many, a filtered dense search is exact, from the catalog
+    exact_window: int = 30_000  # chunks: at most this many are scored exactly (from the catalog) for a filter
+    max_neighbours: int = 8_000  # the most Chroma neighbours a filtered search asks for
+    bm25_postings: int | None = 25_000  # BM25 searches the rarest terms up to this many matching chunks
 
 
 class HybridRetriever:
@@ -121,7 +123,7 @@ class HybridRetriever:
             outside = number > 0
             dense = self._dense(vector, c.candidates, since, until_ts, sources) \
                 if not outside or c.soft_pass in ("both", "dense") else []
-            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources) \
+            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources, c.bm25_postings) \
                 if not outside or c.soft_pass in ("both", "bm25") else []
             for rank, (cid, _) in enumerate(dense, start=1):
                 item = fused.setdefault(cid, _Fused(cid, query))
@@ -142,34 +144,37 @@ class HybridRetriever:
 
     def _dense(self, vector: np.ndarray, limit: int, since_ts: int | None, until_ts: int | None,
                sources: list[str] | None) -> list[tuple[str, float]]:
-        """Nearest chunks within a filter, by the cheapest exact route.
+        """Nearest chunks within a filter, by the cheaper of two routes (Chroma's own filtered
+        search is never used: at 600k chunks it took 0.8-1.8 s whatever the window).
 
-        Chroma's filtered search gets slow when a filter admits many chunks, so: no filter -> Chroma;
-        a filter admitting a small window -> exact dot products over the catalog's copy of those
-        vectors; a broad filter -> Chroma unfiltered with more candidates, then filtered here.
+        - exact: dot products over the catalog's copy of the window's vectors (about 3 us a chunk);
+        - post-filter: Chroma unfiltered for enough neighbours that ``limit`` of them should pass,
+          then the filter here (about 18 us a neighbour), widened once if too few passed.
         """
         if since_ts is None and until_ts is None and not sources:
             return self.store.query(vector, limit)
         admitted = self.catalog.window_size(since_ts, until_ts, sources)
         if admitted == 0:
             return []
-        total = max(self._total_chunks(), 1)
-        if admitted <= self.config.exact_window:
+        c = self.config
+        share = admitted / max(self._total_chunks(), admitted, 1)
+        wanted = min(int(limit / share * 1.5) + limit, c.max_neighbours)
+        if admitted <= min(c.exact_window, 6 * wanted):
             ids, blobs = self.catalog.vectors_in_window(since_ts, until_ts, sources)
-            if len(ids) >= min(admitted, limit):
+            if len(ids) >= min(admitted, limit):  # else vectors are still being backfilled
                 matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
                 scores = matrix @ vector
                 top = np.argsort(-scores)[:limit]
                 return [(ids[i], float(scores[i])) for i in top]
-        share = admitted / total
-        if share >= 0.2:
-            wanted = min(int(limit / share * 1.5) + limit, 1000)
+        kept: list[tuple[str, float]] = []
+        for attempt in range(2):
             hits = self.store.query(vector, wanted)
             values = self.catalog.chunk_filter_values([cid for cid, _ in hits])
             kept = [(cid, s) for cid, s in hits if cid in values and _passes(values[cid], since_ts, until_ts, sources)]
-            if len(kept) >= limit or len(hits) < wanted:
-                return kept[:limit]
-        return self.store.query(vector, limit, _chroma_where(since_ts, until_ts, sources))
+            if len(kept) >= limit or len(hits) < wanted or wanted >= c.max_neighbours:
+                break
+            wanted = min(wanted * 4, c.max_neighbours)
+        return kept[:limit]  # at worst fewer than ``limit``: BM25 still searches the whole window
 
     def _to_evidence(self, ranked, records, time_filter: TimeFilter, reference: datetime) -> list[Evidence]:
         out: list[Evidence] = []
@@ -220,19 +225,6 @@ def _passes(values: tuple[int | None, str | None], since_ts: int | None, until_t
     if until_ts is not None and published is not None and published > until_ts:
         return False
     return not sources or source in sources
-
-
-def _chroma_where(since_ts: int | None, until_ts: int | None, sources: list[str] | None) -> dict | None:
-    clauses: list[dict] = []
-    if since_ts is not None:
-        clauses.append({"published_ts": {"$gte": since_ts}})
-    if until_ts is not None:
-        clauses.append({"published_ts": {"$lte": until_ts}})
-    if sources:
-        clauses.append({"source": {"$in": sources}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _fallback_title(record: dict) -> str:

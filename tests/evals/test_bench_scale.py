@@ -26,3 +26,13 @@ def test_measure_one_small(tmp_path):
     figures = measure_one(300, tmp_path)
     assert figures["articles"] == 300 and figures["chunks"] > 300 and figures["embedder"] == "hashing-standin-384"
     assert figures["retrieve_p95_ms"] >= figures["retrieve_p50_ms"] > 0 and figures["peak_rss_mb"] > 0
+    assert figures["retrieve_as_of_p95_ms"] >= figures["retrieve_as_of_p50_ms"] > 0
+    again = measure_one(300, tmp_path, build=False)  # the kept index, queries only
+    assert "index_seconds" not in again and again["queries_on_chunks"] == figures["chunks"]
+
+
+def test_queries_only_needs_an_index(tmp_path):
+    import pytest
+
+    with pytest.raises(SystemExit, match="no index"):
+        measure_one(300, tmp_path, build=False)
