@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -72,6 +73,15 @@ class LoadResult:
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # when set, each article goes to ``sink`` as soon as it is parsed instead of into ``articles``
+    # (a 100k-line JSONL file is then never held in memory whole)
+    sink: Callable[[Article], None] | None = field(default=None, repr=False, compare=False)
+
+    def add(self, article: Article) -> None:
+        if self.sink is not None:
+            self.sink(article)
+        else:
+            self.articles.append(article)
 
     @property
     def had_errors(self) -> bool:

@@ -191,10 +191,9 @@ class Catalog:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
 
-    def move_article(self, article: Article, root: str) -> None:
+    def move_article(self, article_id: str, root: str, path: str, line: int | None) -> None:
         """Record a new location for an article whose content did not change."""
-        self.db.execute("UPDATE articles SET root = ?, path = ?, line = ? WHERE id = ?",
-                        (root, article.path, article.line, article.id))
+        self.db.execute("UPDATE articles SET root = ?, path = ?, line = ? WHERE id = ?", (root, path, line, article_id))
 
     def put_article(self, article: Article, root: str, chunks: list[Chunk], vectors: dict[str, bytes]) -> list[str]:
         """Replace an article and its chunks (inside a transaction). Returns the chunk ids it dropped.

@@ -43,8 +43,9 @@ class ArticleLoader:
     def __init__(self, max_article_bytes: int = 5 * 1024 * 1024) -> None:
         self.max_article_bytes = max_article_bytes
 
-    def load(self, path: Path, relpath: str) -> LoadResult:
-        result = LoadResult()
+    def load(self, path: Path, relpath: str, sink: Callable[[Article], None] | None = None) -> LoadResult:
+        """Parse ``path``. With ``sink``, articles are handed over one by one as they are parsed."""
+        result = LoadResult(sink=sink)
         where = str(path)
         suffix = suffix_of(path)
         if suffix is None:
@@ -101,7 +102,7 @@ class ArticleLoader:
         elif len(article.text.encode("utf-8")) > self.max_article_bytes:
             result.skipped.append(Skipped(_where(article.path, article.line), "article text larger than the size limit"))
         else:
-            result.articles.append(article)
+            result.add(article)
 
     def _load_json(self, path: Path, relpath: str, text: str, result: LoadResult) -> None:
         try:

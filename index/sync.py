@@ -7,9 +7,11 @@ See ``index.catalog`` for how a run killed at any moment is finished by the next
 from __future__ import annotations
 
 import fcntl
+import gzip
 import os
 import sqlite3
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from index.loaders import ArticleLoader, walk
 from index.settings import Settings, configure_runtime
 from index.store import ChunkStore, DiskFull, is_disk_full
 
-ProgressCallback = Callable[[int, int, int], None]  # (articles done, articles to write, chunks embedded)
+ProgressCallback = Callable[[int, int, int], None]  # (articles read, articles in the input, chunks embedded)
 
 
 class IndexBusy(RuntimeError):
@@ -53,12 +55,58 @@ class SyncReport:
 
 @dataclass
 class _Scan:
-    articles: dict[str, Article] = field(default_factory=dict)
-    base_of: dict[str, str] = field(default_factory=dict)
+    seen: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # id -> (path, line)
     skipped: list[Skipped] = field(default_factory=list)
     protected_files: set[str] = field(default_factory=set)
     scopes: list[str] = field(default_factory=list)
     new_roots: list[str] = field(default_factory=list)
+
+
+class _WriteFailed(Exception):
+    """Carries a write error out of the loader, which would take an OSError for an unreadable file."""
+
+
+class _BatchWriter:
+    """Collects new and changed articles and writes them ``write_batch_chunks`` chunks at a time."""
+
+    def __init__(self, indexer: "Indexer", on_progress: ProgressCallback | None, total: int) -> None:
+        self.indexer = indexer
+        self.on_progress = on_progress
+        self.total = total
+        self.batch: list[tuple[Article, list[Chunk], str]] = []
+        self.pending = self.read = self.embedded = 0
+        if on_progress:
+            on_progress(0, total, 0)
+
+    def add(self, article: Article, base: str) -> None:
+        chunks = self.indexer.chunker.chunk(article)
+        self.batch.append((article, chunks, base))
+        self.pending += len(chunks)
+        self.read += 1
+        if self.pending >= self.indexer.settings.write_batch_chunks:
+            self.flush()
+
+    def skip(self) -> None:
+        """An unchanged article was read."""
+        self.read += 1
+        if self.read % 1000 == 0:
+            self._report()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.embedded += self.indexer._write_batch(self.batch)
+            self.batch, self.pending = [], 0
+            self._report()
+
+    def finish(self) -> int:
+        self.flush()
+        self._report()
+        return self.embedded
+
+    def _report(self) -> None:
+        if self.on_progress:
+            self.total = max(self.total, self.read)
+            self.on_progress(self.read, self.total, self.embedded)
 
 
 class Indexer:
@@ -134,41 +182,45 @@ class Indexer:
             raise
 
     def _sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None) -> SyncReport:
+        """One pass over the files: each article is compared with the catalog as it is parsed and
+        new or changed ones are written in batches, so memory holds one batch, not the corpus.
+        Articles that are gone are removed once every path has been read."""
         started = time.perf_counter()
         report = SyncReport()
         with self._writing():
-            scan = self._scan(paths)
-            report.skipped = scan.skipped
             existing = self.catalog.article_hashes()
+            writer = _BatchWriter(self, on_progress, self._count_articles(paths) if on_progress else 0)
+            moved: list[tuple[str, str, str, int | None]] = []  # (id, root, path, line) of unchanged articles
+
+            def take(article: Article, base: str) -> None:
+                known = existing.get(article.id)
+                if known is None or known[0] != article.content_hash:
+                    if known is None:
+                        report.added += 1
+                    else:
+                        report.updated += 1
+                    writer.add(article, base)
+                    return
+                report.unchanged += 1
+                if (known[1], known[2]) != (article.path, article.line):
+                    moved.append((article.id, base, article.path, article.line))
+                writer.skip()
+
+            scan = self._scan(paths, take)
+            report.skipped = scan.skipped
+            report.chunks_embedded = writer.finish()
 
             gone = []
             for scope in scan.scopes:
                 for article_id, path in self.catalog.article_ids_under(scope):
-                    if article_id not in scan.articles and path not in scan.protected_files:
+                    if article_id not in scan.seen and path not in scan.protected_files:
                         gone.append(article_id)
             self._remove(sorted(set(gone)))
             report.removed = len(set(gone))
-
-            to_write: list[Article] = []
-            moved: list[Article] = []
-            for article in scan.articles.values():
-                known = existing.get(article.id)
-                if known is None:
-                    report.added += 1
-                    to_write.append(article)
-                elif known[0] != article.content_hash:
-                    report.updated += 1
-                    to_write.append(article)
-                else:
-                    report.unchanged += 1
-                    if (known[1], known[2]) != (article.path, article.line):
-                        moved.append(article)
             if moved:
                 with self.catalog.transaction():
-                    for article in moved:
-                        self.catalog.move_article(article, scan.base_of[article.id])
-            report.chunks_embedded = self._write(to_write, scan.base_of, on_progress)
-
+                    for article_id, root, path, line in moved:
+                        self.catalog.move_article(article_id, root, path, line)
             with self.catalog.transaction():
                 for root in scan.new_roots:
                     self.catalog.add_root(root)
@@ -178,8 +230,7 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _scan(self, paths: Sequence[str | Path]) -> _Scan:
-        scan = _Scan()
+    def _scopes(self, paths: Sequence[str | Path], scan: _Scan) -> Iterator[tuple[Path, list[Path]]]:
         roots = [Path(r) for r in self.catalog.roots()]
         for raw in paths:
             given = Path(raw).expanduser()
@@ -195,9 +246,14 @@ class Indexer:
             scan.scopes.append(str(scope))
             # ids of URL-less articles are relative to the root they were first indexed under
             inside_known_root = any(scope == r or r in scope.parents for r in roots)
-            candidates = roots if inside_known_root else roots + [scope]
             if not inside_known_root:
                 scan.new_roots.append(str(scope))
+            yield scope, (roots if inside_known_root else roots + [scope])
+
+    def _scan(self, paths: Sequence[str | Path], take: Callable[[Article, str], None]) -> _Scan:
+        """Parse every file under ``paths``, handing each article (first of duplicates) to ``take``."""
+        scan = _Scan()
+        for scope, candidates in self._scopes(paths, scan):
             for file in walk(scope, scan.skipped.append):
                 base = _innermost_root(file, candidates)
                 base_dir = base if base.is_dir() else base.parent
@@ -205,61 +261,62 @@ class Indexer:
                     relpath = file.relative_to(base_dir).as_posix()
                 except ValueError:
                     relpath = file.name
-                result = self.loader.load(file, relpath)
+
+                def sink(article: Article, base: str = str(base)) -> None:
+                    first = scan.seen.get(article.id)
+                    if first is not None:
+                        where = f"{article.path}:{article.line}" if article.line else article.path
+                        scan.skipped.append(Skipped(where, f"duplicate of the article at {first[0]}"
+                                                           + (f":{first[1]}" if first[1] else "")))
+                        return
+                    scan.seen[article.id] = (article.path, article.line)
+                    try:
+                        take(article, base)
+                    except (OSError, EOFError, zlib.error) as error:  # a write failed: not the file's fault
+                        raise _WriteFailed() from error
+
+                try:
+                    result = self.loader.load(file, relpath, sink=sink)
+                except _WriteFailed as failed:
+                    raise failed.__cause__ from None
                 if result.had_errors:
                     scan.protected_files.add(str(file))
                     scan.skipped.extend(result.skipped)
-                for article in result.articles:
-                    first = scan.articles.get(article.id)
-                    if first is not None:
-                        where = f"{article.path}:{article.line}" if article.line else article.path
-                        scan.skipped.append(Skipped(where, f"duplicate of the article at {first.path}"
-                                                           + (f":{first.line}" if first.line else "")))
-                        continue
-                    scan.articles[article.id] = article
-                    scan.base_of[article.id] = str(base)
         return scan
 
-    def _write(self, articles: list[Article], base_of: dict[str, str], on_progress: ProgressCallback | None) -> int:
-        done = embedded = 0
-        batch: list[tuple[Article, list[Chunk]]] = []
-        pending = 0
-        if on_progress:
-            on_progress(0, len(articles), 0)
-        for article in articles:
-            chunks = self.chunker.chunk(article)
-            batch.append((article, chunks))
-            pending += len(chunks)
-            if pending >= self.settings.write_batch_chunks:
-                embedded += self._write_batch(batch, base_of)
-                done += len(batch)
-                batch, pending = [], 0
-                if on_progress:
-                    on_progress(done, len(articles), embedded)
-        if batch:
-            embedded += self._write_batch(batch, base_of)
-            done += len(batch)
-            if on_progress:
-                on_progress(done, len(articles), embedded)
-        return embedded
+    def _count_articles(self, paths: Sequence[str | Path]) -> int:
+        """About how many articles ``paths`` hold (for progress): JSONL lines, one per other file."""
+        total = 0
+        for scope, _ in self._scopes(paths, _Scan()):
+            for file in walk(scope, lambda skipped: None):
+                name = file.name.lower()
+                if name.endswith((".jsonl", ".jsonl.gz")):
+                    try:
+                        with (gzip.open if name.endswith(".gz") else open)(file, "rb") as stream:
+                            total += sum(1 for line in stream if line.strip())
+                    except (OSError, EOFError, zlib.error):
+                        continue
+                else:
+                    total += 1
+        return total
 
-    def _write_batch(self, batch: list[tuple[Article, list[Chunk]]], base_of: dict[str, str]) -> int:
-        every = [c for _, chunks in batch for c in chunks]
+    def _write_batch(self, batch: list[tuple[Article, list[Chunk], str]]) -> int:
+        every = [c for _, chunks, _ in batch for c in chunks]
         live = self.catalog.live_chunk_ids(c.id for c in every)
         fresh = [c for c in every if c.id not in live]
         # 1. journal the ids before Chroma sees them, so a crash leaves no untracked vector
         entry = self.catalog.journal_add(c.id for c in fresh)
         blobs: dict[str, bytes] = {}
         if fresh:
-            by_id = {a.id: a for a, _ in batch}
+            by_id = {a.id: a for a, _, _ in batch}
             vectors = self.embedder.embed([_embedding_text(by_id[c.article_id], c) for c in fresh])
             self.store.upsert(fresh, vectors, by_id)
             blobs = {c.id: np.asarray(v, dtype=np.float32).tobytes() for c, v in zip(fresh, vectors)}
         # 2. switch the articles to their new chunks in one transaction; journal what they dropped
         with self.catalog.transaction():
             dropped: list[str] = []
-            for article, chunks in batch:
-                dropped.extend(self.catalog.put_article(article, base_of[article.id], chunks, blobs))
+            for article, chunks, base in batch:
+                dropped.extend(self.catalog.put_article(article, base, chunks, blobs))
             cleanup = self.catalog.journal_add(dropped)
             self.catalog.journal_done(entry)
         # 3. only now remove the old vectors

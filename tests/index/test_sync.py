@@ -174,3 +174,63 @@ def test_one_writer_at_a_time_and_readers_keep_reading(indexer, tmp_path):
         reader = Catalog(indexer.settings.catalog_path, read_only=True)
         assert reader.counts()["articles"] == 9
         reader.close()
+
+
+def big_feed(path: Path, count: int) -> Path:
+    path.write_text("".join(json.dumps({
+        "url": f"https://wire.example.com/{i}", "title": f"Wire story {i}", "source": "wire.example.com",
+        "published_at": "2022-08-01", "text": f"Wire story {i} reports that the {TOPICS[i % 8]} board met. " * 4}) + "\n"
+        for i in range(count)))
+    return path
+
+
+def test_one_pass_writes_while_reading_and_reports_progress(settings, embedder, tmp_path):
+    """A large JSONL file is written batch by batch as it is read, never held whole."""
+    feed = big_feed(tmp_path / "feed.jsonl", 60)
+    indexer = Indexer(settings.model_copy(update={"write_batch_chunks": 8}), embedder=embedder)
+    reads_at_write: list[int] = []
+    read_so_far = {"n": 0}
+    original_load = indexer.loader.load
+
+    def counting_load(path, relpath, sink=None):
+        def counting_sink(article):
+            read_so_far["n"] += 1
+            sink(article)
+        return original_load(path, relpath, sink=counting_sink)
+
+    original_put = indexer.catalog.put_article
+
+    def recording_put(article, *args):
+        reads_at_write.append(read_so_far["n"])
+        return original_put(article, *args)
+
+    indexer.loader.load, indexer.catalog.put_article = counting_load, recording_put
+    calls: list[tuple[int, int, int]] = []
+    report = indexer.sync([feed], on_progress=lambda *args: calls.append(args))
+    assert report.added == 60 and report.articles == 60
+    assert reads_at_write[0] < 60  # the first articles were stored before the file was read to its end
+    assert calls[0] == (0, 60, 0) and calls[-1][:2] == (60, 60) and calls[-1][2] == report.chunks_embedded
+    assert len(calls) > 3 and [c[0] for c in calls] == sorted(c[0] for c in calls)
+    consistent(indexer)
+    indexer.close()
+
+
+def test_a_failed_write_is_not_taken_for_a_bad_file(settings, embedder, tmp_path):
+    """An OSError while writing (inside the loader's read loop) stops the run; it never marks the
+    file unreadable or removes anything, and the next run completes."""
+    folder = make_folder(tmp_path / "articles")
+    big_feed(folder / "wire.jsonl", 20)
+    indexer = Indexer(settings.model_copy(update={"write_batch_chunks": 4}), embedder=embedder)
+    first = indexer.sync([folder])
+    big_feed(folder / "wire.jsonl", 30)  # 10 new lines
+    (folder / "story-0.txt").unlink()
+    original = indexer.store.upsert
+    indexer.store.upsert = lambda *a, **k: (_ for _ in ()).throw(OSError(5, "Input/output error"))
+    with pytest.raises(OSError, match="Input/output"):
+        indexer.sync([folder])
+    assert indexer.catalog.counts()["articles"] == first.articles  # nothing removed, nothing half-written
+    indexer.store.upsert = original
+    again = indexer.sync([folder])
+    assert (again.added, again.removed, again.skipped) == (10, 1, [])
+    consistent(indexer)
+    indexer.close()
