@@ -16,6 +16,7 @@ import json
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -156,8 +157,6 @@ def _peak_rss_mb() -> float:
 def run_scale(settings: Settings, sizes: list[int], console=None, work: Path | None = None,
               keep: bool = False, queries_only: bool = False) -> dict:
     """Each size in its own process (so that peak RSS is its own). Corpora in ``work`` are reused."""
-    import shutil
-
     if work is None:
         work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.home if settings.home.exists() else None))
     work.mkdir(parents=True, exist_ok=True)

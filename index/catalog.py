@@ -82,6 +82,7 @@ class Catalog:
         self._local = threading.local()  # one connection per thread: readers never share a cursor
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._total: tuple[str | None, int] | None = None  # (writer marker, chunk count), see total_chunks
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -234,7 +235,8 @@ class Catalog:
 
     # --- reading (the question side) ------------------------------------------------------
     def search_bm25(self, terms: list[str], limit: int, since_ts: int | None = None, until_ts: int | None = None,
-                    sources: list[str] | None = None, max_postings: int | None = None) -> list[tuple[str, float]]:
+                    sources: list[str] | None = None, max_postings: int | None = None,
+                    window: tuple[int, float] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score, higher is better) for chunks matching any of ``terms``.
 
         An OR query costs FTS5 one score per matching chunk, so on a large corpus a question's common
@@ -243,6 +245,7 @@ class Catalog:
         whose document counts add up to that budget are searched (at least the rarest one), like
         Lucene's cutoff frequency: the cost stays bounded as the corpus grows.
         Dates: undated articles pass an upper bound (they may be old) but never a lower bound.
+        ``window`` is the filter's ``window_share`` when the caller has it already.
         """
         if max_postings is not None:
             terms = self.rarest_terms(terms, max_postings)
@@ -255,10 +258,13 @@ class Catalog:
             sql = ("SELECT c.id, f.s FROM (SELECT rowid, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts "
                    "WHERE chunks_fts MATCH ? ORDER BY s, rowid LIMIT ?) f JOIN chunks c ON c.rowid = f.rowid ORDER BY f.s, f.rowid")
             return [(r[0], -r[1]) for r in self.db.execute(sql, (query, limit))]
-        return self._filtered_bm25(query, limit, since_ts, until_ts, sources)
+        admitted, share = window or self.window_share(since_ts, until_ts, sources)
+        if admitted == 0:
+            return []
+        return self._filtered_bm25(query, limit, since_ts, until_ts, sources, share)
 
     def _filtered_bm25(self, query: str, limit: int, since_ts: int | None, until_ts: int | None,
-                       sources: list[str] | None) -> list[tuple[str, float]]:
+                       sources: list[str] | None, share: float) -> list[tuple[str, float]]:
         """BM25 within a date/source filter without a join per matching chunk.
 
         FTS5 cannot filter on other tables, and joining every match to its article costs more than
@@ -268,10 +274,6 @@ class Catalog:
         """
         ranked_sql = "SELECT rowid, bm25(chunks_fts, 0.6, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s, rowid"
         where, params = self._article_filter(since_ts, until_ts, sources)
-        admitted = self.window_size(since_ts, until_ts, sources)
-        if admitted == 0:
-            return []
-        share = admitted / max(self.chunk_count(), 1)
         found: list[tuple[int, float]] = []
         if share >= 0.2:
             wanted = min(int(limit / share * 1.5) + limit, 2000)
@@ -307,9 +309,6 @@ class Catalog:
         ids = dict(self.db.execute(f"SELECT rowid, id FROM chunks WHERE rowid IN ({','.join('?' * len(ranked))})",
                                    [r[0] for r in ranked]))
         return [(ids[rowid], -score) for rowid, score in ranked if rowid in ids]
-
-    def chunk_count(self) -> int:
-        return self.db.execute("SELECT coalesce(sum(n_chunks), 0) FROM articles").fetchone()[0]
 
     def document_counts(self, terms: list[str]) -> dict[str, int]:
         """How many chunks contain each term (FTS5 counts a doclist without scoring it: cheap)."""
@@ -351,6 +350,18 @@ class Catalog:
         """How many chunks a date/source filter lets through (from the articles table alone: cheap)."""
         where, params = self._article_filter(since_ts, until_ts, sources)
         return self.db.execute(f"SELECT coalesce(sum(n_chunks), 0) FROM articles a WHERE {where}", params).fetchone()[0]
+
+    def total_chunks(self) -> int:
+        """All chunks, recounted only after a writer finished a run (one meta read per call)."""
+        marker = self.get_meta("writer")
+        if self._total is None or self._total[0] != marker:
+            self._total = (marker, self.window_size(None, None, None))
+        return self._total[1]
+
+    def window_share(self, since_ts: int | None, until_ts: int | None, sources: list[str] | None) -> tuple[int, float]:
+        """(chunks a filter lets through, their share of all chunks)."""
+        admitted = self.window_size(since_ts, until_ts, sources)
+        return admitted, admitted / max(self.total_chunks(), admitted, 1)
 
     def vectors_in_window(self, since_ts: int | None, until_ts: int | None,
                           sources: list[str] | None) -> tuple[list[str], list[bytes]]:

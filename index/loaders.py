@@ -68,10 +68,11 @@ class ArticleLoader:
             mb = self.max_article_bytes / 1024**2
             result.skipped.append(Skipped(where, f"file larger than {mb:g} MB ({info.st_size / 1024**2:.1f} MB)"))
             return result
+        if suffix in (".jsonl", ".jsonl.gz"):
+            for item in self._jsonl_items(path, relpath, suffix == ".jsonl.gz"):
+                self._add(result, item)  # outside the reading code: a sink's own errors are not read errors
+            return result
         try:
-            if suffix in (".jsonl", ".jsonl.gz"):
-                self._load_jsonl(path, relpath, suffix == ".jsonl.gz", result)
-                return result
             raw = path.read_bytes()
         except OSError as error:
             result.skipped.append(Skipped(where, _os_reason(error)))
@@ -123,40 +124,45 @@ class ArticleLoader:
         else:
             result.skipped.append(Skipped(str(path), "JSON is neither an article object nor a list of them"))
 
-    def _load_jsonl(self, path: Path, relpath: str, gzipped: bool, result: LoadResult) -> None:
+    def _jsonl_items(self, path: Path, relpath: str, gzipped: bool) -> Iterator[Article | Skipped]:
+        """Each line's article, or why it was skipped; a file that cannot be read is one Skipped."""
         where = str(path)
-        with open(path, "rb") as handle:
-            head = handle.read(8192)
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(8192)
+        except OSError as error:
+            yield Skipped(where, _os_reason(error))
+            return
         if gzipped and not head.startswith(b"\x1f\x8b"):
-            result.skipped.append(Skipped(where, "not a gzip file"))
+            yield Skipped(where, "not a gzip file")
             return
         if not gzipped and b"\x00" in head:
-            result.skipped.append(Skipped(where, "binary file"))
+            yield Skipped(where, "binary file")
             return
         opener = gzip.open if gzipped else open
         try:
             with opener(path, "rb") as stream:
                 for number, raw in enumerate(_bounded_lines(stream, self.max_article_bytes), start=1):
                     if raw is None:
-                        result.skipped.append(Skipped(_where(where, number), "line larger than the size limit"))
+                        yield Skipped(_where(where, number), "line larger than the size limit")
                         continue
                     if not raw.strip():
                         continue
                     line, problem = _decode(raw)
                     if problem:
-                        result.skipped.append(Skipped(_where(where, number), problem))
+                        yield Skipped(_where(where, number), problem)
                         continue
                     try:
                         record = json.loads(line)
                     except json.JSONDecodeError as error:
-                        result.skipped.append(Skipped(_where(where, number), f"malformed JSON: {error.msg}"))
+                        yield Skipped(_where(where, number), f"malformed JSON: {error.msg}")
                         continue
                     if not isinstance(record, dict):
-                        result.skipped.append(Skipped(_where(where, number), "line is not a JSON object"))
+                        yield Skipped(_where(where, number), "line is not a JSON object")
                         continue
-                    self._add(result, _from_record(record, path, relpath, number))
-        except (OSError, EOFError, zlib.error) as error:
-            result.skipped.append(Skipped(where, f"unreadable: {error}"))
+                    yield _from_record(record, path, relpath, number)
+        except (OSError, EOFError, zlib.error) as error:  # raised while reading: the consumer runs outside
+            yield Skipped(where, f"unreadable: {error}")
 
 
 def _bounded_lines(stream: io.BufferedIOBase, limit: int) -> Iterator[bytes | None]:

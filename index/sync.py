@@ -62,10 +62,6 @@ class _Scan:
     new_roots: list[str] = field(default_factory=list)
 
 
-class _WriteFailed(Exception):
-    """Carries a write error out of the loader, which would take an OSError for an unreadable file."""
-
-
 class _BatchWriter:
     """Collects new and changed articles and writes them ``write_batch_chunks`` chunks at a time."""
 
@@ -270,15 +266,9 @@ class Indexer:
                                                            + (f":{first[1]}" if first[1] else "")))
                         return
                     scan.seen[article.id] = (article.path, article.line)
-                    try:
-                        take(article, base)
-                    except (OSError, EOFError, zlib.error) as error:  # a write failed: not the file's fault
-                        raise _WriteFailed() from error
+                    take(article, base)
 
-                try:
-                    result = self.loader.load(file, relpath, sink=sink)
-                except _WriteFailed as failed:
-                    raise failed.__cause__ from None
+                result = self.loader.load(file, relpath, sink=sink)
                 if result.had_errors:
                     scan.protected_files.add(str(file))
                     scan.skipped.extend(result.skipped)

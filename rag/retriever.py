@@ -94,7 +94,6 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.config = config or RetrievalSettings()
-        self._total: tuple[str | None, int] | None = None  # (catalog writer marker, chunk count)
 
     def retrieve(self, question: str, k: int = 8, time_filter: TimeFilter | None = None,
                  sources: list[str] | None = None, reference: datetime | None = None,
@@ -121,9 +120,11 @@ class HybridRetriever:
         fused: dict[str, _Fused] = {}
         for number, (since, weight) in enumerate(passes):
             outside = number > 0
-            dense = self._dense(vector, c.candidates, since, until_ts, sources) \
+            filtered = since is not None or until_ts is not None or bool(sources)
+            window = self.catalog.window_share(since, until_ts, sources) if filtered else None
+            dense = self._dense(vector, c.candidates, since, until_ts, sources, window) \
                 if not outside or c.soft_pass in ("both", "dense") else []
-            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources, c.bm25_postings) \
+            sparse = self.catalog.search_bm25(terms, c.candidates, since, until_ts, sources, c.bm25_postings, window) \
                 if not outside or c.soft_pass in ("both", "bm25") else []
             for rank, (cid, _) in enumerate(dense, start=1):
                 item = fused.setdefault(cid, _Fused(cid, query))
@@ -135,29 +136,21 @@ class HybridRetriever:
                 item.bm25_rank = item.bm25_rank or rank
         return sorted(fused.values(), key=lambda f: -f.score)
 
-    def _total_chunks(self) -> int:
-        """All chunks, recounted only when the catalog changed (a cheap meta read per question)."""
-        marker = self.catalog.get_meta("writer")
-        if self._total is None or self._total[0] != marker:
-            self._total = (marker, self.catalog.window_size(None, None, None))
-        return self._total[1]
-
     def _dense(self, vector: np.ndarray, limit: int, since_ts: int | None, until_ts: int | None,
-               sources: list[str] | None) -> list[tuple[str, float]]:
-        """Nearest chunks within a filter, by the cheaper of two routes (Chroma's own filtered
+               sources: list[str] | None, window: tuple[int, float] | None) -> list[tuple[str, float]]:
+        """Nearest chunks within a filter (``window``: its ``Catalog.window_share``), by the cheaper of two routes (Chroma's own filtered
         search is never used: at 600k chunks it took 0.8-1.8 s whatever the window).
 
         - exact: dot products over the catalog's copy of the window's vectors (about 3 us a chunk);
         - post-filter: Chroma unfiltered for enough neighbours that ``limit`` of them should pass,
           then the filter here (about 18 us a neighbour), widened once if too few passed.
         """
-        if since_ts is None and until_ts is None and not sources:
+        if window is None:
             return self.store.query(vector, limit)
-        admitted = self.catalog.window_size(since_ts, until_ts, sources)
+        admitted, share = window
         if admitted == 0:
             return []
         c = self.config
-        share = admitted / max(self._total_chunks(), admitted, 1)
         wanted = min(int(limit / share * 1.5) + limit, c.max_neighbours)
         if admitted <= min(c.exact_window, 6 * wanted):
             ids, blobs = self.catalog.vectors_in_window(since_ts, until_ts, sources)

@@ -25,6 +25,7 @@ from evals.runner import SuiteRun
 from index.settings import Settings
 from index.sync import Indexer
 from tests.conftest import clean_env, free_port
+from tests.test_app import HOSTILE, SEED_TITLE
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
@@ -33,18 +34,6 @@ SCREENSHOT = REPO / "docs" / "chat-answer.png"
 EVAL_SCREENSHOT = REPO / "docs" / "evaluations.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-
-SEED_TITLE = "North Korea Conducts Ballistic Missile Test Amid Heightened Regional Tensions"
-HOSTILE = {
-    "title": "<script>alert(1)</script> Zorblat festival report",
-    "source": "<b>Evil</b> Times",
-    "url": "javascript:alert(1)",
-    "published_at": "2022-06-01",
-    "text": ("The Zorblat festival in Oslo drew 4,321 visitors this year. Organisers posted "
-             "<img src=x onerror=alert(1)> and [click](javascript:alert(1)) on the site.\n"
-             "![x](https://attacker.example/?q=1)\n"
-             "<script>alert(1)</script> The next Zorblat festival is planned for 2023."),
-}
 
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); the browser test runs whenever CI is set",
