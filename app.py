@@ -176,7 +176,23 @@ def _client(key: str, _settings: Settings):
 @st.cache_resource(show_spinner="Opening the index…")
 def _desk(key: str, _settings: Settings) -> NewsDesk:
     # Not cached when it raises (IndexEmpty, StoreUnavailable, ...): the next run tries again.
-    return NewsDesk(_settings, embedder=embedder_for(_settings), client=client_for(_settings))
+    desk = NewsDesk(_settings, embedder=embedder_for(_settings), client=client_for(_settings))
+    if _settings.llm_kind == "local":
+        warm_local_model(desk)
+    return desk
+
+
+def warm_local_model(desk: NewsDesk) -> None:
+    """Load the local model in the background while the page is read, so the first answer does not wait."""
+    import threading
+
+    def start() -> None:
+        try:
+            desk.llm._ready()
+        except LLMError as error:  # shown when a question needs the model
+            log.warning("newsdesk: the local model did not start: %s", error)
+
+    threading.Thread(target=start, name="newsdesk-local-model", daemon=True).start()
 
 
 def get_settings() -> Settings:
@@ -560,6 +576,8 @@ def nearest_articles(retrieved: list[Evidence], limit: int = NEAREST_SHOWN) -> l
 
 def render_refusal(answer: Answer) -> None:
     st.warning(escape_md(answer.answer), icon=":material/search_off:")
+    if answer.standalone_question:
+        st.caption(f"Understood as: {escape_md(answer.standalone_question)}")
     for note in answer.notes:
         st.caption(escape_md(note))
     nearest = nearest_articles(answer.retrieved)
@@ -922,11 +940,14 @@ def reindex_section(settings: Settings) -> None:
 
 EVAL_BASELINES = {"bm25": "BM25 alone (fast)", "llamaindex": "llama-index starter (slow)"}
 EVAL_HEADLINE = [("retrieval.hit@10", "Hit@10"), ("retrieval.mrr@10", "MRR@10"), ("answers.accuracy", "Accuracy"),
-                 ("citations.validity", "Citation validity"), ("refusal.recall", "Refusal recall"),
+                 ("answers.token_f1", "Token F1"), ("answers.judged_correct", "Judged correct"),
+                 ("citations.verbatim", "Quotes verbatim"), ("citations.judged_support", "Judged support"),
+                 ("refusal.recall", "Refusal recall"),
                  ("counterfactual.repeats_fake", "Repeats the fake")]  # each shown when the run measured it
 EVAL_CHARTS = [("metrics_by_type.png", "Metrics by type"), ("latency.png", "Latency"),
                ("comparison.png", "Side by side")]
-EVAL_SCORE_COLUMNS = ["accuracy", "hit@10", "mrr@10", "citation_validity", "citation_precision"]
+EVAL_SCORE_COLUMNS = ["accuracy", "token_f1", "judged_correct", "hit@10", "mrr@10", "citation_verbatim",
+                      "citation_judged_support", "citation_precision"]
 EVAL_SLOW_SUITES = {  # what makes a suite slow, told before it is started
     "realtimeqa": "Slow: it indexes the full corpus (3,827 articles, about 40 minutes the first time) and asks "
                   "every question; set a limit to try it.",
@@ -1072,7 +1093,7 @@ def new_run_dir(settings: Settings, suite: str) -> Path:
 
 
 def execute_eval_run(settings: Settings, suite: str, *, mode: str | None, limit: int | None, baselines: list[str],
-                     out: Path) -> None:
+                     out: Path, answerers: list[str] | None = None) -> None:
     """Runs (or resumes) a suite into ``out`` with a progress bar; the outcome is shown after a rerun."""
     from evals.runner import SuiteRun
 
@@ -1093,7 +1114,7 @@ def execute_eval_run(settings: Settings, suite: str, *, mode: str | None, limit:
     active.add(str(out))
     try:
         runner = SuiteRun(settings, suite, mode=mode, limit=limit or None, out=out, baselines=baselines,
-                          on_progress=on_progress)
+                          on_progress=on_progress, answerers=answerers)
         started = time.perf_counter()
         run_dir = runner.run()
         seconds = time.perf_counter() - started
@@ -1179,10 +1200,11 @@ def eval_run_controls(settings: Settings, runs: list[EvalRun]) -> dict | None:
     if resume is not None:
         meta = resume.meta
         return {"suite": meta["suite"], "mode": meta.get("mode"), "limit": meta.get("limit"),
-                "baselines": [s for s in meta.get("systems", []) if s != "newsdesk"], "out": resume.path}
+                "baselines": [s for s in meta.get("systems", []) if s in EVAL_BASELINES],
+                "answerers": list((meta.get("answerers") or {}).values()) or None, "out": resume.path}
     if pressed:
         return {"suite": suite_name, "mode": None if mode == "default" else mode, "limit": int(limit),
-                "baselines": list(baselines), "out": new_run_dir(settings, suite_name)}
+                "baselines": list(baselines), "answerers": None, "out": new_run_dir(settings, suite_name)}
     return None
 
 
@@ -1233,7 +1255,7 @@ def record_missed(record: dict) -> bool:
     """Not fully right: a score below 1, or refused when it should answer (or the reverse)."""
     scores = record.get("scores", {})
     if any(isinstance(scores.get(k), (int, float)) and scores[k] < 1 for k in
-           ("accuracy", "hit@10", "citation_validity")):
+           ("accuracy", "hit@10", "citation_verbatim")):
         return True
     return bool(scores.get("refused")) != expects_refusal(record)
 
@@ -1477,7 +1499,7 @@ def evaluations_page() -> None:
     if request is not None:
         with progress_area:
             execute_eval_run(settings, request["suite"], mode=request["mode"], limit=request["limit"],
-                             baselines=request["baselines"], out=request["out"])
+                             baselines=request["baselines"], out=request["out"], answerers=request.get("answerers"))
             result = st.session_state.pop("eval_result", None)  # a failure: shown here, at once
             if result:
                 st.error(escape_md(result["summary"]), icon=":material/error:")

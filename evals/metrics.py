@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
+
+_MARKER = re.compile(r"\s?\[\d{1,3}\]")  # a citation marker "[1]" (same shape as rag.citations.MARKER)
+_LEAD_YES_NO = re.compile(r"^\s*(yes|no)\b[.,!;:]?\s*", re.I)
 
 
 def ranked_articles(article_ids: list[str]) -> list[str]:
@@ -38,14 +42,41 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def answer_text(answer: str, golds: list[str]) -> str:
+    """The answer as it is scored: citation markers removed, and a leading "Yes."/"No." too unless a
+    gold answer is itself yes or no (then it is the answer, not padding)."""
+    text = _MARKER.sub("", answer)
+    if not any(normalize(g) in ("yes", "no") for g in golds):
+        text = _LEAD_YES_NO.sub("", text, count=1)
+    return text
+
+
 def contains_answer(answer: str, golds: list[str]) -> float:
-    """Normalized containment of any gold answer in the answer text."""
-    text = f" {normalize(answer)} "
+    """Normalized containment of any gold answer in the answer text: the strict floor of correctness
+    (a paraphrase fails it, padding passes it)."""
+    text = f" {normalize(answer_text(answer, golds))} "
     return 1.0 if any(f" {normalize(g)} " in text for g in golds if normalize(g)) else 0.0
 
 
 def exact_match(answer: str, golds: list[str]) -> float:
-    return 1.0 if any(normalize(answer) == normalize(g) for g in golds) else 0.0
+    text = normalize(answer_text(answer, golds))
+    return 1.0 if any(text == normalize(g) for g in golds) else 0.0
+
+
+def token_f1(answer: str, golds: list[str]) -> float:
+    """SQuAD-style token F1 between the answer and its best gold answer: word order does not matter
+    (a paraphrase that reorders scores high) and every extra word costs precision (padding scores
+    lower than the gold alone). Tokens are those of ``normalize``; markers are stripped first."""
+    tokens = normalize(answer_text(answer, golds)).split()
+    best = 0.0
+    for gold in golds:
+        gold_tokens = normalize(gold).split()
+        common = sum((Counter(tokens) & Counter(gold_tokens)).values())
+        if not common:
+            continue
+        precision, recall = common / len(tokens), common / len(gold_tokens)
+        best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def percentile(values: list[float], q: float) -> float:

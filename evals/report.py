@@ -1,4 +1,9 @@
-"""Turns a run's results.jsonl into summary.json, report.md and PNG charts; compares two runs."""
+"""Turns a run's results.jsonl into summary.json, report.md and PNG charts; compares two runs.
+
+The first system of a run (``run.json`` "systems") is the primary one: ``summary["metrics"]``, the
+thresholds, the per-type chart and ``compare`` are about it. What the answer and citation scores
+measure is told in ``evals/scoring.py`` and, for readers of a report, in ``METRIC_NOTES``.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,29 @@ from evals.suite import Suite
 _MEAN_SCORES = {
     "retrieval.hit@1": "hit@1", "retrieval.hit@5": "hit@5", "retrieval.hit@10": "hit@10",
     "retrieval.mrr@10": "mrr@10", "retrieval.ndcg@10": "ndcg@10",
-    "answers.accuracy": "accuracy", "answers.exact_match": "exact_match",
-    "citations.precision": "citation_precision", "citations.validity": "citation_validity",
+    "answers.accuracy": "accuracy", "answers.exact_match": "exact_match", "answers.token_f1": "token_f1",
+    "answers.judged_correct": "judged_correct",
+    "citations.precision": "citation_precision", "citations.verbatim": "citation_verbatim",
+    "citations.self_support": "citation_self_support", "citations.judged_support": "citation_judged_support",
     "counterfactual.repeats_fake": "repeats_fake", "counterfactual.flags_conflict": "flags_conflict",
+}
+# the systems-side-by-side headline, in this order (every metric is also in the full table below it)
+HEADLINE = ["answers.accuracy", "answers.token_f1", "answers.judged_correct", "refusal.precision", "refusal.recall",
+            "refusal.false_refusal_rate", "citations.verbatim", "citations.self_support", "citations.judged_support",
+            "latency.total.p50_ms"]
+METRIC_NOTES = {
+    "answers.accuracy": "a gold answer is contained in the answer (normalized; citation markers and a leading "
+                        "Yes/No removed): the strict floor, a paraphrase fails it.",
+    "answers.token_f1": "SQuAD-style token F1 with the best gold answer: word order is free, padding costs.",
+    "answers.judged_correct": "the LLM judge says the answer gives the gold answer (refusals count 0; answers it "
+                              "gave no verdict on are left out and counted in judge.unjudged).",
+    "refusal.recall": "refusal.*: over questions without a gold answer (precision, recall) and with one "
+                      "(false_refusal_rate).",
+    "citations.verbatim": "the quote is the cited article's text at its offsets (independent of the answerer).",
+    "citations.self_support": "newsdesk's own citation verifier accepts the quote for its sentence; the answerer "
+                              "keeps only sentences that pass it, so this is a pipeline consistency check (~1.0 by "
+                              "construction), not a grade.",
+    "citations.judged_support": "the independent LLM judge says the quote states what its sentence claims.",
 }
 # USD per 1M tokens (input, output) for known hosted models; others are reported as unknown
 PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.0, 8.0)}
@@ -47,6 +72,9 @@ def summarize(records: list[dict], model: str | None = None) -> dict:
         if values:
             out[f"latency.{stage}.p50_ms"] = round(percentile(values, 0.5), 1)
             out[f"latency.{stage}.p95_ms"] = round(percentile(values, 0.95), 1)
+    unjudged = [r["scores"].get("judge_unjudged", 0) for r in records]
+    if any(unjudged):
+        out["judge.unjudged"] = sum(unjudged)
     usage = [r["usage"] for r in records if r.get("usage")]
     if usage:
         prompt = sum(u["prompt_tokens"] for u in usage)
@@ -70,15 +98,26 @@ def build_summary(run_dir: Path, suite: Suite, wall_seconds: float | None = None
         by_system[r["system"]].append(r)
     summary = {"suite": suite.name, "mode": meta["mode"], "started": meta["started"], "wall_seconds": wall_seconds,
                "systems": {}, "by_type": {}, "thresholds": suite.thresholds, "failures": []}
-    for system, rows in by_system.items():
-        summary["systems"][system] = summarize(rows, meta.get("llm_model"))
+    summary["primary"] = primary = primary_system(meta)
+    summary["judge"] = meta.get("judge")
+    models = meta.get("models") or {}
+    ordered = [s for s in meta.get("systems", []) if s in by_system] + [s for s in by_system if s not in meta.get("systems", [])]
+    for system in ordered:
+        rows = by_system[system]
+        model = models.get(system, meta.get("llm_model"))
+        summary["systems"][system] = summarize(rows, model)
         types: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
             types[r["type"]].append(r)
-        summary["by_type"][system] = {t: summarize(rs, meta.get("llm_model")) for t, rs in types.items()}
-    summary["metrics"] = summary["systems"].get("newsdesk", {})
-    summary["failures"] = check_thresholds(summary["metrics"], suite.thresholds, by_system.get("newsdesk", []))
+        summary["by_type"][system] = {t: summarize(rs, model) for t, rs in types.items()}
+    summary["metrics"] = summary["systems"].get(primary, {})
+    summary["failures"] = check_thresholds(summary["metrics"], suite.thresholds, by_system.get(primary, []))
     return summary
+
+
+def primary_system(meta: dict) -> str:
+    """The run's first system ("newsdesk" unless answerers were given)."""
+    return (meta.get("systems") or ["newsdesk"])[0]
 
 
 def check_thresholds(metrics: dict, thresholds: dict, records: list[dict]) -> list[dict]:
@@ -132,7 +171,14 @@ def _keys(rows: dict[str, dict]) -> list[str]:
 def render_markdown(summary: dict, charts: list[str]) -> str:
     lines = [f"# Evaluation: {summary['suite']} ({summary['mode']} mode)", "",
              f"Started {summary['started']}; wall time {summary['wall_seconds']:.1f} s." if summary["wall_seconds"] else "", ""]
-    lines += ["## Systems side by side", "", _table(summary["systems"], _keys(summary["systems"])), ""]
+    if summary.get("judge"):
+        lines += [f"Judge: {summary['judge']} (agreement with hand labels: `python -m evals.judge_agreement`).", ""]
+    headline = [k for k in HEADLINE if any(k in m for m in summary["systems"].values())]
+    notes = [f"- {key}: {note}" if not note.startswith("refusal.*") else f"- {note}"
+             for key, note in METRIC_NOTES.items() if key in headline]
+    lines += ["## Systems side by side", "", _table(summary["systems"], headline), "",
+              "What the metrics measure:", ""] + notes + [""]
+    lines += ["## All metrics", "", _table(summary["systems"], _keys(summary["systems"])), ""]
     for system, types in summary["by_type"].items():
         for type_, metrics in types.items():
             lines += [f"## {system}: {type_}", "", _table({type_: metrics}, list(metrics)), ""]
@@ -169,11 +215,13 @@ def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: di
     import matplotlib.pyplot as plt
 
     written = []
-    types = summary["by_type"].get("newsdesk", {})
+    primary = summary.get("primary", "newsdesk")
+    types = summary["by_type"].get(primary, {})
     if types:
         _grouped_bars(plt, run_dir / "metrics_by_type.png", types,
-                      ["retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.validity", "refusal.recall"],
-                      "newsdesk: metrics per question type")
+                      ["retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "answers.token_f1",
+                       "citations.verbatim", "refusal.recall"],
+                      f"{primary}: metrics per question type")
         written.append("metrics_by_type.png")
     fig, ax = plt.subplots(figsize=(8, 4))
     for system in summary["systems"]:
@@ -191,7 +239,8 @@ def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: di
     if previous:
         columns["previous run"] = previous.get("metrics", {})
     _grouped_bars(plt, run_dir / "comparison.png", columns,
-                  ["retrieval.hit@1", "retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "citations.precision"],
+                  ["retrieval.hit@1", "retrieval.hit@10", "retrieval.mrr@10", "answers.accuracy", "answers.token_f1",
+                   "answers.judged_correct", "citations.precision", "citations.judged_support"],
                   "side by side")
     written.append("comparison.png")
     return written
@@ -199,17 +248,20 @@ def write_charts(run_dir: Path, summary: dict, records: list[dict], previous: di
 
 def compare(run_dir: Path, other_dir: Path) -> dict:
     """Metric deltas (this run minus the other) and the questions that got worse."""
-    mine = json.loads((Path(run_dir) / "summary.json").read_text())["metrics"]
-    theirs = json.loads((Path(other_dir) / "summary.json").read_text())["metrics"]
+    mine_summary = json.loads((Path(run_dir) / "summary.json").read_text())
+    theirs_summary = json.loads((Path(other_dir) / "summary.json").read_text())
+    mine, theirs = mine_summary["metrics"], theirs_summary["metrics"]
     deltas = {k: round(mine[k] - theirs[k], 4) for k in mine
               if isinstance(mine.get(k), (int, float)) and isinstance(theirs.get(k), (int, float))}
-    old = {r["id"]: r for r in load_results(other_dir) if r["system"] == "newsdesk"}
+    ours, their_system = mine_summary.get("primary", "newsdesk"), theirs_summary.get("primary", "newsdesk")
+    old = {r["id"]: r for r in load_results(other_dir) if r["system"] == their_system}
     worse = []
     for r in load_results(run_dir):
-        if r["system"] != "newsdesk" or r["id"] not in old:
+        if r["system"] != ours or r["id"] not in old:
             continue
         before = old[r["id"]]["scores"]
-        lost = [k for k in ("hit@10", "accuracy", "citation_validity", "citation_precision")
+        lost = [k for k in ("hit@10", "accuracy", "token_f1", "judged_correct", "citation_verbatim",
+                            "citation_judged_support", "citation_precision")
                 if k in before and k in r["scores"] and r["scores"][k] < before[k]]
         if expects_refusal(r) and before.get("refused") and not r["scores"].get("refused"):
             lost.append("refusal")

@@ -1,18 +1,19 @@
-"""Runs a suite: index its corpus, ask every case (newsdesk and, optionally, the baselines), score,
-and write a run directory (results.jsonl, summary.json, report.md, charts). Resumable."""
+"""Runs a suite: index its corpus, ask every case (newsdesk, or several newsdesk answerers side by side,
+and optionally the baselines), score it (``evals/scoring.py``, with an optional LLM judge), and write
+a run directory (results.jsonl, summary.json, report.md, charts). Resumable."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import time
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from evals.metrics import contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize
+from evals.scoring import check_citations, judges_correctness, score_case
 from evals.suite import Case, Suite, cases_for, corpus_paths, load_suite, write_rgb_corpus, REINDEX_URL
+from evals.systems import Answerer, parse_answerers
 from index.settings import Settings
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
@@ -76,55 +77,20 @@ def apply_step(case: Case, home: Settings, embedder) -> None:
         indexer.close()
 
 
-def pick_choice(answer_text: str, evidence_texts: list[str], choices: list[str]) -> str:
-    """Multiple choice from a free answer: the choice the answer (or else the evidence) states."""
-    real = [c for c in choices if not normalize(c).startswith("none of above")]
-    scored = []
-    for choice in real:
-        score = 2.0 * contains_answer(answer_text, [choice])
-        score += sum(contains_answer(text, [choice]) / (rank + 1) for rank, text in enumerate(evidence_texts))
-        scored.append((score, choice))
-    best = max(scored, default=(0.0, ""))
-    if best[0] == 0.0:
-        nota = [c for c in choices if normalize(c).startswith("none of above")]
-        return nota[0] if nota else (real[0] if real else "")
-    return best[1]
-
-
-def score_case(case: Case, answer: dict, evidence_texts: list[str], citation_checks: list[bool]) -> dict:
-    ranked = list(dict.fromkeys(r["article_id"] for r in answer["retrieved"]))
-    gold = set(case.gold_article_ids)
-    scores: dict = {"refused": float(answer["refused"])}
-    if gold:
-        scores.update({"hit@1": hit_at(ranked, gold, 1), "hit@5": hit_at(ranked, gold, 5),
-                       "hit@10": hit_at(ranked, gold, 10), "mrr@10": mrr_at(ranked, gold, 10),
-                       "ndcg@10": ndcg_at(ranked, gold, 10)})
-    if case.type in ("multiple-choice", "nota"):
-        choice = pick_choice(answer["answer"] if not answer["refused"] else "", evidence_texts, case.choices)
-        scores["choice"] = choice
-        refused_choice = normalize(choice).startswith("none of above")
-        scores["refused"] = float(refused_choice)
-        if case.gold_answers:
-            scores["accuracy"] = float(normalize(choice) == normalize(case.gold_answers[0]))
-    elif case.gold_answers:
-        scores["accuracy"] = contains_answer(answer["answer"], case.gold_answers) if not answer["refused"] else 0.0
-        scores["exact_match"] = exact_match(answer["answer"], case.gold_answers)
-    if case.fake_answers:
-        text = answer["answer"]
-        scores["repeats_fake"] = float(contains_answer(text, case.fake_answers) and not answer["refused"])
-        scores["flags_conflict"] = float("disagree" in text.lower() or len({c["article_id"] for c in answer["citations"]}) > 1)
-    if answer["citations"]:
-        scores["citation_validity"] = sum(citation_checks) / len(citation_checks)
-        if gold:
-            scores["citation_precision"] = sum(c["article_id"] in gold for c in answer["citations"]) / len(answer["citations"])
-    return scores
-
-
 class SuiteRun:
-    """One run of one suite; ``run()`` returns the run directory."""
+    """One run of one suite; ``run()`` returns the run directory.
+
+    - ``answerers``: newsdesk systems to put side by side (``evals/systems.py``), e.g.
+      ``["extractive", "local:qwen2.5-coder-0.5b", "local:qwen2.5-coder-1.5b"]``, each asked through its
+      own ``NewsDesk``; unset: one system, "newsdesk", in ``mode``. Thresholds apply to the first one.
+    - ``baselines``: peers whose retrieved chunks feed the extractive answerer (``evals/baselines.py``).
+    - ``judge``: the settings of an LLM judge (``evals/judge.py``); unset (the default, so CI and
+      extractive runs stay fast): no ``judged_correct`` and no ``citation_judged_support``.
+    """
 
     def __init__(self, settings: Settings, suite_name: str, mode: str | None = None, limit: int | None = None,
-                 out: Path | None = None, baselines: list[str] | None = None, on_progress: Progress | None = None) -> None:
+                 out: Path | None = None, baselines: list[str] | None = None, on_progress: Progress | None = None,
+                 answerers: list[str] | None = None, judge: Settings | None = None) -> None:
         self.settings = settings
         self.suite = load_suite(suite_name)
         self.mode = mode or self.suite.mode or ("llm" if settings.llm_configured and settings.answer_mode != "extractive" else "extractive")
@@ -135,7 +101,15 @@ class SuiteRun:
         unknown = set(self.baselines) - set(BASELINES)
         if unknown:
             raise ValueError(f"unknown baseline(s) {', '.join(sorted(unknown))}: choose from {', '.join(BASELINES)}")
+        self.answerers = parse_answerers(answerers) if answerers else [
+            Answerer("default", "newsdesk", self.mode, {})]
+        self.judge_settings = judge
+        self.judge = None
         self.on_progress = on_progress or (lambda done, total, label: None)
+
+    @property
+    def systems(self) -> list[str]:
+        return [a.system for a in self.answerers] + self.baselines
 
     def run(self) -> Path:
         from index.embedders import make_embedder
@@ -150,13 +124,16 @@ class SuiteRun:
             cases = self._limited(cases)
         results_path = self.out / "results.jsonl"
         done = self._done(results_path)
-        systems = ["newsdesk"] + self.baselines
+        systems = self.systems
         total = len(cases) * len(systems)
-        self._write_meta(cases, systems)
-        from rag.engine import NewsDesk
+        self._write_meta(cases, systems, home)
+        desks = self._desks(home, embedder)
+        primary = desks[self.answerers[0].system]
+        if self.judge_settings is not None:
+            from evals.judge import Judge
 
-        desk = NewsDesk(home, embedder=embedder)
-        peers = self._peers(desk, embedder, home)
+            self.judge = Judge(self.judge_settings)
+        peers = self._peers(primary, embedder, home)
         count = len(done)
         try:
             with open(results_path, "a", encoding="utf-8") as sink:
@@ -168,15 +145,26 @@ class SuiteRun:
                     for system in systems:
                         if (system, case.id) in done:
                             continue
-                        record = self._ask(system, case, desk, peers)
+                        record = self._ask(system, case, desks.get(system, primary), peers)
                         sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                         sink.flush()  # every finished question survives a crash
                         count += 1
                         self.on_progress(count, total, f"{system}: {case.id}")
         finally:
-            desk.close()
+            for desk in desks.values():
+                desk.close()
         write_reports(self.out, self.suite, wall_seconds=time.perf_counter() - started)
         return self.out
+
+    def _desks(self, home: Settings, embedder) -> dict:
+        """One NewsDesk per answerer, over the same index (one Chroma client)."""
+        from rag.engine import NewsDesk
+
+        desks: dict = {}
+        for answerer in self.answerers:
+            client = next(iter(desks.values())).store.client if desks else None
+            desks[answerer.system] = NewsDesk(home.model_copy(update=answerer.update), embedder=embedder, client=client)
+        return desks
 
     def _limited(self, cases: list[Case]) -> list[Case]:
         """The first ``limit`` cases of each type, so every type stays represented."""
@@ -206,13 +194,23 @@ class SuiteRun:
             path.write_text("".join(g + "\n" for g in good), encoding="utf-8")
         return done
 
-    def _write_meta(self, cases: list[Case], systems: list[str]) -> None:
+    def _write_meta(self, cases: list[Case], systems: list[str], home: Settings) -> None:
         meta = self.out / "run.json"
-        if not meta.exists():
-            meta.write_text(json.dumps({"suite": self.suite.name, "mode": self.mode, "systems": systems,
-                                        "limit": self.limit, "cases": len(cases),
-                                        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                        "llm_model": self.settings.llm_model if self.mode == "llm" else None}, indent=2))
+        if meta.exists():
+            return
+        models = {}  # system -> the model that wrote its answers (None: extractive)
+        for a in self.answerers:
+            llm = home.model_copy(update=a.update)
+            models[a.system] = llm.llm_name if a.mode == "llm" else None
+        judge = self.judge_settings
+        mode = "+".join(dict.fromkeys(a.mode for a in self.answerers))  # e.g. "extractive+llm" side by side
+        meta.write_text(json.dumps({"suite": self.suite.name, "mode": mode, "systems": systems,
+                                    "answerers": {a.system: a.spec for a in self.answerers},
+                                    "models": models, "limit": self.limit, "cases": len(cases),
+                                    "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                    "llm_model": models.get(systems[0]),
+                                    "judge": (judge.llm_name or judge.llm_model) if judge is not None else None},
+                                   indent=2))
 
     def _peers(self, desk, embedder, home: Settings) -> dict:
         from evals.baselines import BM25Alone, LlamaIndexStarter
@@ -228,16 +226,18 @@ class SuiteRun:
 
     def _ask(self, system: str, case: Case, desk, peers: dict) -> dict:
         started = time.perf_counter()
-        if system == "newsdesk":
-            answer = desk.ask(case.question, as_of=case.as_of, mode=self.mode, k=None)
+        if system not in peers:
+            mode = next(a.mode for a in self.answerers if a.system == system)
+            answer = desk.ask(case.question, as_of=case.as_of, mode=mode, k=None)
             data = answer.to_dict()
             evidence = answer.retrieved
             data["usage"] = answer.usage
+            data["citations"] = [c.to_dict() | {"start": c.start, "end": c.end} for c in answer.citations]
             if case.gold_article_ids:  # rank metrics look at 10 articles, more than the answer's evidence
                 ranked, _, _ = desk.retrieve(case.question, k=30, as_of=case.as_of)
                 data["retrieved"] = [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score}
                                      for e in ranked]
-        else:
+        else:  # a baseline: its retrieval, newsdesk's extractive answerer
             evidence = peers[system].evidence(case.question, k=30)
             retrieved_at = time.perf_counter()
             draft = desk.extractive.answer(case.question, evidence[:desk.settings.top_k])
@@ -247,34 +247,20 @@ class SuiteRun:
                     "timings_ms": {"retrieve": (retrieved_at - started) * 1000,
                                    "answer": (time.perf_counter() - retrieved_at) * 1000,
                                    "total": (time.perf_counter() - started) * 1000}}
-        if system == "newsdesk":
-            data["citations"] = [c.to_dict() | {"start": c.start, "end": c.end} for c in answer.citations]
-        checks = self._check_citations(desk, data)
-        scores = score_case(case, data, [e.text for e in evidence[:10]], checks)
-        return {"system": system, "id": case.id, "type": case.type, "question": case.question,
-                "gold_answers": case.gold_answers, "gold_article_ids": case.gold_article_ids, "as_of": case.as_of,
-                "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
-                "retrieved": _first_per_article(data["retrieved"])[:10],
-                "scores": scores, "timings_ms": data["timings_ms"],
-                "usage": data.get("usage")}
-
-    @staticmethod
-    def _check_citations(desk, data: dict) -> list[bool]:
-        """A citation is valid when its quote is verbatim at its offsets and supports its sentence."""
-        from rag.citations import MARKER
-        from rag.sentences import sentence_spans
-
-        checks = []
-        text = data["answer"]
-        sentences = [text[a:b] for a, b in sentence_spans(text)]
-        for citation in data["citations"]:
-            article = desk.catalog.article_text(citation["article_id"]) or ""
-            verbatim = article[citation["start"]:citation["end"]] == citation["quote"]
-            claim = next((s for s in sentences if f"[{citation['n']}]" in s), "")
-            claim = MARKER.sub("", claim)
-            supported = bool(claim) and desk.verifier.supports([claim], [citation["quote"]])[0]
-            checks.append(verbatim and supported)
-        return checks
+        judging = time.perf_counter()  # the judge's time is kept apart from the system's latency
+        checks = check_citations(desk.catalog, desk.verifier, data, self.judge, case.question)
+        verdict = None
+        if self.judge is not None and judges_correctness(case) and not data["refused"]:
+            verdict = self.judge.judge_answer(case.question, case.gold_answers, data["answer"])
+        scores = score_case(case, data, [e.text for e in evidence[:10]], checks, verdict, judged=self.judge is not None)
+        record = {"system": system, "id": case.id, "type": case.type, "question": case.question,
+                  "gold_answers": case.gold_answers, "gold_article_ids": case.gold_article_ids, "as_of": case.as_of,
+                  "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
+                  "citation_checks": checks, "retrieved": _first_per_article(data["retrieved"])[:10],
+                  "scores": scores, "timings_ms": data["timings_ms"], "usage": data.get("usage")}
+        if self.judge is not None:
+            record["judge_ms"] = round((time.perf_counter() - judging) * 1000, 1)
+        return record
 
 
 def _first_per_article(retrieved: list[dict]) -> list[dict]:

@@ -23,6 +23,9 @@ class Suite:
     variants: list[str] = field(default_factory=lambda: ["open"])
     mode: str | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    # RealTime QA suites: keep only these question ids (their variants follow: "<id>-mc", "<id>_nota");
+    # the project's unanswerable questions are always all kept. None: every question.
+    question_ids: list[str] | None = None
 
 
 @dataclass
@@ -78,14 +81,14 @@ def cases_for(suite: Suite) -> list[Case]:
     if suite.questions == "realtimeqa":
         out: list[Case] = []
         if "open" in suite.variants:
-            out += [_from_question(q, "open") for q in realtimeqa_questions()]
+            out += [_from_question(q, "open") for q in _selected(suite, realtimeqa_questions())]
         if "multiple-choice" in suite.variants:
-            for q in realtimeqa_questions():
+            for q in _selected(suite, realtimeqa_questions()):
                 case = _from_question(q, "multiple-choice")
                 case.id += "-mc"
                 out.append(case)
         if "nota" in suite.variants:
-            for q in realtimeqa_questions(nota=True):
+            for q in _selected(suite, realtimeqa_questions(nota=True)):
                 case = _from_question(q, "nota")
                 case.expect_refusal = q.kind == "nota"  # the gold choice was replaced by "None of the above"
                 out.append(case)
@@ -101,6 +104,18 @@ def cases_for(suite: Suite) -> list[Case]:
     if suite.questions == "reindex":
         return reindex_cases()
     raise ValueError(f"unknown question set '{suite.questions}'")
+
+
+def _selected(suite: Suite, questions: list[Question]) -> list[Question]:
+    """The suite's ``question_ids`` of these questions (all when it has none); an unknown id is an error."""
+    if suite.question_ids is None:
+        return questions
+    wanted = set(suite.question_ids)
+    kept = [q for q in questions if q.id.removesuffix("_nota") in wanted]
+    missing = wanted - {q.id.removesuffix("_nota") for q in kept}
+    if missing:
+        raise ValueError(f"suite {suite.name}: unknown question ids {', '.join(sorted(missing)[:5])}")
+    return kept
 
 
 def _rgb_rows() -> list[dict]:

@@ -14,11 +14,34 @@ MARKER = re.compile(r"\s?\[(\d{1,2})\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
 
 
+# The shortest word each suffix is cut from, chosen on 67 word pairs (inflections and demonyms of the gold
+# questions: "fired"/"fire" needs "ed" at 5, "Italy"/"Italian" "ly" at 6): all 67 pairs share a stem. On 1,500
+# pairs of different sentences of one gold article the verifier's false support goes from 2.20% to 2.40%.
+_PLURALS = (("ies", "y"), ("es", "e"), ("s", ""))
+_SUFFIXES = (("ation", 8), ("edly", 7), ("ing", 6), ("ed", 5), ("ly", 6))  # (suffix, shortest word cut)
+_DEMONYMS = (("ese", "", 7), ("ican", "ica", 6), ("ian", "ia", 5), ("ean", "ea", 5), ("i", "", 5))
+
+
 def _stem(word: str) -> str:
-    for suffix in ("ing", "edly", "ed", "es", "s", "ly"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """A crude stem that inflections and demonyms share: "travelled" = "travel", "missiles" = "missile",
+    "Korean" = "Korea", "Ukrainian" = "Ukraine", "Japanese" = "Japan". What counts is that every form
+    is cut the same way: plural, then suffix, then demonym, then a doubled final consonant and final vowels."""
+    for suffix, repl in _PLURALS:
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix) and not word.endswith(("ss", "us")):
+            word = word[: -len(suffix)] + repl
+            break
+    for suffix, shortest in _SUFFIXES:
+        if len(word) >= shortest and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    for suffix, repl, shortest in _DEMONYMS:
+        if len(word) >= shortest and word.endswith(suffix):
+            word = word[: -len(suffix)] + repl
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouys":
+        word = word[:-1]  # "travell(ed)" -> "travel"
+    stripped = word.rstrip("aeiouy")
+    return stripped if len(stripped) >= 3 else word
 
 
 def content_stems(text: str) -> set[str]:

@@ -26,7 +26,8 @@ from rag.safety import neutralize
 from rag.sentences import sentence_spans
 from rag.types import Citation, Evidence
 
-_REFUSAL_TOKEN = re.compile(r"NOT[_ ]?IN[_ ]?(THE[_ ]?)?ARTICLES?", re.I)
+# the token as the prompts spell it, and as small models misspell it ("NOT IN ARTICLES", "NOT_IN_ARTICLE")
+_REFUSAL_TOKEN = re.compile(REFUSAL_TOKEN.rstrip("S").replace("_", "[_ ]?") + "S?", re.I)
 # the model telling that the sources are silent, in words instead of the token
 _SAYS_SILENT = re.compile(r"\b(sources?|articles?|texts?|information)\b.{0,40}\b(do(es)? not|don'?t|doesn'?t|no|not)\b"
                           r".{0,30}\b(mention|say|state|contain|provide|include|answer|specify|give)", re.I)

@@ -1,4 +1,10 @@
-"""Follow-up questions -> standalone questions, by the LLM when configured, else by a simple rule."""
+"""Follow-up questions -> standalone questions, by the LLM when configured, else by a simple rule.
+
+Only a real follow-up leans on the conversation: one that opens with a connective ("And ...?",
+"What about X?"), refers back with a pronoun that has nothing to point to in the question itself
+("What is his rank?"), or is elliptical (one or two content words: "Why?", "And Japan?"). A new
+standalone question after an earlier one ("Why did North Korea fire the missiles?") is left alone.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,29 @@ import re
 
 from rag.retriever import query_terms
 
-_FOLLOW_UP = re.compile(
-    r"^(and|but|also|so|then|what about|how about|and what|why|how so|what else|anything else)\b"
-    r"|\b(it|its|they|them|their|theirs|he|him|his|she|her|this|that|these|those|there|the same)\b",
-    re.I,
-)
+_CONNECTIVE = re.compile(
+    r"^(?:and|but|also|so|then|or|plus|what about|how about|how so|what else|anything else|same for|why not)\b", re.I)
+# he/she point back unless a name before them in the question is what they mean; they/them also
+# when any noun before them may be ("Which companies said they ...")
+_PRONOUN = re.compile(r"\b(?:(he|him|his|she|her|hers)|they|them|their|theirs)\b", re.I)
+_NAME_BEFORE = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]+")
+# "this/these/those + thing" and "the same" point back; "this week", "this year" are dates
+_POINTING = re.compile(
+    r"\b(?:this|these|those)\s+(?!(?:week|weekend|month|year|morning|afternoon|evening|season|spring|summer|"
+    r"fall|autumn|winter|time|past|coming)\b)[a-z]\w*|\bthe same\b|\b(?:that|this|it|there)\s*\?$", re.I)
+_ELLIPTICAL = 2  # content words at most, as before: "Why?", "Who won?", "And Japan?"
 
 
 def needs_context(question: str) -> bool:
-    return bool(_FOLLOW_UP.search(question.strip())) or len(query_terms(question)) <= 2
+    """Whether ``question`` is a follow-up that cannot be understood without the conversation."""
+    text = question.strip()
+    if _CONNECTIVE.search(text) or _POINTING.search(text) or len(query_terms(text)) <= _ELLIPTICAL:
+        return True
+    pronoun = _PRONOUN.search(text)
+    if not pronoun:
+        return False
+    before = text[:pronoun.start()]
+    return not (_NAME_BEFORE.search(before) or (not pronoun.group(1) and query_terms(before)))
 
 
 def rewrite_by_rule(question: str, history: list[str]) -> str:

@@ -121,25 +121,28 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
         else:
             window(start, end, match.group(0))
 
-    # relative expressions
+    # relative expressions: (pattern, window, soft). A rolling window that ends at the reference ("this
+    # week", "the past month", "last week") is soft; a named day, month or year ("yesterday", "last month",
+    # "this year") is a wall.
     relative = [
-        (r"\btoday\b|\bthis morning\b|\btonight\b", lambda: (_day(ref), _end_of_day(ref))),
-        (r"\byesterday\b", lambda: (_day(ref - timedelta(days=1)), _end_of_day(ref - timedelta(days=1)))),
-        (r"\bthis week\b|\bthe past week\b|\bpast seven days\b", lambda: (_day(ref - timedelta(days=7)), _end_of_day(ref))),
-        (r"\blast week\b", lambda: (_day(ref - timedelta(days=14)), _end_of_day(ref))),
-        (r"\bthis month\b|\bthe past month\b", lambda: (_day(ref - timedelta(days=31)), _end_of_day(ref))),
-        (r"\blast month\b", lambda: _month_window(*((ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12)))),
-        (r"\bthis year\b", lambda: (datetime(ref.year, 1, 1, tzinfo=timezone.utc), _end_of_day(ref))),
+        (r"\btoday\b|\bthis morning\b|\btonight\b", lambda: (_day(ref), _end_of_day(ref)), False),
+        (r"\byesterday\b", lambda: (_day(ref - timedelta(days=1)), _end_of_day(ref - timedelta(days=1))), False),
+        (r"\bthis week\b|\bthe past week\b|\bpast seven days\b",
+         lambda: (_day(ref - timedelta(days=7)), _end_of_day(ref)), True),
+        (r"\blast week\b", lambda: (_day(ref - timedelta(days=14)), _end_of_day(ref)), True),
+        (r"\bthis month\b|\bthe past month\b", lambda: (_day(ref - timedelta(days=31)), _end_of_day(ref)), True),
+        (r"\blast month\b", lambda: _month_window(*((ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12))),
+         False),
+        (r"\bthis year\b", lambda: (datetime(ref.year, 1, 1, tzinfo=timezone.utc), _end_of_day(ref)), False),
         (r"\blast year\b", lambda: (datetime(ref.year - 1, 1, 1, tzinfo=timezone.utc),
-                                    datetime(ref.year - 1, 12, 31, 23, 59, 59, tzinfo=timezone.utc))),
+                                    datetime(ref.year - 1, 12, 31, 23, 59, 59, tzinfo=timezone.utc)), False),
     ]
-    soft_patterns = {3, 4, 5}  # this week / last week / this month (indexes into ``relative``)
-    for number, (pattern, make) in enumerate(relative):
+    for pattern, make, soft in relative:
         match = re.search(pattern, text)
         if match:
             since, until = make()
             window(since, until, match.group(0))
-            result.soft = result.soft or number in soft_patterns
+            result.soft = result.soft or soft
     match = re.search(r"\b(?:in the |over the |during the )?(?:last|past)\s+(\d+|a|one|two|three|four|five|six|seven|ten|few)\s+(day|week|month|year)s?\b", text)
     if match:
         n = int(match.group(1)) if match.group(1).isdigit() else _NUMBERS[match.group(1)]

@@ -194,7 +194,9 @@ def test_evaluations_page_in_a_real_browser(streamlit_app, browser, tmp_path):
     assert picker.input_value().startswith(f"{run_dir.name} · extractive mode · newsdesk + bm25")  # selected
     metrics = main.get_by_test_id("stMetric")
     metrics.first.wait_for(state="visible", timeout=60_000)
-    assert metrics.count() == 5 and "Accuracy" in metrics.nth(2).inner_text()
+    # Hit@10, MRR@10, Accuracy, Token F1, Quotes verbatim, Refusal recall (no judge in this run)
+    assert metrics.count() == 6 and "Accuracy" in metrics.nth(2).inner_text()
+    assert "Token F1" in metrics.nth(3).inner_text() and "Quotes verbatim" in metrics.nth(4).inner_text()
     # the first chart is shown and loaded (the others are in tabs)
     chart = page.get_by_test_id("stImage").locator("img").first
     chart.wait_for(state="visible", timeout=60_000)

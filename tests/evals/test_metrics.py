@@ -1,3 +1,5 @@
+import pytest
+
 from evals.metrics import contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile
 
 
@@ -18,3 +20,26 @@ def test_answer_matching():
 
 def test_percentile():
     assert percentile([1, 2, 3, 4], 0.5) == 2.5 and percentile([5], 0.95) == 5
+
+
+def test_token_f1_accepts_paraphrase_and_penalises_padding():
+    from evals.metrics import token_f1
+
+    gold = ["Finland and Sweden"]
+    assert token_f1("Sweden and Finland [1].", gold) == 1.0  # the order of the words is free
+    assert token_f1("Finland and Sweden.", gold) == 1.0
+    padded = ("NATO leaders said on Tuesday that Finland and Sweden would be invited to join the alliance "
+              "at the summit in Madrid [1].")
+    assert contains_answer(padded, gold) == 1.0  # containment cannot tell padding from the answer
+    assert 0.1 < token_f1(padded, gold) < 0.5 < token_f1("Finland and Sweden joined", gold)
+    assert token_f1("Only Finland [2].", gold) == pytest.approx(0.4)  # P 1/2, R 1/3
+    assert token_f1("Nobody.", gold) == 0.0 and token_f1("", gold) == 0.0
+
+
+def test_markers_and_a_leading_yes_are_not_scored():
+    from evals.metrics import token_f1
+
+    assert token_f1("Yes. Squid Game [1] [2].", ["“Squid Game”"]) == 1.0
+    assert token_f1("1 2 3", ["1"]) < 1.0 and contains_answer("Four people were hurt [1].", ["1"]) == 0.0
+    assert token_f1("Yes [1].", ["Yes"]) == 1.0 and exact_match("No.", ["no"]) == 1.0  # a yes/no gold keeps it
+    assert token_f1("Ohio [3].", ["Texas", "Ohio"]) == 1.0  # the best gold counts

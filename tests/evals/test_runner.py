@@ -5,7 +5,8 @@ import json
 import pytest
 
 from evals.report import compare, load_results
-from evals.runner import SuiteRun, pick_choice
+from evals.runner import SuiteRun
+from evals.scoring import pick_choice
 from evals.suite import cases_for, list_suites, load_suite
 
 
@@ -20,6 +21,19 @@ def test_suites_are_declared():
     assert len(rgb) == 100 and all(c.fake_answers for c in rgb)
     with pytest.raises(ValueError, match="no suite"):
         load_suite("nope")
+
+
+def test_llm_slice_is_fixed_and_large_enough():
+    suite = load_suite("realtimeqa-llm")
+    cases = cases_for(suite)
+    opens = [c for c in cases if c.type == "open"]
+    assert len(opens) >= 100 and sum(c.type == "unanswerable" for c in cases) == 30
+    assert [c.id for c in opens] == sorted(suite.question_ids) and len(set(suite.question_ids)) == len(opens)
+    assert all(c.gold_answers and c.gold_article_ids for c in opens)
+    assert suite.corpus == load_suite("realtimeqa-gold").corpus  # the gold corpus: indexing stays short
+    suite.question_ids = suite.question_ids + ["20990101_0"]
+    with pytest.raises(ValueError, match="unknown question ids 20990101_0"):
+        cases_for(suite)
 
 
 def test_pick_choice():
@@ -39,7 +53,8 @@ def test_seed_suite_run_resume_and_compare(tmp_path, settings):
     assert {"question", "gold_answers", "answer", "citations", "retrieved", "scores", "timings_ms"} <= set(first)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert set(summary["systems"]) == {"newsdesk", "bm25"}
-    assert summary["metrics"]["citations.validity"] == 1.0 and "latency.total.p95_ms" in summary["metrics"]
+    assert summary["metrics"]["citations.verbatim"] == 1.0 and "latency.total.p95_ms" in summary["metrics"]
+    assert "answers.token_f1" in summary["metrics"] and "answers.judged_correct" not in summary["metrics"]  # no judge
     report = (run_dir / "report.md").read_text()
     assert "Systems side by side" in report and "newsdesk: answerable" in report
     for chart in ("metrics_by_type.png", "latency.png", "comparison.png"):
@@ -76,3 +91,37 @@ def test_rgb_counterfactual_suite_scores_conflicts(tmp_path, settings):
     assert all({"repeats_fake", "flags_conflict"} <= set(r["scores"]) for r in records)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert "counterfactual.flags_conflict" in summary["metrics"]
+
+
+def test_answerers_side_by_side_with_a_judge(tmp_path, settings):
+    """Two newsdesk answerers (extractive, and llm mode on the stub server) and the BM25 baseline in
+    one run, graded by a judge: each system is scored apart, judged scores come only with the judge."""
+    from evals.systems import llm_settings
+    from tests.rag.llm_stub import StubLLM
+
+    with StubLLM() as stub:
+        home = settings.model_copy(update={"llm_base_url": stub.url, "llm_timeout": 2.0, "llm_max_retries": 0})
+        run_dir = SuiteRun(home, "seed", out=tmp_path / "run", limit=3, baselines=["bm25"],
+                           answerers=["extractive", "remote:answer"], judge=llm_settings(home, "remote:answer")).run()
+        models = {r["body"]["model"] for r in stub.requests}
+    assert models == {"answer"}
+    records = load_results(run_dir)
+    assert {r["system"] for r in records} == {"newsdesk-extractive", "newsdesk-answer", "bm25"}
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert list(summary["systems"]) == ["newsdesk-extractive", "newsdesk-answer", "bm25"]
+    assert summary["primary"] == "newsdesk-extractive" and summary["metrics"] == summary["systems"]["newsdesk-extractive"]
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["models"] == {"newsdesk-extractive": None, "newsdesk-answer": "answer"} and meta["judge"] == "answer"
+    llm_rows = [r for r in records if r["system"] == "newsdesk-answer"]
+    assert all(r["timings_ms"]["total"] > 0 and "judge_ms" in r for r in records)
+    cited = [r for r in llm_rows if r["citations"]]
+    assert cited and all("green cheese" not in r["answer"] for r in cited)  # the answerer's own check held
+    for r in cited:
+        checks = r["citation_checks"]
+        assert len(checks) == len(r["citations"]) and all(c["verbatim"] and "judged_support" in c for c in checks)
+    # the stub's verdicts repeat the quote's first words: no yes/no, so nothing was judged and all is counted
+    answered = [r for r in records if r["gold_answers"] and not r["refused"]]
+    assert answered and all(r["scores"].get("judge_unjudged", 0) >= 1 for r in answered)
+    assert all(r["scores"]["judged_correct"] == 0.0 for r in records if r["gold_answers"] and r["refused"])
+    report = (run_dir / "report.md").read_text()
+    assert "citations.self_support" in report and "consistency check" in report and "judge.unjudged" in report

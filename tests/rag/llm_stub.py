@@ -110,6 +110,8 @@ class StubLLM:
             return f"{question.rstrip('?')} ({context.rstrip('?')})?"
         if behaviour == "refuse":
             return "NOT_IN_ARTICLES"
+        if behaviour in ("verdict-yes", "verdict-no"):  # a judge's one-word verdict
+            return "Yes" if behaviour == "verdict-yes" else "No."
         # the sources of the question itself: the last user turn (earlier turns may be worked examples)
         last = body["messages"][-1]["content"] if "messages" in body else prompt
         sources = re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', last, re.S)

@@ -36,3 +36,36 @@ def test_time_expressions(question, expected):
 def test_matched_phrases_are_reported():
     f = parse_time_expressions("What is the latest news from this week?", REF)
     assert "this week" in f.matched and f.recency and "newest first" in f.describe()
+
+
+@pytest.mark.parametrize("question, soft", [
+    # rolling windows that end at the reference are a preference (soft)
+    ("What happened this week?", True),
+    ("What happened in the past week?", True),
+    ("What happened in the past seven days?", True),
+    ("What happened last week?", True),
+    ("What happened this month?", True),
+    ("What happened in the past month?", True),
+    ("Any storms in the last 3 days?", True),
+    ("Any storms over the past two weeks?", True),
+    # a named day, month, year or date is a wall
+    ("What happened today?", False),
+    ("What happened this morning?", False),
+    ("What happened tonight?", False),
+    ("What did the senators announce yesterday?", False),
+    ("What happened last month?", False),
+    ("What happened this year?", False),
+    ("What happened last year?", False),
+    ("What happened in August 2022?", False),
+    ("What happened in August?", False),
+    ("What changed since May 3, 2022?", False),
+    ("Who resigned before June 2022?", False),
+    ("What happened on August 3, 2022?", False),
+    ("What happened in 2021?", False),
+    ("What is the latest on the floods?", False),
+    ("Who won the match?", False),
+])
+def test_soft_windows(question, soft):
+    """Regression: the soft set was indexes {3, 4, 5} of the pattern list, so "this week" was a wall
+    and "last month" (a calendar month) soft, against the comment's "this week / last week / this month"."""
+    assert parse_time_expressions(question, REF).soft is soft
