@@ -11,7 +11,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 # none (extractive answers only). MODEL picks the local model. The defaults are the measured rule
 # of the README's "Answers from a local model" section.
 LLM       ?= local
-MODEL     ?= qwen2.5-coder-0.5b
+MODEL     ?= qwen2.5-coder-1.5b
 
 CHROMA_PATH ?= .newsdesk/chroma-server
 CHROMA_PORT ?= 8000

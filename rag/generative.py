@@ -231,7 +231,8 @@ class GenerativeAnswerer:
         spans = source.spans
         if not spans:
             return None
-        verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans])
+        context = f"{source.evidence.title} {source.text()}"  # what the model read of this article
+        verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans], [context] * len(spans))
         supported = [s for s, ok in zip(spans, verdicts) if ok]
         if not supported:
             return None

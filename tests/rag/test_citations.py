@@ -33,3 +33,17 @@ def test_lexical_helpers():
     assert lexical_support("missiles launched toward Japan", "two missiles flying toward Japan") == 0.75
     assert numbers_agree("about 28,500 troops", "approximately 28500 troops")
     assert not numbers_agree("about 30,000 troops", "approximately 28,500 troops")
+
+
+def test_names_and_counted_things_must_be_in_the_quote(embedder):
+    """Regression: two claims a small model wrote on the seed suite passed the word and number checks."""
+    verifier = CitationVerifier(embedder)
+    launch = ("In a significant escalation of military posturing, North Korea fired at least two ballistic "
+              "missiles toward the Sea of Japan on Tuesday, January 27.")
+    troops = ("The United States and South Korea maintain a formidable military partnership, with Washington "
+              "currently stationing approximately 28,500 troops on South Korean soil.")
+    claims = ["Iran launched at least two ballistic missiles toward Israel [1].",
+              "North Korea has approximately 28,500 nuclear warheads [1].",
+              "North Korea fired at least two ballistic missiles toward the Sea of Japan [1].",
+              "The US stations approximately 28,500 troops in South Korea [1]."]
+    assert verifier.supports(claims, [launch, troops, launch, troops]) == [False, False, True, True]

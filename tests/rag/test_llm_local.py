@@ -24,7 +24,7 @@ def local_settings(gold_settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     settings = gold_settings.model_copy(update={
         "answer_mode": "llm", "llm": "local", "local_model": MODEL, "models_dir": folder, "llm_timeout": 180,
-        "llm_max_tokens": 80})
+        "llm_max_tokens": 80, "local_evidence_tokens": 300})
     yield settings
     server = LocalServer(settings)
     state = server._state()
@@ -172,3 +172,19 @@ def test_models_cli_lists_and_verifies(tmp_path):
     assert result.returncode == 0 and "assembled and verified" in result.stdout, result.stderr
     path = tmp_path / "models" / models.get_model(MODEL).filename
     assert path.stat().st_size == models.get_model(MODEL).size
+
+
+@pytest.mark.slow
+def test_two_processes_questions_queue_on_the_shared_server(local_settings, local_desk):
+    """llama.cpp's server cuts a running request off when another arrives, unless told not to: the
+    app and the CLI share one server, so two questions at once must both be answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    local_desk.llm._ready()  # the shared server is up
+    clients = [LLMClient(local_settings), LLMClient(local_settings)]
+    prompts = ["Name three colours, separated by commas.", "Name three fruits, separated by commas."]
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda pair: pair[0].complete("Answer briefly.", pair[1], max_tokens=24),
+                                zip(clients, prompts)))
+    assert all(reply.strip() for reply in replies), replies
+    assert len({c._url for c in clients}) == 1  # one server, not two
