@@ -180,6 +180,9 @@ class GenerativeAnswerer:
                         kept.append(sentence)
                         yield sentence + " "
                 buffer = text[spans[-1][0]:]
+        close = getattr(deltas, "close", None)
+        if close:
+            close()  # stopped at the refusal token: the endpoint stops writing too
         refused_by_token = bool(_REFUSAL_TOKEN.search(raw))
         if not refused_by_token:
             text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
