@@ -458,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
                          ("verify", "check an assembled model's size and sha256 again"),
                          ("serve", "run the model's llama.cpp server in the foreground; newsdesk processes share it")]:
         m = models.add_parser(action, help=text)
-        m.add_argument("name", nargs="?" if action in ("list", "install", "verify") else "?",
+        m.add_argument("name", nargs="?",
                        help="qwen2.5-coder-1.5b or qwen2.5-coder-0.5b (default: all; serve: NEWSDESK_LOCAL_MODEL)")
         if action == "list":
             m.add_argument("--json", action="store_true")

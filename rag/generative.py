@@ -59,7 +59,7 @@ class Source:
         return Citation.from_evidence(n, self.evidence, span[2], span[0], span[1])
 
 
-def _tokens(text: str) -> int:
+def count_tokens(text: str) -> int:
     import tiktoken
 
     return len(tiktoken.get_encoding("cl100k_base").encode(text, disallowed_special=()))
@@ -72,7 +72,7 @@ def compress(ranked: list[Candidate], budget: int, neighbours: int = 1, anchors:
     picked: list[Candidate] = []
     spent = 0
     for candidate in ranked:
-        cost = _tokens(candidate.text) + 2
+        cost = count_tokens(candidate.text) + 2
         if spent + cost > budget:
             if not picked:
                 continue  # a first sentence longer than the budget: try the next one
@@ -91,7 +91,7 @@ def compress(ranked: list[Candidate], budget: int, neighbours: int = 1, anchors:
             index = next(i for i, c in enumerate(same) if c.start == best.start)
             for other in same[max(0, index - neighbours):index + neighbours + 1]:
                 key = (other.evidence.article_id, other.start)
-                cost = _tokens(other.text) + 2
+                cost = count_tokens(other.text) + 2
                 if key not in taken and spent + cost <= budget and abs(other.start - best.start) < 600:
                     taken.add(key)
                     group.append(other)
@@ -240,7 +240,3 @@ class GenerativeAnswerer:
         if not supported:
             return None
         return max(supported, key=lambda s: lexical_support(claim, s[2]))
-
-
-def count_tokens(text: str) -> int:
-    return _tokens(text)

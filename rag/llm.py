@@ -80,15 +80,7 @@ class LLMClient:
                 prompt = f"{system}\n\n{user}" if system else user
                 events = client.completions.create(model=self.model, prompt=prompt, max_tokens=max_tokens,
                                                    temperature=0, stream=True, stop=["\nQuestion:", "\n\n\n"])
-                try:
-                    for event in events:
-                        text = event.choices[0].text if event.choices else None
-                        if text:
-                            if not started:
-                                started, stats["first"] = True, time.perf_counter()
-                            yield text
-                finally:
-                    events.close()  # a reader that stops early (the refusal token) ends the generation too
+                text_of = lambda event: event.choices[0].text  # noqa: E731
             else:
                 messages = [{"role": "system", "content": system}] if system else []
                 for asked, answered in examples or []:
@@ -96,15 +88,16 @@ class LLMClient:
                 messages.append({"role": "user", "content": user})
                 events = client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
                                                         temperature=0, stream=True)
-                try:
-                    for event in events:
-                        delta = event.choices[0].delta.content if event.choices else None
-                        if delta:
-                            if not started:
-                                started, stats["first"] = True, time.perf_counter()
-                            yield delta
-                finally:
-                    events.close()  # a reader that stops early (the refusal token) ends the generation too
+                text_of = lambda event: event.choices[0].delta.content  # noqa: E731
+            try:
+                for event in events:
+                    text = text_of(event) if event.choices else None
+                    if text:
+                        if not started:
+                            started, stats["first"] = True, time.perf_counter()
+                        yield text
+            finally:
+                events.close()  # a reader that stops early (the refusal token) ends the generation too
             stats["done"] = time.perf_counter()
         except LLMError:
             raise
