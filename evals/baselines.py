@@ -11,12 +11,14 @@ import json
 import time
 from pathlib import Path
 
-from index.embedders import MiniLMEmbedder
-from index.loaders import ArticleLoader
 from index.catalog import Catalog
 from index.dates import parse_date
-from rag.retriever import query_terms
-from rag.types import Evidence
+from index.embedders import MiniLMEmbedder
+from index.loaders import ArticleLoader
+from index.search import Bm25Search
+from rag.text import query_terms
+from rag.types import Evidence, first_per_article
+from settings import RetrievalSettings
 
 
 def _llama_embedding(embedder: MiniLMEmbedder):
@@ -37,11 +39,11 @@ def _llama_embedding(embedder: MiniLMEmbedder):
         def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
             return embedder.embed(texts).tolist()
 
-    return PackagedMiniLM(model_name="minilm-l6-v2-int8", embed_batch_size=64)
+    return PackagedMiniLM(model_name="minilm-l6-v2-int8", embed_batch_size=64)  # sets speed only (a choice)
 
 
 class LlamaIndexStarter:
-    name = "llama-index starter"
+    """The llama-index starter pipeline over its own Chroma collection in ``folder``."""
 
     def __init__(self, folder: Path, embedder: MiniLMEmbedder) -> None:
         import chromadb
@@ -86,8 +88,8 @@ class LlamaIndexStarter:
         return stats
 
     def retrieve(self, question: str, k: int = 10) -> list[str]:
-        nodes = self.index.as_retriever(similarity_top_k=k * 3).retrieve(question)
-        return list(dict.fromkeys(n.node.metadata["article_id"] for n in nodes))[:k]
+        # 3 chunks an article on average is enough for k distinct articles (a choice, commit f4e2871)
+        return [e.article_id for e in first_per_article(self.evidence(question, k * 3), k)]
 
     def evidence(self, question: str, k: int = 30) -> list[Evidence]:
         nodes = self.index.as_retriever(similarity_top_k=k).retrieve(question)
@@ -102,22 +104,25 @@ class LlamaIndexStarter:
 
 
 class BM25Alone:
-    name = "BM25 alone"
+    """newsdesk's BM25 over the catalog's chunks, alone."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, config: RetrievalSettings) -> None:
         self.catalog = catalog
+        self.bm25 = Bm25Search(catalog, config)
 
     def retrieve(self, question: str, k: int = 10) -> list[str]:
-        return list(dict.fromkeys(e.article_id for e in self.evidence(question, k * 5)))[:k]
+        # BM25 ranks many chunks of one article together (its title is in each): 5 an article (a choice,
+        # commit f4e2871)
+        return [e.article_id for e in first_per_article(self.evidence(question, k * 5), k)]
 
     def evidence(self, question: str, k: int = 30) -> list[Evidence]:
-        hits = self.catalog.search_bm25(query_terms(question), k)
+        hits = self.bm25.search(query_terms(question), k)
         records = self.catalog.chunk_records([cid for cid, _ in hits])
         out = []
         for cid, score in hits:
             r = records.get(cid)
             if r:
-                out.append(Evidence(chunk_id=cid, article_id=r["article_id"], title=r["title"] or "", source=r["source"],
-                                    url=r["url"], published_at=parse_date(r["published_at"]), text=r["text"],
-                                    start=r["start"], end=r["end"], score=score))
+                out.append(Evidence(chunk_id=cid, article_id=r.article_id, title=r.title or "", source=r.source,
+                                    url=r.url, published_at=parse_date(r.published_at), text=r.text,
+                                    start=r.start, end=r.end, score=score))
         return out

@@ -1,16 +1,24 @@
-"""Benchmark questions from ../shared/datasets, in one shape: ``Question``."""
+"""Where the shared benchmark data lives (``datasets_dir``), and its questions in one shape: ``Question``."""
 
 from __future__ import annotations
 
 import glob
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.article import article_id_for
-from index.bench import datasets_dir
+from index.types import article_id_for
 
 EVALS_DATA = Path(__file__).resolve().parent / "data"
+
+
+def datasets_dir() -> Path:
+    """../shared/datasets beside the repository, or NEWSDESK_DATASETS."""
+    configured = os.environ.get("NEWSDESK_DATASETS")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
 
 @dataclass

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from index.settings import Settings
-from rag.llm import LLMClient, LLMError
+from errors import LLMError
+from rag.llm import LLMClient
+from settings import Settings
 
 # The prompts are kept short on purpose: on 2 CPU cores the 1.5B reads 20-50 prompt tokens/s, so
 # every word here costs time on every call. The reply needs one word. Two wordings of each were
@@ -70,17 +71,16 @@ class Judge:
     """Asks the LLM of ``settings`` yes/no questions about answers and citations.
 
     ``stats`` counts calls and outcomes: ``yes``, ``no``, ``unparsed`` (a reply without yes/no) and
-    ``errors`` (an ``LLMError``); ``replies`` keeps the last raw replies for inspection.
+    ``errors`` (an ``LLMError``); ``last_error`` is the message of the latest error.
     """
 
     def __init__(self, settings: Settings, client: LLMClient | None = None, max_tokens: int = VERDICT_TOKENS) -> None:
         self.settings = settings
         self.client = client or LLMClient(settings)
         self.max_tokens = max_tokens
-        self.name = settings.llm_name or settings.llm_model or "judge"
+        self.name = settings.llm.name or settings.llm.llm_model or "judge"
         self.stats: Counter = Counter()
         self.last_error: str | None = None
-        self.replies: list[str] = []
         self._failures_in_a_row = 0
 
     def judge_answer(self, question: str, golds: list[str], answer: str) -> bool | None:
@@ -112,7 +112,6 @@ class Judge:
                                f"{error}") from None
             return None
         self._failures_in_a_row = 0
-        self.replies = (self.replies + [reply])[-20:]
         verdict = parse_verdict(reply)
         self.stats["unparsed" if verdict is None else "yes" if verdict else "no"] += 1
         return verdict

@@ -82,13 +82,14 @@ def judge_file(judge, kind: str, rows: list[dict], on_item=None) -> tuple[dict, 
 def judge_from_args(args):
     from evals.judge import Judge
     from evals.systems import llm_settings
-    from index.settings import Settings, configure_runtime
+    from index.runtime import configure_runtime
+    from settings import Settings
 
     configure_runtime()
     settings = Settings()
     if args.base_url:
-        settings = settings.model_copy(update={"llm": "remote", "llm_base_url": args.base_url,
-                                               "llm_model": args.model or "judge", "llm_api": "chat"})
+        settings = settings.updated(llm="remote", llm_base_url=args.base_url, llm_model=args.model or "judge",
+                                    llm_api="chat")
     else:
         settings = llm_settings(settings, args.judge)
     return Judge(settings)

@@ -11,11 +11,6 @@ _MARKER = re.compile(r"\s?\[\d{1,3}\]")  # a citation marker "[1]" (same shape a
 _LEAD_YES_NO = re.compile(r"^\s*(yes|no)\b[.,!;:]?\s*", re.I)
 
 
-def ranked_articles(article_ids: list[str]) -> list[str]:
-    """Distinct articles in the order their first chunk was retrieved."""
-    return list(dict.fromkeys(article_ids))
-
-
 def hit_at(ranked: list[str], gold: set[str], k: int) -> float:
     return 1.0 if any(a in gold for a in ranked[:k]) else 0.0
 

@@ -12,10 +12,12 @@ import json
 import time
 from pathlib import Path
 
-from evals.datasets import Question, realtimeqa_questions, unanswerable_questions
+from evals.datasets import Question, datasets_dir, realtimeqa_questions, unanswerable_questions
 from evals.metrics import contains_answer, hit_at, mrr_at, ndcg_at, percentile
-from index.bench import datasets_dir
-from index.settings import Settings, configure_runtime
+from evals.runner import RANKED_ARTICLES, RANKED_CHUNKS
+from index.runtime import configure_runtime
+from rag.types import first_per_article
+from settings import Settings
 
 
 def retrieval_scores(ranked: list[list[str]], questions: list[Question], latencies: list[float]) -> dict:
@@ -40,7 +42,7 @@ def run(home: Path, baselines: Path | None, limit: int | None, skip_starter: boo
     settings = Settings(_env_file=None, home=home)
     desk = NewsDesk(settings)
     questions = realtimeqa_questions()[:limit] if limit else realtimeqa_questions()
-    report: dict = {"corpus": desk.catalog.counts()["articles"], "systems": {}}
+    report: dict = {"corpus": desk.catalog.counts().articles, "systems": {}}
 
     def measure(name: str, fn) -> list[list[str]]:
         fn(questions[0].question, questions[0])  # warm-up (model load, caches)
@@ -53,23 +55,23 @@ def run(home: Path, baselines: Path | None, limit: int | None, skip_starter: boo
         return ranked
 
     def newsdesk(question: str, q: Question) -> list[str]:
-        evidence, _, _ = desk.retrieve(question, k=30, as_of=q.as_of)
-        return list(dict.fromkeys(e.article_id for e in evidence))[:10]
+        evidence, _, _ = desk.retrieve(question, k=RANKED_CHUNKS, as_of=q.as_of)
+        return [e.article_id for e in first_per_article(evidence, RANKED_ARTICLES)]
 
     def undated(question: str, q: Question) -> list[str]:
-        evidence = desk.retriever.retrieve(question, k=30)
-        return list(dict.fromkeys(e.article_id for e in evidence))[:10]
+        evidence = desk.retriever.retrieve(question, k=RANKED_CHUNKS)
+        return [e.article_id for e in first_per_article(evidence, RANKED_ARTICLES)]
 
     measure("newsdesk hybrid, as of the question date", newsdesk)
     measure("newsdesk hybrid, dates ignored", undated)
     from evals.baselines import BM25Alone, LlamaIndexStarter
 
-    bm25 = BM25Alone(desk.catalog)
-    measure("BM25 alone", lambda text, q: bm25.retrieve(text, 10))
+    bm25 = BM25Alone(desk.catalog, desk.settings.retrieval)
+    measure("BM25 alone", lambda text, q: bm25.retrieve(text, RANKED_ARTICLES))
     if not skip_starter and baselines is not None:
         starter = LlamaIndexStarter(baselines / "llamaindex-starter", desk.embedder)
         report["starter_build"] = starter.build([datasets_dir() / "realtimeqa-articles" / "articles.jsonl.gz"])
-        measure("llama-index starter", lambda text, q: starter.retrieve(text, 10))
+        measure("llama-index starter", lambda text, q: starter.retrieve(text, RANKED_ARTICLES))
 
     # extractive answers, as of the question date
     correct = cited = cited_gold = refused = 0

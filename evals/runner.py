@@ -11,19 +11,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from errors import BadInput
 from evals.scoring import check_citations, judges_correctness, score_case
 from evals.suite import Case, Suite, cases_for, corpus_paths, load_suite, write_rgb_corpus, REINDEX_URL
 from evals.systems import Answerer, parse_answerers
-from index.settings import Settings
+from prompts import REFUSAL
+from rag.types import first_per_article
+from settings import Settings
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
 BASELINES = ("bm25", "llamaindex")
+# Rank metrics read the first 10 distinct articles (hit@10, mrr@10, ndcg@10: the depth the README and the
+# gate report). newsdesk keeps at most 3 chunks of one article (settings retrieval.per_article), so 30
+# chunks hold 10 articles whenever the corpus has them; the baselines are asked for the same 30.
+RANKED_ARTICLES = 10
+RANKED_CHUNKS = 30
 
 
 def corpus_settings(settings: Settings, suite: Suite) -> Settings:
     """Each suite corpus has its own index under NEWSDESK_HOME/evals/corpora (reused across runs)."""
     key = suite.name if isinstance(suite.corpus, str) else "-".join(Path(p).name.split(".")[0] for p in suite.corpus)
-    return settings.model_copy(update={"home": settings.home / "evals" / "corpora" / key, "chroma_host": None})
+    return settings.updated(**{"home": settings.index.home / "evals" / "corpora" / key, "chroma_host": None})
 
 
 def prepare_corpus(suite: Suite, settings: Settings, embedder, on_progress: Progress | None = None) -> Settings:
@@ -31,15 +39,15 @@ def prepare_corpus(suite: Suite, settings: Settings, embedder, on_progress: Prog
 
     home = corpus_settings(settings, suite)
     if suite.corpus == "reindex":
-        shutil.rmtree(home.home, ignore_errors=True)  # the scenario starts from a known state every run
+        shutil.rmtree(home.index.home, ignore_errors=True)  # the scenario starts from a known state every run
         paths = [reindex_folder(home)]
     elif suite.corpus == "rgb":
-        paths = [write_rgb_corpus(home.home / "source")]
+        paths = [write_rgb_corpus(home.index.home / "source")]
     else:
         paths = corpus_paths(suite)
         missing = [p for p in paths if not p.exists()]
         if missing:
-            raise FileNotFoundError(f"suite corpus missing: {', '.join(map(str, missing))}")
+            raise BadInput(f"suite corpus missing: {', '.join(map(str, missing))}")
     indexer = Indexer(home, embedder=embedder)
     try:
         callback = (lambda done, total, embedded: on_progress(done, total, "indexing corpus")) if on_progress else None
@@ -50,9 +58,9 @@ def prepare_corpus(suite: Suite, settings: Settings, embedder, on_progress: Prog
 
 
 def reindex_folder(settings: Settings) -> Path:
-    from index.bench import datasets_dir
+    from evals.datasets import datasets_dir
 
-    folder = settings.home / "source"
+    folder = settings.index.home / "source"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(datasets_dir() / "seed" / "000_0854de60a5b65581.txt", folder / "seed.txt")
     return folder
@@ -62,7 +70,7 @@ def apply_step(case: Case, home: Settings, embedder) -> None:
     """The reindex scenario's corpus change before a question, followed by a sync."""
     from index.sync import Indexer
 
-    folder = home.home / "source"
+    folder = home.index.home / "source"
     target = folder / "portvale.json"
     if case.step["action"] == "write":
         target.write_text(json.dumps({"url": REINDEX_URL, "title": "Portvale council and the bridge toll",
@@ -93,14 +101,14 @@ class SuiteRun:
                  answerers: list[str] | None = None, judge: Settings | None = None) -> None:
         self.settings = settings
         self.suite = load_suite(suite_name)
-        self.mode = mode or self.suite.mode or ("llm" if settings.llm_configured and settings.answer_mode != "extractive" else "extractive")
+        self.mode = mode or self.suite.mode or settings.answer_mode_for(None)
         self.limit = limit
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        self.out = Path(out) if out else settings.home / "evals" / "runs" / f"{self.suite.name}-{stamp}"
+        self.out = Path(out) if out else settings.index.home / "evals" / "runs" / f"{self.suite.name}-{stamp}"
         self.baselines = [b for b in (baselines or []) if b]
         unknown = set(self.baselines) - set(BASELINES)
         if unknown:
-            raise ValueError(f"unknown baseline(s) {', '.join(sorted(unknown))}: choose from {', '.join(BASELINES)}")
+            raise BadInput(f"unknown baseline(s) {', '.join(sorted(unknown))}: choose from {', '.join(BASELINES)}")
         self.answerers = parse_answerers(answerers) if answerers else [
             Answerer("default", "newsdesk", self.mode, {})]
         self.judge_settings = judge
@@ -163,7 +171,7 @@ class SuiteRun:
         desks: dict = {}
         for answerer in self.answerers:
             client = next(iter(desks.values())).store.client if desks else None
-            desks[answerer.system] = NewsDesk(home.model_copy(update=answerer.update), embedder=embedder, client=client)
+            desks[answerer.system] = NewsDesk(home.updated(**answerer.update), embedder=embedder, client=client)
         return desks
 
     def _limited(self, cases: list[Case]) -> list[Case]:
@@ -200,8 +208,8 @@ class SuiteRun:
             return
         models = {}  # system -> the model that wrote its answers (None: extractive)
         for a in self.answerers:
-            llm = home.model_copy(update=a.update)
-            models[a.system] = llm.llm_name if a.mode == "llm" else None
+            llm = home.updated(**a.update)
+            models[a.system] = llm.llm.name if a.mode == "llm" else None
         judge = self.judge_settings
         mode = "+".join(dict.fromkeys(a.mode for a in self.answerers))  # e.g. "extractive+llm" side by side
         meta.write_text(json.dumps({"suite": self.suite.name, "mode": mode, "systems": systems,
@@ -209,7 +217,7 @@ class SuiteRun:
                                     "models": models, "limit": self.limit, "cases": len(cases),
                                     "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                     "llm_model": models.get(systems[0]),
-                                    "judge": (judge.llm_name or judge.llm_model) if judge is not None else None},
+                                    "judge": (judge.llm.name or judge.llm.llm_model) if judge is not None else None},
                                    indent=2))
 
     def _peers(self, desk, embedder, home: Settings) -> dict:
@@ -217,10 +225,10 @@ class SuiteRun:
 
         peers = {}
         if "bm25" in self.baselines:
-            peers["bm25"] = BM25Alone(desk.catalog)
+            peers["bm25"] = BM25Alone(desk.catalog, desk.settings.retrieval)
         if "llamaindex" in self.baselines:
-            starter = LlamaIndexStarter(home.home / "baselines" / "llamaindex-starter", embedder)
-            starter.build(corpus_paths(self.suite) or sorted((home.home / "source").glob("*")))
+            starter = LlamaIndexStarter(home.index.home / "baselines" / "llamaindex-starter", embedder)
+            starter.build(corpus_paths(self.suite) or sorted((home.index.home / "source").glob("*")))
             peers["llamaindex"] = starter
         return peers
 
@@ -234,14 +242,14 @@ class SuiteRun:
             data["usage"] = answer.usage
             data["citations"] = [c.to_dict() | {"start": c.start, "end": c.end} for c in answer.citations]
             if case.gold_article_ids:  # rank metrics look at 10 articles, more than the answer's evidence
-                ranked, _, _ = desk.retrieve(case.question, k=30, as_of=case.as_of)
+                ranked, _, _ = desk.retrieve(case.question, k=RANKED_CHUNKS, as_of=case.as_of)
                 data["retrieved"] = [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score}
                                      for e in ranked]
         else:  # a baseline: its retrieval, newsdesk's extractive answerer
-            evidence = peers[system].evidence(case.question, k=30)
+            evidence = peers[system].evidence(case.question, k=RANKED_CHUNKS)
             retrieved_at = time.perf_counter()
-            draft = desk.extractive.answer(case.question, evidence[:desk.settings.top_k])
-            data = {"answer": draft.text if not draft.refused else "The indexed articles do not answer this question.",
+            draft = desk.extractive.answer(case.question, evidence[:desk.settings.retrieval.top_k])
+            data = {"answer": draft.text if not draft.refused else REFUSAL,
                     "refused": draft.refused, "citations": [c.to_dict() | {"start": c.start, "end": c.end} for c in draft.citations],
                     "retrieved": [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score} for e in evidence],
                     "timings_ms": {"retrieve": (retrieved_at - started) * 1000,
@@ -252,23 +260,14 @@ class SuiteRun:
         verdict = None
         if self.judge is not None and judges_correctness(case) and not data["refused"]:
             verdict = self.judge.judge_answer(case.question, case.gold_answers, data["answer"])
-        scores = score_case(case, data, [e.text for e in evidence[:10]], checks, verdict, judged=self.judge is not None)
+        # a multiple-choice pick reads the answer, then the best chunks as far as the rank metrics look
+        scores = score_case(case, data, [e.text for e in evidence[:RANKED_ARTICLES]], checks, verdict,
+                            judged=self.judge is not None)
         record = {"system": system, "id": case.id, "type": case.type, "question": case.question,
                   "gold_answers": case.gold_answers, "gold_article_ids": case.gold_article_ids, "as_of": case.as_of,
                   "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
-                  "citation_checks": checks, "retrieved": _first_per_article(data["retrieved"])[:10],
+                  "citation_checks": checks, "retrieved": first_per_article(data["retrieved"], RANKED_ARTICLES),
                   "scores": scores, "timings_ms": data["timings_ms"], "usage": data.get("usage")}
         if self.judge is not None:
             record["judge_ms"] = round((time.perf_counter() - judging) * 1000, 1)
         return record
-
-
-def _first_per_article(retrieved: list[dict]) -> list[dict]:
-    first: dict[str, dict] = {}
-    for row in retrieved:
-        first.setdefault(row["article_id"], row)
-    return list(first.values())
-
-
-def run_suite(settings: Settings, suite: str, **options) -> Path:
-    return SuiteRun(settings, suite, **options).run()

@@ -23,6 +23,7 @@ import re
 
 from evals.metrics import contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, token_f1
 from evals.suite import Case
+from rag.types import first_per_article
 
 CHOICE_TYPES = ("multiple-choice", "nota")
 
@@ -32,6 +33,8 @@ def pick_choice(answer_text: str, evidence_texts: list[str], choices: list[str])
     real = [c for c in choices if not normalize(c).startswith("none of above")]
     scored = []
     for choice in real:
+        # the answer stating a choice outweighs the three best chunks stating another (1 + 1/2 + 1/3 < 2):
+        # a choice made with the harness (commit 073a5a9); no measurement of other weights is recorded
         score = 2.0 * contains_answer(answer_text, [choice])
         score += sum(contains_answer(text, [choice]) / (rank + 1) for rank, text in enumerate(evidence_texts))
         scored.append((score, choice))
@@ -84,7 +87,7 @@ def score_case(case: Case, answer: dict, evidence_texts: list[str], citation_che
                judged_correct: bool | None = None, judged: bool = False) -> dict:
     """``judged``: a judge graded this run; ``judged_correct`` is its verdict on the answer (``None``:
     no verdict). Not-judged answers and citations are counted in ``judge_unjudged``."""
-    ranked = list(dict.fromkeys(r["article_id"] for r in answer["retrieved"]))
+    ranked = [r["article_id"] for r in first_per_article(answer["retrieved"])]
     gold = set(case.gold_article_ids)
     scores: dict = {"refused": float(answer["refused"])}
     if gold:

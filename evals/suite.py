@@ -7,25 +7,43 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from evals.datasets import EVALS_DATA, Question, load_jsonl_questions, realtimeqa_questions, unanswerable_questions
-from index.bench import datasets_dir
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from errors import BadInput
+from evals.datasets import (EVALS_DATA, Question, datasets_dir, load_jsonl_questions, realtimeqa_questions,
+                            unanswerable_questions)
 
 SUITES = Path(__file__).resolve().parent / "suites"
 
 
-@dataclass
-class Suite:
+class Suite(BaseModel):
+    """One ``evals/suites/<name>.toml`` file: what to index, which questions to ask, what must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     description: str
-    corpus: list[str] | str
-    questions: str
-    variants: list[str] = field(default_factory=lambda: ["open"])
-    mode: str | None = None
-    thresholds: dict[str, float] = field(default_factory=dict)
+    # files under the datasets folder, or a corpus the harness writes itself (the reindex scenario, RGB passages)
+    corpus: list[str] | Literal["reindex", "rgb"]
+    questions: Literal["seed", "realtimeqa", "rgb", "reindex"]
+    variants: list[Literal["open", "multiple-choice", "nota", "unanswerable"]] = ["open"]
+    mode: Literal["extractive", "llm"] | None = None  # None: the run's mode, else the settings' answer mode
+    # metric name -> the value it must reach (``*false_refusal_rate``: must not exceed); where each value
+    # comes from is written beside it in the TOML file
+    thresholds: dict[str, float] = {}
     # RealTime QA suites: keep only these question ids (their variants follow: "<id>-mc", "<id>_nota");
     # the project's unanswerable questions are always all kept. None: every question.
     question_ids: list[str] | None = None
+
+    @field_validator("corpus", mode="before")
+    @classmethod
+    def _corpus(cls, value):
+        files = isinstance(value, list) and value and all(isinstance(p, str) and p for p in value)
+        if files or value in ("reindex", "rgb"):
+            return value
+        raise ValueError("give a list of files under the datasets folder, or 'reindex' or 'rgb'")
 
 
 @dataclass
@@ -51,9 +69,18 @@ def list_suites() -> list[str]:
 def load_suite(name: str) -> Suite:
     path = SUITES / f"{name}.toml"
     if not path.exists():
-        raise ValueError(f"no suite '{name}': choose one of {', '.join(list_suites())}")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return Suite(**data)
+        raise BadInput(f"no suite '{name}': choose one of {', '.join(list_suites())}")
+    try:
+        suite = Suite.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"suite file {path} is not valid TOML: {error}.") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in error.errors())
+        raise BadInput(f"suite file {path} is invalid: {problems}.") from None
+    if suite.name != name:
+        raise BadInput(f"suite file {path} names itself '{suite.name}': its name must be its file name, '{name}'.")
+    return suite
 
 
 def corpus_paths(suite: Suite) -> list[Path]:
@@ -69,7 +96,7 @@ def _from_question(q: Question, type_: str) -> Case:
 
 def cases_for(suite: Suite) -> list[Case]:
     if suite.questions == "seed":
-        from index.article import article_id_for
+        from index.types import article_id_for
 
         seed_id = article_id_for(None, "000_0854de60a5b65581.txt")
         out = []
@@ -103,7 +130,7 @@ def cases_for(suite: Suite) -> list[Case]:
         return out
     if suite.questions == "reindex":
         return reindex_cases()
-    raise ValueError(f"unknown question set '{suite.questions}'")
+    raise BadInput(f"unknown question set '{suite.questions}'")
 
 
 def _selected(suite: Suite, questions: list[Question]) -> list[Question]:
@@ -114,7 +141,7 @@ def _selected(suite: Suite, questions: list[Question]) -> list[Question]:
     kept = [q for q in questions if q.id.removesuffix("_nota") in wanted]
     missing = wanted - {q.id.removesuffix("_nota") for q in kept}
     if missing:
-        raise ValueError(f"suite {suite.name}: unknown question ids {', '.join(sorted(missing)[:5])}")
+        raise BadInput(f"suite {suite.name}: unknown question ids {', '.join(sorted(missing)[:5])}")
     return kept
 
 
@@ -146,7 +173,7 @@ REINDEX_URL = "https://portvale-news.example/council-bridge"
 
 def reindex_cases() -> list[Case]:
     """Ask; add the answer; ask; change it; ask; delete it; ask."""
-    from index.article import article_id_for
+    from index.types import article_id_for
 
     question = "What did the Portvale council decide about the harbour bridge toll?"
     article = article_id_for(REINDEX_URL, "")

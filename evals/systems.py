@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
-from index.settings import Settings
+from errors import BadInput
+from settings import LLMSettings, Settings
 
-LOCAL_MODELS: tuple[str, ...] = get_args(Settings.model_fields["local_model"].annotation)
+LOCAL_MODELS: tuple[str, ...] = get_args(LLMSettings.model_fields["local_model"].annotation)
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,17 @@ class Answerer:
     mode: str  # "extractive" or "llm"
     update: dict
 
-    @property
-    def model(self) -> str | None:
-        return self.update.get("local_model") or self.update.get("llm_model")
-
 
 def llm_update(spec: str) -> dict:
     """The settings that make ``local:<model>`` or ``remote:<model>`` the LLM."""
     kind, _, model = spec.partition(":")
     if kind == "local":
-        if model not in LOCAL_MODELS:  # model_copy does not validate: check the name here
-            raise ValueError(f"unknown local model '{model}': choose from {', '.join(LOCAL_MODELS)}")
+        if model not in LOCAL_MODELS:  # checked here for a message that names the spec and the choices
+            raise BadInput(f"unknown local model '{model}': choose from {', '.join(LOCAL_MODELS)}")
         return {"llm": "local", "local_model": model}
     if kind == "remote" and model:
         return {"llm": "remote", "llm_model": model}
-    raise ValueError(f"not an LLM spec: '{spec}' (use local:<model> or remote:<model>)")
+    raise BadInput(f"not an LLM spec: '{spec}' (use local:<model> or remote:<model>)")
 
 
 def parse_answerer(spec: str) -> Answerer:
@@ -60,10 +57,10 @@ def parse_answerers(specs: list[str]) -> list[Answerer]:
     answerers = [parse_answerer(s) for s in specs if s.strip()]
     names = [a.system for a in answerers]
     if len(set(names)) != len(names):
-        raise ValueError(f"answerers named twice: {', '.join(specs)}")
+        raise BadInput(f"answerers named twice: {', '.join(specs)}")
     return answerers
 
 
 def llm_settings(settings: Settings, spec: str) -> Settings:
     """A copy of ``settings`` whose LLM is ``spec`` (e.g. the judge: ``local:qwen2.5-coder-1.5b``)."""
-    return settings.model_copy(update=llm_update(spec))
+    return settings.updated(**llm_update(spec))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
-from index.article import Article, Chunk
+from index.types import Article, Chunk
 
 
 class ArticleChunker:
-    """Splits an article's text with llama-index's ``SentenceSplitter`` and locates every chunk.
+    """Splits an article's text with llama-index's ``SentenceSplitter``, which also gives each chunk's span.
 
-    Chunk ids are derived from the article id, the chunk's position and a hash of the chunk text and
-    the article metadata stored with it: re-indexing unchanged content gives the same ids, and a
-    changed article keeps the ids (and embeddings) of its unchanged chunks.
+    A chunk's id is the article id and a hash of what its vector is made from (``embedding_text``) and
+    of how many identical chunks came before it in the article; not of its position. Re-indexing
+    unchanged content gives the same ids, and a changed article keeps the ids (and vectors) of every
+    chunk whose text did not change, wherever the change was.
     """
 
     def __init__(self, chunk_size: int = 256, chunk_overlap: int = 32) -> None:
@@ -22,37 +24,39 @@ class ArticleChunker:
             chunk_size=chunk_size,
             chunk_overlap=min(chunk_overlap, chunk_size // 2),
             paragraph_separator="\n\n",
+            include_metadata=False,
+            include_prev_next_rel=False,
         )
 
     def chunk(self, article: Article) -> list[Chunk]:
-        text = article.text
-        meta_key = "\x1f".join(
-            [article.title or "", article.source or "", article.url or "",
-             article.published_at.isoformat() if article.published_at else ""]
-        )
+        from llama_index.core.schema import Document
+
+        text, title = article.text, article.display_title
         chunks: list[Chunk] = []
-        cursor = 0
-        for piece in self.splitter.split_text(text):
-            piece = piece.strip()
-            if not piece:
-                continue
-            start = text.find(piece, cursor)
-            if start < 0:  # the splitter normalised something: fall back to a search from the top
-                start = text.find(piece)
-            if start < 0:
-                start, end = _locate_by_words(text, piece, cursor)
+        seen: Counter[str] = Counter()
+        for node in self.splitter.get_nodes_from_documents([Document(text=text)]):
+            if node.start_char_idx is not None:  # the splitter found its (stripped) chunk verbatim in the text
+                start, end = node.start_char_idx, node.end_char_idx
             else:
-                end = start + len(piece)
+                previous = chunks[-1].start + 1 if chunks else 0
+                start, end = _locate_by_words(text, node.get_content(), previous)
             span = text[start:end]
-            position = len(chunks)
-            digest = hashlib.sha256(f"{position}\x1f{span}\x1f{meta_key}".encode("utf-8")).hexdigest()[:16]
-            chunks.append(Chunk(f"{article.id}-{digest}", article.id, position, start, end, span))
-            cursor = start + 1
+            occurrence = seen[span]
+            seen[span] += 1
+            key = f"{occurrence}\x1f{embedding_text(title, span)}"
+            digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+            chunks.append(Chunk(f"{article.id}-{digest}", article.id, len(chunks), start, end, span))
         return chunks
 
 
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What a chunk's vector is made from: its article's display title, then the chunk."""
+    return f"{title}\n{chunk_text}"
+
+
 def _locate_by_words(text: str, piece: str, cursor: int) -> tuple[int, int]:
-    """Span from the first to the last word of ``piece`` when the exact string is not in ``text``."""
+    """Span from the first to the last word of ``piece`` when the splitter did not find it verbatim
+    (it normalised something): the span is then the article's own text, not the splitter's."""
     words = piece.split()
     start = text.find(words[0], cursor)
     if start < 0:

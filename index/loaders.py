@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
-from index.article import Article, LoadResult, Skipped, article_id_for
+from index.types import Article, LoadResult, Skipped, article_id_for
 from index.dates import parse_date
 
 SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".md", ".markdown", ".html", ".htm")

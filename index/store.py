@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
 
-from index.article import Article, Chunk
-from index.dates import to_epoch
-from index.embedders import Embedder, EmbedderMismatch
-from index.settings import Settings
-
-
-class StoreUnavailable(RuntimeError):
-    """Chroma could not be reached or opened, or refused a read or a write."""
-
-
-class DiskFull(RuntimeError):
-    """The disk under NEWSDESK_HOME is full; nothing already indexed was lost."""
+from errors import DiskFull, EmbedderMismatch, StoreUnavailable
+from index.types import Chunk
+from index.embedders import Embedder
+from settings import Settings
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -28,9 +21,9 @@ def is_disk_full(error: BaseException) -> bool:
 
 def _store_error(settings: Settings, action: str, error: Exception) -> Exception:
     if is_disk_full(error):
-        return DiskFull(f"the disk under {settings.home} is full while {action}; what was indexed before is intact. "
+        return DiskFull(f"the disk under {settings.index.home} is full while {action}; what was indexed before is intact. "
                         "Free some space and run the same command again.")
-    return StoreUnavailable(f"the Chroma store at {settings.store_location} failed while {action} "
+    return StoreUnavailable(f"the Chroma store at {settings.index.store_location} failed while {action} "
                             f"({type(error).__name__}); the index was left consistent: try again when it is back.")
 
 
@@ -39,23 +32,23 @@ def make_client(settings: Settings, fresh: bool = False):
     by another process become visible (an embedded client keeps its vector index in memory)."""
     import chromadb
 
-    if fresh and not settings.server_mode:
+    if fresh and not settings.index.server_mode:
         from chromadb.api.client import SharedSystemClient
 
         SharedSystemClient.clear_system_cache()
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
     try:
-        if settings.server_mode:
+        if settings.index.server_mode:
             return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port or 8000, ssl=settings.chroma_ssl,
+                host=settings.index.chroma_host, port=settings.index.chroma_port or 8000, ssl=settings.index.chroma_ssl,
                 settings=chroma_settings,
             )
-        path = settings.home / "chroma"
+        path = settings.index.home / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as error:  # chromadb raises many types (ValueError, httpx errors, its own)
-        raise StoreUnavailable(f"cannot open the Chroma store at {settings.store_location}: {error}") from error
+        raise StoreUnavailable(f"cannot open the Chroma store at {settings.index.store_location}: {error}") from error
 
 
 class ChunkStore:
@@ -66,7 +59,7 @@ class ChunkStore:
         self.client = client or make_client(settings)
         try:
             self.collection = self.client.get_or_create_collection(
-                settings.collection,
+                settings.index.collection,
                 embedding_function=None,
                 metadata={"embedder": embedder.name, "dimension": embedder.dimension},
                 configuration={"hnsw": {"space": "cosine"}},
@@ -74,12 +67,12 @@ class ChunkStore:
         except Exception as error:
             if is_disk_full(error):
                 raise _store_error(settings, "opening the collection", error) from error
-            raise StoreUnavailable(f"cannot open collection at {settings.store_location}: {error}") from error
+            raise StoreUnavailable(f"cannot open collection at {settings.index.store_location}: {error}") from error
         recorded = (self.collection.metadata or {}).get("embedder")
         dimension = (self.collection.metadata or {}).get("dimension")
         if recorded != embedder.name or dimension != embedder.dimension:
             raise EmbedderMismatch(
-                f"the collection '{settings.collection}' at {settings.store_location} was built with the embedder "
+                f"the collection '{settings.index.collection}' at {settings.index.store_location} was built with the embedder "
                 f"'{recorded}' ({dimension} dimensions), not the configured '{embedder.name}' "
                 f"({embedder.dimension}). Set NEWSDESK_EMBEDDER back, or re-embed everything with "
                 f"`newsdesk index --rebuild PATH...` (or use another NEWSDESK_COLLECTION)."
@@ -92,25 +85,25 @@ class ChunkStore:
         except Exception as error:  # chromadb and httpx raise many types; all become one clear error
             raise _store_error(self.settings, action, error) from error
 
-    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, articles: dict[str, Article]) -> None:
+    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         for start in range(0, len(chunks), self.max_batch):
             part = chunks[start:start + self.max_batch]
             self._call("writing vectors", self.collection.upsert,
                        ids=[c.id for c in part],
                        embeddings=embeddings[start:start + len(part)],
-                       metadatas=[chunk_metadata(c, articles[c.article_id]) for c in part])
+                       metadatas=[chunk_metadata(c) for c in part])
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), self.max_batch):
             self._call("deleting vectors", self.collection.delete, ids=ids[start:start + self.max_batch])
 
-    def query(self, vector: np.ndarray, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the nearest chunks."""
+    def query(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks (unfiltered: see ``index.vectors``)."""
         if limit <= 0:
             return []
         result = self._call("searching", self.collection.query, query_embeddings=vector.reshape(1, -1),
-                            n_results=limit, where=where or None, include=["distances"])
+                            n_results=limit, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -130,18 +123,32 @@ class ChunkStore:
                 return ids
             offset += len(page)
 
+    @property
+    def origin(self) -> str:
+        """Which in-memory vector index a write through this store lands in. Embedded clients of one path
+        share one index within a process (until a ``reopen``), so a reader whose store has the writer's
+        origin sees the write at once; writers record it in the catalog (meta "writer_origin")."""
+        return f"{os.getpid()}:{id(self.client._server)}"
+
+    def reopen(self, embedder: Embedder) -> bool:
+        """Open the collection again, in place, on a fresh embedded client, so that vectors another origin
+        wrote become visible (an embedded client keeps its vector index in memory; whoever holds the old
+        client keeps using it). A server holds the index itself: nothing to do. Returns whether it reopened."""
+        if self.settings.index.server_mode:
+            return False
+        fresh = ChunkStore(self.settings, embedder, client=make_client(self.settings, fresh=True))
+        self.client, self.collection, self.max_batch = fresh.client, fresh.collection, fresh.max_batch
+        return True
 
 
-def chunk_metadata(chunk: Chunk, article: Article) -> dict:
-    """What Chroma stores beside a vector: the article it belongs to and what questions filter on.
 
-    Chunk text, titles, urls and offsets live in the catalog (the source of truth, where citations
-    are built). Chroma keeps no documents and no citation fields: storing them made it index every
-    chunk's text again (its own full-text table) and cost 60% of indexing time and a third of the disk.
+def chunk_metadata(chunk: Chunk) -> dict:
+    """What Chroma stores beside a vector: the article it belongs to (for people looking at the store).
+
+    Everything else lives in the catalog (the source of truth, where citations are built and where
+    date/source filters run: Chroma is never asked to filter). Chroma keeps no documents and no
+    citation fields: storing them made it index every chunk's text again (its own full-text table) and
+    cost 60% of indexing time and a third of the disk. Stores written before this also hold
+    ``position``, ``source`` and ``published_ts``; nothing reads them.
     """
-    meta: dict = {"article_id": article.id, "position": chunk.position}
-    if article.source:
-        meta["source"] = article.source
-    # -1 = unknown date: passes an upper bound ($lte), never a lower bound ($gte), like the catalog
-    meta["published_ts"] = to_epoch(article.published_at) if article.published_at is not None else -1
-    return meta
+    return {"article_id": chunk.article_id}

@@ -8,30 +8,28 @@ from __future__ import annotations
 
 import fcntl
 import gzip
-import os
 import sqlite3
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from index.article import Article, Chunk, Skipped
+from errors import DiskFull, IndexBusy
+from index.types import Article, Chunk, IndexStatus, Skipped
 from index.catalog import Catalog, utcnow_iso
-from index.chunker import ArticleChunker
+from index.chunker import ArticleChunker, embedding_text
 from index.embedders import Embedder, make_embedder
 from index.loaders import ArticleLoader, walk
-from index.settings import Settings, configure_runtime
-from index.store import ChunkStore, DiskFull, is_disk_full
+from index.runtime import configure_runtime
+from index.store import ChunkStore, is_disk_full
+from index.vectors import WindowVectors
+from settings import Settings
 
 ProgressCallback = Callable[[int, int, int], None]  # (articles read, articles in the input, chunks embedded)
-
-
-class IndexBusy(RuntimeError):
-    """Another process is writing to the same index."""
 
 
 @dataclass
@@ -79,7 +77,7 @@ class _BatchWriter:
         self.batch.append((article, chunks, base))
         self.pending += len(chunks)
         self.read += 1
-        if self.pending >= self.indexer.settings.write_batch_chunks:
+        if self.pending >= self.indexer.settings.index.write_batch_chunks:
             self.flush()
 
     def skip(self) -> None:
@@ -112,23 +110,12 @@ class Indexer:
         configure_runtime()
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
-        self.catalog = Catalog(settings.catalog_path)
+        self.catalog = Catalog(settings.index.catalog_path)
         self.store = ChunkStore(settings, self.embedder, client=client)
-        self.loader = ArticleLoader(int(settings.max_article_mb * 1024 * 1024))
+        self.loader = ArticleLoader(int(settings.index.max_article_mb * 1024 * 1024))
         self._chunker: ArticleChunker | None = None
         self._bind_catalog_to_collection()
-        self._backfill_vectors()
-
-    def _backfill_vectors(self) -> None:
-        """Copy vectors from Chroma into catalogs made before the catalog kept them (one time)."""
-        if self.catalog.get_meta("vectors_backfill") != "pending":
-            return
-        missing = self.catalog.chunks_without_vectors(10_000_000)
-        for start in range(0, len(missing), 2000):
-            vectors = self.store.vectors(missing[start:start + 2000])
-            with self.catalog.transaction():
-                self.catalog.set_vectors({i: v.tobytes() for i, v in vectors.items()})
-        self.catalog.set_meta("vectors_backfill", "done")
+        WindowVectors(self.catalog).backfill(self.store.vectors)  # catalogs made before it kept vectors
 
     def _bind_catalog_to_collection(self) -> None:
         """A catalog describes one Chroma collection; if that collection was dropped, forget it."""
@@ -143,7 +130,7 @@ class Indexer:
     @property
     def chunker(self) -> ArticleChunker:
         if self._chunker is None:
-            self._chunker = ArticleChunker(self.settings.chunk_size, self.settings.chunk_overlap)
+            self._chunker = ArticleChunker(self.settings.index.chunk_size, self.settings.index.chunk_overlap)
         return self._chunker
 
     def close(self) -> None:
@@ -173,7 +160,7 @@ class Indexer:
             return self._sync(paths, on_progress)
         except (sqlite3.OperationalError, OSError) as error:
             if is_disk_full(error):
-                raise DiskFull(f"the disk under {self.settings.home} is full; what was indexed before is intact. "
+                raise DiskFull(f"the disk under {self.settings.index.home} is full; what was indexed before is intact. "
                                "Free some space and run the same command again.") from error
             raise
 
@@ -222,7 +209,7 @@ class Indexer:
                     self.catalog.add_root(root)
                 self._mark_written()
         counts = self.catalog.counts()
-        report.articles, report.chunks = counts["articles"], counts["chunks"]
+        report.articles, report.chunks = counts.articles, counts.chunks
         report.seconds = time.perf_counter() - started
         return report
 
@@ -299,8 +286,8 @@ class Indexer:
         blobs: dict[str, bytes] = {}
         if fresh:
             by_id = {a.id: a for a, _, _ in batch}
-            vectors = self.embedder.embed([_embedding_text(by_id[c.article_id], c) for c in fresh])
-            self.store.upsert(fresh, vectors, by_id)
+            vectors = self.embedder.embed([embedding_text(by_id[c.article_id].display_title, c.text) for c in fresh])
+            self.store.upsert(fresh, vectors)
             blobs = {c.id: np.asarray(v, dtype=np.float32).tobytes() for c, v in zip(fresh, vectors)}
         # 2. switch the articles to their new chunks in one transaction; journal what they dropped
         with self.catalog.transaction():
@@ -327,18 +314,17 @@ class Indexer:
             unknown = [i for i in dict.fromkeys(wanted) if i not in known]
             self._remove(present)
             if present:
-                self._mark_written()
+                with self.catalog.transaction():
+                    self._mark_written()
         return present, unknown
 
     def _mark_written(self) -> None:
-        """Readers in other processes compare these to know their vector index went stale."""
+        """Readers compare these to know whether their vector index went stale: "writer" changes at every
+        write, "writer_origin" names the in-memory vector index it went into (``ChunkStore.origin``).
+        Called inside a catalog transaction, so a reader never sees one without the other."""
         self.catalog.set_meta("last_indexed", utcnow_iso())
-        self.catalog.set_meta("writer", f"{os.getpid()}:{time.time_ns()}")
-
-    def forget_root(self, path: str | Path) -> None:
-        """Stop treating ``path`` as an indexed root (its articles stay until removed or re-synced)."""
-        with self._writing():
-            self.catalog.forget_root(str(Path(path).expanduser().resolve()))
+        self.catalog.set_meta("writer_origin", self.store.origin)
+        self.catalog.set_meta("writer", str(time.time_ns()))
 
     def _remove(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 500):
@@ -351,14 +337,12 @@ class Indexer:
             self.catalog.journal_done(entry)
 
     # --- status ---------------------------------------------------------------------------
-    def status(self) -> dict:
-        data = self.catalog.counts()
-        data["store"] = self.settings.store_location
-        data["catalog"] = str(self.settings.catalog_path.resolve())
-        data["embedder"] = self.embedder.name
-        data["roots"] = self.catalog.roots()
-        data["pending_recovery"] = len(self.catalog.journal_entries())
-        return data
+    def status(self) -> IndexStatus:
+        counts = self.catalog.counts()
+        return IndexStatus(**{f.name: getattr(counts, f.name) for f in fields(counts)},
+                           store=self.settings.index.store_location,
+                           catalog=str(self.settings.index.catalog_path.resolve()), embedder=self.embedder.name,
+                           roots=self.catalog.roots(), pending_recovery=len(self.catalog.journal_entries()))
 
     def verify(self) -> dict:
         """Compare the catalog with Chroma: the ids each holds that the other does not."""
@@ -377,7 +361,7 @@ def reset_store(settings: Settings, client=None) -> bool:
     client = client or make_client(settings)
     with index_lock(settings):
         try:
-            client.delete_collection(settings.collection)
+            client.delete_collection(settings.index.collection)
         except Exception:  # chromadb raises NotFoundError or ValueError depending on the mode
             return False
     return True
@@ -386,7 +370,7 @@ def reset_store(settings: Settings, client=None) -> bool:
 @contextmanager
 def index_lock(settings: Settings) -> Iterator[None]:
     """One writer per index at a time (readers never take it)."""
-    lock_path = settings.catalog_path.with_suffix(".lock")
+    lock_path = settings.index.catalog_path.with_suffix(".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as handle:
         try:
@@ -407,7 +391,3 @@ def _innermost_root(file: Path, roots: list[Path]) -> Path:
             if best is None or len(root.parts) > len(best.parts):
                 best = root
     return best or file.parent
-
-
-def _embedding_text(article: Article, chunk: Chunk) -> str:
-    return f"{article.display_title}\n{chunk.text}"

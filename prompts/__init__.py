@@ -1,4 +1,5 @@
-"""Prompt templates live here as plain files, loaded by name, with the refusal token they ask for."""
+"""The words newsdesk sends to models: prompt templates as plain files loaded by name, the refusal
+token the answer prompts ask a model to write, and the refusal sentence people are shown."""
 
 from pathlib import Path
 
@@ -6,6 +7,9 @@ _FOLDER = Path(__file__).resolve().parent
 
 # what the answer prompts tell a model to write when the sources do not answer
 REFUSAL_TOKEN = "NOT_IN_ARTICLES"
+
+# what every face shows when the indexed articles do not answer (either answerer, or the model's token)
+REFUSAL = "The indexed articles do not answer this question."
 
 
 def load_prompt(name: str, suffix: str = ".txt") -> str:

@@ -1,0 +1,1 @@
+"""Question -> plan -> evidence -> answer -> checked citations."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import _stem, content_stems
-from rag.retriever import STOPWORDS
+from rag.rewrite import CONTEXT_NOTE
+from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem
 from rag.types import Evidence
 
-_YES_NO = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
+YES_NO_QUESTION = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
 
 # --- what the question asks for, and whether a sentence holds it ----------------------------------
 # "other" (what did X say?), "yesno" and "manner" (how did X do it?) are not CHECKED: never refused for it.
@@ -52,7 +52,6 @@ _KINDS = [
 ]
 _KIND_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _KINDS]
 _DESCRIBE = re.compile(r"^[Ww]ho (?:is|was|are|were) (?:[A-Z][\w’'.-]*\s*)+\?*$")  # "Who is Yang Moo-jin?"
-_CONTEXT = re.compile(r"\s*\(context: (.*)\)\s*$", re.S)
 # 4 words: the counted noun is at most the 3rd in the 259 questions ("how many positive monkeypox cases are")
 _HOW_MANY = re.compile(r"\bhow many\s+([\w’'-]+(?:\s+[\w’'-]+){0,3})", re.I)
 _NOT_COUNTED = re.compile(r"^(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|of|in|at|on|to|for|"
@@ -60,7 +59,7 @@ _NOT_COUNTED = re.compile(r"^(?:did|does|do|is|was|were|are|has|have|had|will|wo
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  r"fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|a third|a quarter")
-_QUANTITY = re.compile(rf"(?<![\w.-])\d[\d,.]*(?:\s*(?:%|percent|million|billion|trillion))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+_QUANTITY = re.compile(rf"{FREE_NUMBER.pattern}(?:\s*(?:%|percent|million|billion|trillion))?|\b(?:{_NUMBER_WORDS})\b", re.I)
 _AMOUNT = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS}|a|an|several|few|many))"
 _DISTANCE = re.compile(rf"{_AMOUNT}[\s-]*(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|foot|ft|yards?|inches)\b", re.I)
 _TIMESPAN = re.compile(rf"{_AMOUNT}[\s-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.I)
@@ -80,7 +79,7 @@ _MEANS = re.compile(r"\bby \w+ing\b|\bthrough\b|\busing\b|\bvia\b", re.I)
 _CAPITAL = re.compile(r"[A-Z][\w’'.&-]*\w|[A-Z]")
 _PLURAL = re.compile(rf"\b(?:which|what) (?!of\b)(?:two|three|four|several|{_BETWEEN}(?:countries|states|cities|nations|"
                      rf"teams|companies|supermarkets|automakers|players|bands))\b", re.I)
-_NAME_LIST = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*,?\s+and\s+(?:the\s+)?[A-Z]")  # "Japan and South Korea"
+NAME_LIST = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*,?\s+and\s+(?:the\s+)?[A-Z]")  # "Japan and South Korea"
 _CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})\.?$")
 
 
@@ -96,11 +95,11 @@ class Asked:
 def asked_for(question: str) -> Asked:
     """The answer type of a question, from its last sentence with a question word (quiz questions
     often open with a sentence of context)."""
-    text = _CONTEXT.sub("", question).strip()
+    text = CONTEXT_NOTE.sub("", question).strip()
     sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if s.strip()] or [text]
     for sentence in reversed(sentences):
         sentence = sentence.strip()
-        if _YES_NO.match(sentence):
+        if YES_NO_QUESTION.match(sentence):
             return Asked(YESNO)
         if _DESCRIBE.match(sentence):
             return Asked(OTHER)
@@ -112,7 +111,7 @@ def asked_for(question: str) -> Asked:
             if kind == NUMBER and (match := _HOW_MANY.search(sentence)):
                 words = match.group(1).split()
                 cut = next((i for i, w in enumerate(words) if i and _NOT_COUNTED.match(w)), len(words))
-                counted = _stem(words[cut - 1].lower().strip("’'"))  # "how many US troops are" -> troop
+                counted = stem(words[cut - 1].lower().strip("’'"))  # "how many US troops are" -> troop
             return Asked(kind, counted, kind in (PERSON, PLACE, NAME) and bool(_PLURAL.search(sentence)))
     return Asked(OTHER)
 
@@ -174,7 +173,7 @@ def new_names(sentence: str, question: str, context: str = "", places: bool = Fa
             continue
         if places and not (first or possessive or _PLACE_CUE.search(sentence[:match.start()])):
             continue
-        if _stem(lower) not in asked:
+        if stem(lower) not in asked:
             out.append(word)
     return out
 
@@ -193,12 +192,12 @@ def _new(text: str, question: str) -> bool:
 
 def key_terms(question: str) -> tuple[set[str], list[list[str]]]:
     """Numbers and names (runs of capitalised words, stemmed: "House Speaker Nancy Pelosi") of a question."""
-    text = _CONTEXT.sub("", question).strip()
-    numbers = {n.strip(".,").replace(",", "") for n in re.findall(r"(?<![\w.-])\d[\d,.]*", text)}
+    text = CONTEXT_NOTE.sub("", question).strip()
+    numbers = {number_value(n) for n in FREE_NUMBER.findall(text)}
     names = []
     for match in _NAME.finditer(text):
         words = [w.strip("’'").removesuffix("’s").removesuffix("'s").lower() for w in re.split(r"[\s-]+", match.group(1))]
-        words = [_stem(w) for w in words if w not in _COMMON_CAPITALS | STOPWORDS and len(w) > 1 and not w.isdigit()]
+        words = [stem(w) for w in words if w not in _COMMON_CAPITALS | STOPWORDS and len(w) > 1 and not w.isdigit()]
         names += [words] if words else []
     return numbers, names
 
@@ -222,12 +221,12 @@ def mentions_key_terms(question: str, evidence: Evidence | str) -> bool:
 
 
 # a name ending in one of these is not known by its last word ("Quorvex Biologics", "Gobi Desert")
-_GENERIC_LAST = {_stem(w) for w in """inc corp company group holdings airlines bank university college council party
+_GENERIC_LAST = {stem(w) for w in """inc corp company group holdings airlines bank university college council party
 association foundation institute agency department ministry committee commission club league festival tower bridge
 park city county state island river lake mountain desert sea ocean street square airport station stadium hospital
 school museum times post news media studios motors biologics pharmaceuticals labs technologies systems energy games
 cup award prize olympics olympiad contest summit treaty act war day""".split()}
 
 
-_RECENT = re.compile(r"\b(?:this|last|past) (?:week|weekend|month)\b|\b(?:today|tonight|yesterday|recently)\b", re.I)
-_PAST_YEAR = re.compile(r"\b(?:in|since|during|until|by)\s+((?:19|20)\d\d)\b(?!\s+(?!and\b|or\b)[a-z])")
+RECENT = re.compile(r"\b(?:this|last|past) (?:week|weekend|month)\b|\b(?:today|tonight|yesterday|recently)\b", re.I)
+PAST_YEAR = re.compile(r"\b(?:in|since|during|until|by)\s+((?:19|20)\d\d)\b(?!\s+(?!and\b|or\b)[a-z])")

@@ -1,51 +1,29 @@
-"""Citation checks: a quote must be an exact sentence of the cited article and must support its claim."""
+"""Citation checks: a quote must be an exact sentence of the cited article and must support its claim.
+
+``CitationVerifier.supports`` is the support check both answerers use (its thresholds are measured by
+``python -m evals.calibrate_support``); ``keep_verbatim`` is the last step of every answer.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from index.embedders import Embedder
-from rag.retriever import query_terms
+from rag.text import DIGITS, content_stems, number_value
+from rag.types import Answer, Citation
+from settings import AnswerSettings
 
 MARKER = re.compile(r"\s?\[(\d{1,2})\]")
-_NUMBER = re.compile(r"\d[\d,.]*")
 
 
-# The shortest word each suffix is cut from, chosen on 67 word pairs (inflections and demonyms of the gold
-# questions: "fired"/"fire" needs "ed" at 5, "Italy"/"Italian" "ly" at 6): all 67 pairs share a stem. On 1,500
-# pairs of different sentences of one gold article the verifier's false support goes from 2.20% to 2.40%.
-_PLURALS = (("ies", "y"), ("es", "e"), ("s", ""))
-_SUFFIXES = (("ation", 8), ("edly", 7), ("ing", 6), ("ed", 5), ("ly", 6))  # (suffix, shortest word cut)
-_DEMONYMS = (("ese", "", 7), ("ican", "ica", 6), ("ian", "ia", 5), ("ean", "ea", 5), ("i", "", 5))
-
-
-def _stem(word: str) -> str:
-    """A crude stem that inflections and demonyms share: "travelled" = "travel", "missiles" = "missile",
-    "Korean" = "Korea", "Ukrainian" = "Ukraine", "Japanese" = "Japan". What counts is that every form
-    is cut the same way: plural, then suffix, then demonym, then a doubled final consonant and final vowels."""
-    for suffix, repl in _PLURALS:
-        if len(word) >= len(suffix) + 3 and word.endswith(suffix) and not word.endswith(("ss", "us")):
-            word = word[: -len(suffix)] + repl
-            break
-    for suffix, shortest in _SUFFIXES:
-        if len(word) >= shortest and word.endswith(suffix):
-            word = word[: -len(suffix)]
-            break
-    for suffix, repl, shortest in _DEMONYMS:
-        if len(word) >= shortest and word.endswith(suffix):
-            word = word[: -len(suffix)] + repl
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouys":
-        word = word[:-1]  # "travell(ed)" -> "travel"
-    stripped = word.rstrip("aeiouy")
-    return stripped if len(stripped) >= 3 else word
-
-
-def content_stems(text: str) -> set[str]:
-    return {_stem(t) for t in query_terms(text, limit=200)}
+def cited(sentence: str, numbers: list[int]) -> str:
+    """``sentence`` with its markers before the closing stop: "It fell [1] [2]." """
+    closing = sentence[-1] if sentence[-1:] and sentence[-1] in ".!?" else "."
+    return sentence.rstrip(".!?") + "".join(f" [{n}]" for n in dict.fromkeys(numbers)) + closing
 
 
 def lexical_support(claim: str, quote: str) -> float:
@@ -59,12 +37,15 @@ def lexical_support(claim: str, quote: str) -> float:
 
 def numbers_agree(claim: str, quote: str) -> bool:
     """Every number in the claim appears in the quote (a changed figure is not supported)."""
-    norm = lambda s: {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(s)}  # noqa: E731
-    return norm(MARKER.sub("", claim)) <= norm(quote)
+    return _numbers(MARKER.sub("", claim)) <= _numbers(quote)
+
+
+def _numbers(text: str) -> set[str]:
+    return {number_value(n) for n in DIGITS.findall(text)}
 
 
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'-]*")
-_COUNTED = re.compile(r"\b\d[\d,.]*\s+(?:(?:percent|per cent|million|billion|trillion|more|than|over|about|"
+_COUNTED = re.compile(rf"\b{DIGITS.pattern}\s+(?:(?:percent|per cent|million|billion|trillion|more|than|over|about|"
                       r"approximately|roughly|nearly|at|least)\s+)*([A-Za-z][\w’'-]+)", re.I)
 
 
@@ -106,19 +87,11 @@ _NOT_NAMES = {"the", "a", "an", "it", "its", "they", "he", "she", "his", "her", 
               "while", "since", "by", "for", "with", "from", "both", "but", "and", "so", "however", "i", "we"}
 
 
-@dataclass
-class SupportThresholds:
-    """Chosen on data (see evals/calibrate_support.py): claims vs their own and other sentences."""
-
-    lexical: float = 0.5
-    semantic: float = 0.62
-    lexical_floor: float = 0.2  # below this even a similar embedding does not count
-
-
 class CitationVerifier:
-    def __init__(self, embedder: Embedder, thresholds: SupportThresholds | None = None) -> None:
+    def __init__(self, embedder: Embedder, thresholds: AnswerSettings | None = None) -> None:
+        """``thresholds``: the answer settings' support_* values (defaults when None)."""
         self.embedder = embedder
-        self.thresholds = thresholds or SupportThresholds()
+        self.thresholds = thresholds or AnswerSettings(_env_file=None)
 
     @staticmethod
     def quote_in_article(quote: str, article_text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -133,18 +106,48 @@ class CitationVerifier:
     def supports(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None) -> list[bool]:
         """Whether each quote supports its claim: enough shared words, or close meaning with some; the
         same numbers; its names in the quote or its ``contexts`` (see ``names_agree``)."""
+        return [m.passes(self.thresholds) for m in self.measure(claims, quotes, contexts)]
+
+    def measure(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None) -> list[Support]:
+        """What the support check reads of each (claim, quote) pair."""
         if not claims:
             return []
         vectors = self.embedder.embed([MARKER.sub("", c) for c in claims] + quotes)
         n = len(claims)
         cosines = np.sum(vectors[:n] * vectors[n:], axis=1)
-        verdicts = []
         contexts = contexts or [""] * len(claims)
-        for claim, quote, cosine, context in zip(claims, quotes, cosines, contexts):
-            lexical = lexical_support(claim, quote)
-            ok = numbers_agree(claim, quote) and names_agree(claim, quote, context) and (
-                lexical >= self.thresholds.lexical
-                or (cosine >= self.thresholds.semantic and lexical >= self.thresholds.lexical_floor)
-            )
-            verdicts.append(bool(ok))
-        return verdicts
+        return [Support(lexical_support(claim, quote), cosine,
+                        numbers_agree(claim, quote) and names_agree(claim, quote, context))
+                for claim, quote, cosine, context in zip(claims, quotes, cosines, contexts)]
+
+
+@dataclass
+class Support:
+    """One (claim, quote) pair as the support check sees it."""
+
+    lexical: float  # share of the claim's stems in the quote (``lexical_support``)
+    cosine: float  # of their embeddings (float32, as computed)
+    agrees: bool  # the same numbers, and the claim's names in the quote or its context
+
+    def passes(self, thresholds: AnswerSettings) -> bool:
+        return self.agrees and (self.lexical >= thresholds.support_lexical or (
+            self.cosine >= thresholds.support_semantic and self.lexical >= thresholds.support_lexical_floor))
+
+def keep_verbatim(answer: Answer, article_text: Callable[[str], str | None]) -> Answer:
+    """Every quote must be verbatim in its article (``article_text(article_id)``): citations that are
+    not are dropped with their markers, the others get their offsets in the article; an answer left
+    without citations is refused."""
+    valid: list[Citation] = []
+    for citation in answer.citations:
+        span = CitationVerifier.quote_in_article(citation.quote, article_text(citation.article_id) or "",
+                                                 citation.start, citation.end)
+        if span is not None:
+            citation.start, citation.end = span
+            valid.append(citation)
+    if len(valid) != len(answer.citations):
+        keep = {c.n for c in valid}
+        answer.answer = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", answer.answer)
+        answer.citations = valid
+    if not answer.citations:
+        answer.refused = True
+    return answer

@@ -1,4 +1,11 @@
-"""``NewsDesk``: the one object that answers. Question -> retrieval -> evidence -> answer -> citations.
+"""``NewsDesk``: the one object that answers, as a pipeline: plan -> retrieve -> answer -> check.
+
+1. **plan** (``rag.query``): the question understood once: a follow-up rewritten, two parts split,
+   the date window, the mode;
+2. **retrieve** (``rag.retriever``): hybrid evidence for the plan's queries within its window;
+3. **answer**: the extractive answerer quotes sentences (``rag.extractive``), or a model writes
+   from compressed evidence and its sentences are checked as they stream (``rag.generative``);
+4. **check** (``rag.citations.keep_verbatim``): every quote verbatim in its article, or it goes.
 
 ``ask()`` returns an ``Answer``; ``stream()`` yields the answer's text as it is written (sentence by
 sentence, each already checked) and ends with the ``Answer``. The CLI, the UI and the evaluation
@@ -7,86 +14,54 @@ harness all use it.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Iterator
 
+from errors import IndexEmpty
 from index.catalog import Catalog
-from index.dates import parse_date
 from index.embedders import Embedder, make_embedder
-from index.settings import Settings, configure_runtime
+from index.runtime import configure_runtime
 from index.store import ChunkStore
-from prompts import load_prompt
-from rag.citations import MARKER, CitationVerifier
+from prompts import REFUSAL
+from rag.citations import CitationVerifier, keep_verbatim
 from rag.extractive import ExtractiveAnswerer
-from rag.generative import GenerativeAnswerer, Generated, count_tokens
-from rag.llm import LLMClient, LLMError
-from rag.retriever import HybridRetriever, split_question
-from rag.rewrite import rewrite_by_rule, rewrite_with_llm
-from rag.timeparse import TimeFilter, parse_time_expressions
-from rag.types import Answer, Citation, Evidence, Preview
-
-REFUSAL = "The indexed articles do not answer this question."
-
-
-class IndexEmpty(RuntimeError):
-    """Nothing has been indexed yet."""
+from rag.generative import GenerativeAnswerer
+from rag.llm import LLMClient
+from rag.query import QueryPlan, QueryPlanner
+from rag.retriever import HybridRetriever
+from rag.timeparse import TimeFilter
+from rag.types import Answer, Evidence, Preview
+from settings import Settings
 
 
 class NewsDesk:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None) -> None:
         configure_runtime()
         self.settings = settings
-        if not settings.catalog_path.exists():
-            raise IndexEmpty(f"No articles are indexed in {settings.home}: run `newsdesk index PATH` first.")
+        if not settings.index.catalog_path.exists():
+            raise IndexEmpty(f"No articles are indexed in {settings.index.home}: run `newsdesk index PATH` first.")
         self.embedder = embedder or make_embedder(settings)
-        self.catalog = Catalog(settings.catalog_path, read_only=True)
+        self.catalog = Catalog(settings.index.catalog_path, read_only=True)
         self.store = ChunkStore(settings, self.embedder, client=client)
-        self.retriever = HybridRetriever(self.catalog, self.store, self.embedder)
-        self._writer_seen = self.catalog.get_meta("writer")
+        self.retriever = HybridRetriever(self.catalog, self.store, self.embedder, settings.retrieval)
+        self.planner = QueryPlanner(settings, self.catalog.newest_published, lambda: self.llm)
+        self.extractive = ExtractiveAnswerer(self.embedder, settings.answer)
+        self.verifier = CitationVerifier(self.embedder, settings.answer)
+        self.generative = GenerativeAnswerer(self.extractive, self.verifier, settings.answer, settings.llm)
+        self._marker_seen = self.catalog.get_meta("writer")
         self._refresh_lock = threading.Lock()
-        self.extractive = ExtractiveAnswerer(self.embedder)
-        self.verifier = CitationVerifier(self.embedder)
         self._llm: LLMClient | None = None
 
     def close(self) -> None:
         self.catalog.close()
-
-    def refresh(self) -> bool:
-        """Reopen the embedded vector store when another process has indexed since we opened it.
-
-        An embedded Chroma client keeps its vector index in memory: without this, articles indexed by
-        `newsdesk index` in another process would be found by BM25 but not by dense search. Returns
-        whether the store was reopened. (Server mode needs nothing: the server holds the index.)
-        """
-        writer = self.catalog.get_meta("writer")
-        if writer == self._writer_seen:
-            return False
-        with self._refresh_lock:
-            if writer == self._writer_seen:
-                return False
-            self._writer_seen = writer
-            if self.settings.server_mode or (writer or "").split(":")[0] == str(os.getpid()):
-                return False
-            from index.store import make_client
-
-            self.store = ChunkStore(self.settings, self.embedder, client=make_client(self.settings, fresh=True))
-            self.retriever.store = self.store
-            return True
 
     @property
     def llm(self) -> LLMClient:
         if self._llm is None:
             self._llm = LLMClient(self.settings)
         return self._llm
-
-    def resolve_mode(self, mode: str | None) -> str:
-        mode = mode or self.settings.answer_mode
-        if mode == "auto":
-            return "llm" if self.settings.llm_configured else "extractive"
-        return mode
 
     # --- the public API -------------------------------------------------------------------
     def ask(self, question: str, **options) -> Answer:
@@ -104,145 +79,80 @@ class NewsDesk:
         """Pieces of the answer (str) as they are checked, then the ``Answer``. ``preview``: in llm mode,
         first a ``Preview`` (the evidence and its best quote) before the model starts writing."""
         started = time.perf_counter()
-        mode = self.resolve_mode(mode)
-        history = [h for h in (history or []) if h.strip()]
-        standalone = question
-        if history:
-            # a remote model rewrites a follow-up; a local one is too slow for a second call, so the rule
-            # rewrites it for retrieval and the model sees the earlier question beside it
-            standalone = (rewrite_with_llm(question, history, self.llm, load_prompt("rewrite"))
-                          if mode == "llm" and self.settings.llm_kind == "remote" else rewrite_by_rule(question, history))
-        context = history[-1] if history and standalone != question and self.settings.llm_kind != "remote" else None
-
-        evidence, time_filter, reference = self.retrieve(standalone, k=k, since=since, until=until, sources=sources,
-                                                         as_of=as_of, original=question)
-        parts = split_question(standalone)
+        plan = self.plan(question, history, k=k, since=since, until=until, sources=sources, as_of=as_of, mode=mode)
+        evidence = self.evidence(plan)
         retrieved_at = time.perf_counter()
-        notes = [f"time: {time_filter.describe()}"] if time_filter.describe() else []
+        notes = [f"time: {plan.time_filter.describe()}"] if plan.time_filter.describe() else []
 
-        if mode == "llm":
-            answer = yield from self._llm_answer(question, standalone, evidence, reference, context, preview)
-            answer = self._checked(answer) if not answer.refused else answer
-            if answer.refused:
-                answer.answer = REFUSAL
+        if plan.mode == "llm":
+            answer = yield from self.generative.stream(plan, evidence, lambda: self.llm, preview)
         else:
-            draft = self.extractive.answer(standalone, evidence, parts,
-                                           focus=question if standalone != question else None)
+            draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus)
             answer = Answer(question, draft.text, draft.refused, "extractive", draft.citations, evidence,
-                            notes=notes + draft.notes)
-            answer = self._checked(answer)
-            if answer.refused:
-                answer.answer = REFUSAL
-            yield answer.answer
+                            notes=draft.notes)
+        answer = keep_verbatim(answer, self.catalog.article_text)
+        if answer.refused:
+            answer.answer = REFUSAL
+        if plan.mode != "llm":
+            yield answer.answer  # the model's sentences were yielded as they were checked
         answer.retrieved = evidence
-        answer.standalone_question = standalone if standalone != question else None
+        answer.standalone_question = plan.standalone if plan.follow_up else None
         answer.notes = notes + [n for n in answer.notes if n not in notes]
-        done = time.perf_counter()
-        answer.timings_ms = {"retrieve": (retrieved_at - started) * 1000, "answer": (done - retrieved_at) * 1000,
-                             "total": (done - started) * 1000}
-        stats = getattr(self._llm, "last_stats", None) if mode == "llm" else None
-        if stats and stats["requested"] >= retrieved_at and stats["first"]:
-            answer.timings_ms["first_token"] = (stats["first"] - started) * 1000
-            answer.timings_ms["generate"] = ((stats["done"] or done) - stats["first"]) * 1000
+        answer.timings_ms = self._timings(started, retrieved_at, plan.mode)
         yield answer
 
-    def retrieve(self, question: str, k: int | None = None, since=None, until=None, sources: list[str] | None = None,
-                 as_of=None, original: str | None = None) -> tuple[list[Evidence], TimeFilter, datetime]:
-        """Evidence for a (standalone) question, with the date window it implied."""
+    def plan(self, question: str, history: list[str] | None = None, **options) -> QueryPlan:
+        """The question understood once (see ``QueryPlanner.plan`` for the options)."""
+        return self.planner.plan(question, history, **options)
+
+    def evidence(self, plan: QueryPlan) -> list[Evidence]:
+        """The evidence for a plan. A window start that only the words (or as_of) implied is dropped when no
+        dated article is in the window, and the plan's time filter says so."""
         self.refresh()
-        reference, time_filter = self._time_window(original or question, question, since, until, as_of)
-        parts = split_question(question)
-        evidence = self.retriever.retrieve(question, k=k or self.settings.top_k, time_filter=time_filter,
-                                           sources=sources, reference=reference, queries=[question] + parts)
-        if not evidence and time_filter.since is not None and since is None:
+        evidence = self._search(plan)
+        if not evidence and plan.time_filter.since is not None and not plan.since_given:
             # no dated article in the window: the words may describe the event, not the publication
-            time_filter.since = None
-            time_filter.matched.append("(no dated article in that window: undated articles searched)")
-            evidence = self.retriever.retrieve(question, k=k or self.settings.top_k, time_filter=time_filter,
-                                               sources=sources, reference=reference, queries=[question] + parts)
-        return evidence, time_filter, reference
+            plan.time_filter.since = None
+            plan.time_filter.matched.append("(no dated article in that window: undated articles searched)")
+            evidence = self._search(plan)
+        return evidence
 
-    # --- dates ------------------------------------------------------------------------------
-    def _time_window(self, question: str, standalone: str, since, until, as_of) -> tuple[datetime, TimeFilter]:
-        as_of_dt = _as_datetime(as_of, end_of_day=True)
-        if as_of_dt is not None:
-            reference = as_of_dt
-        else:
-            reference = parse_date(self.catalog.newest_published()) or datetime.now(timezone.utc)
-        time_filter = parse_time_expressions(question, reference)
-        if not time_filter.matched and standalone != question:
-            time_filter = parse_time_expressions(standalone, reference)
-        if since is not None:
-            time_filter.since = _as_datetime(since)
-        if until is not None:
-            time_filter.until = _as_datetime(until, end_of_day=True)
-        if as_of_dt is not None and (time_filter.until is None or time_filter.until > as_of_dt):
-            time_filter.until = as_of_dt  # nothing published after "as of" can be known then
-        if as_of_dt is not None and time_filter.since is None and since is None and self.settings.as_of_window_days:
-            # asked "as of" a date, news questions are about the days before it: prefer them (softly)
-            time_filter.since = as_of_dt - timedelta(days=self.settings.as_of_window_days)
-            time_filter.soft = True
-            time_filter.matched.append(f"as of {as_of_dt.date().isoformat()}")
-        return reference, time_filter
+    def retrieve(self, question: str, k: int | None = None, since=None, until=None, sources: list[str] | None = None,
+                 as_of=None) -> tuple[list[Evidence], TimeFilter, datetime]:
+        """Evidence for a standalone question, with the date window it implied and the reference date."""
+        plan = self.plan(question, k=k, since=since, until=until, sources=sources, as_of=as_of)
+        return self.evidence(plan), plan.time_filter, plan.reference
 
-    # --- llm mode ---------------------------------------------------------------------------
-    def _llm_answer(self, question: str, standalone: str, evidence: list[Evidence], reference: datetime,
-                    context: str | None, preview: bool):
-        follow_up = standalone != question
-        ranked = self.extractive.candidates(standalone, evidence, focus=question if follow_up else None)
-        if preview:
-            best = ranked[0] if ranked else None
-            yield Preview(evidence, Citation.from_evidence(1, best.evidence, best.text, best.start, best.end)
-                          if best else None)
-        if not ranked:  # nothing to read: no model call
-            yield REFUSAL
-            return Answer(question, REFUSAL, True, "llm", [], evidence)
-        budget = self.settings.local_evidence_tokens if self.settings.llm_kind == "local" else self.settings.context_tokens
-        writer = GenerativeAnswerer(self.extractive, self.verifier, budget)
-        sources = writer.sources(standalone, evidence, ranked)
-        api = "chat" if self.settings.llm_kind == "local" else self.settings.llm_api
-        system, user, examples = writer.prompt(question if context else standalone, sources,
-                                               reference.date().isoformat(), api, context)
-        prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
-        outcome: list[Generated] = []
-        yield from writer.stream(self.llm.stream(system, user, examples=examples), sources, outcome, prompt_tokens)
-        generated = outcome[0]
-        if generated.refused:
-            yield REFUSAL
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
-        return Answer(question, REFUSAL if generated.refused else generated.text, generated.refused, "llm",
-                      generated.citations, evidence, notes=generated.notes, usage=usage)
+    def refresh(self) -> bool:
+        """Make vectors indexed since the last question visible to dense search. When the catalog's writer
+        marker changed and the write went into another vector index than this desk's (another process,
+        or a client reopened since), the embedded store reopens in place. Returns whether it reopened."""
+        marker = self.catalog.get_meta("writer")
+        if marker == self._marker_seen:
+            return False
+        with self._refresh_lock:
+            if marker == self._marker_seen:
+                return False
+            self._marker_seen = marker
+            if self.catalog.get_meta("writer_origin") == self.store.origin:
+                return False  # written through this store's own in-memory index: already visible
+            return self.store.reopen(self.embedder)
 
-    # --- final check for every mode ---------------------------------------------------------
-    def _checked(self, answer: Answer) -> Answer:
-        """Every quote must be verbatim in its article; drop citations (and markers) that are not."""
-        valid: list[Citation] = []
-        for citation in answer.citations:
-            text = self.catalog.article_text(citation.article_id)
-            span = self.verifier.quote_in_article(citation.quote, text or "", citation.start, citation.end)
-            if span is not None:
-                citation.start, citation.end = span
-                valid.append(citation)
-        if len(valid) != len(answer.citations):
-            keep = {c.n for c in valid}
-            answer.answer = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", answer.answer)
-            answer.citations = valid
-        if not answer.citations:
-            answer.refused = True
-        return answer
+    # --- steps --------------------------------------------------------------------------------
+    def _search(self, plan: QueryPlan) -> list[Evidence]:
+        return self.retriever.retrieve(plan.standalone, k=plan.k, time_filter=plan.time_filter, sources=plan.sources,
+                                       reference=plan.reference, queries=plan.queries)
+
+    def _timings(self, started: float, retrieved_at: float, mode: str) -> dict[str, float]:
+        """Milliseconds per step; in llm mode also to the model's first token and its writing time."""
+        done = time.perf_counter()
+        timings = {"retrieve": (retrieved_at - started) * 1000, "answer": (done - retrieved_at) * 1000,
+                   "total": (done - started) * 1000}
+        stats = getattr(self._llm, "last_stats", None) if mode == "llm" else None
+        if stats and stats["requested"] >= retrieved_at and stats["first"]:
+            timings["first_token"] = (stats["first"] - started) * 1000
+            timings["generate"] = ((stats["done"] or done) - stats["first"]) * 1000
+        return timings
 
 
-def _as_datetime(value, end_of_day: bool = False) -> datetime | None:
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else parse_date(value)
-    if moment is None:
-        raise ValueError(f"not a date: {value!r}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    if end_of_day and moment.hour == moment.minute == moment.second == 0:
-        moment = moment + timedelta(days=1) - timedelta(microseconds=1)
-    return moment
-
-
-__all__ = ["NewsDesk", "IndexEmpty", "LLMError", "REFUSAL"]
+__all__ = ["NewsDesk"]

@@ -1,4 +1,5 @@
-"""The offline answerer: picks the evidence sentences that answer the question and quotes them."""
+"""The offline answerer, sibling of the generative one: picks the evidence sentences that answer the
+question and quotes them. ``ExtractiveAnswerer.candidates`` also ranks the sentences a model reads."""
 
 from __future__ import annotations
 
@@ -6,15 +7,23 @@ import re
 from dataclasses import dataclass
 
 from index.embedders import Embedder
-from rag.citations import MARKER, content_stems
+from rag.answer_types import (CAUSE, CHECKED, MANNER, NAME_LIST, OTHER, PAST_YEAR, RECENT, YES_NO_QUESTION, YESNO,
+                              asked_for, holds, mentions_key_terms)
+from rag.citations import MARKER, cited
+from rag.rewrite import CONTEXT_NOTE
 from rag.safety import is_instruction_like
 from rag.sentences import sentence_spans
-from rag.answer_types import (_CONTEXT, _NAME_LIST, _PAST_YEAR, _RECENT, _YES_NO, CAUSE, CHECKED, MANNER, OTHER,
-                              YESNO, asked_for, holds, mentions_key_terms)
+from rag.text import NUMBER, content_stems
 from rag.types import Citation, Evidence
+from settings import AnswerSettings
 
 _NEGATION = re.compile(r"\b(not|no|never|n't|denied|denies|rejected|refused|without|none)\b", re.I)
-_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# Hand-set in the first version (never tuned; the tests in tests/rag pin what they do):
+_SHORTEST_CHARS, _SHORTEST_WORDS = 20, 4  # anything shorter is a dateline, byline or caption, not an answer
+_YES_NO_LEXICAL = 0.6  # "Yes."/"No." only before a sentence that has most of the question's stems
+# a rival report: one of the 5 best sentences, from another article, within 10% of the best's score, about
+# the same thing (cosine >= 0.75 and 4 shared stems) but with other figures
+_RIVALS, _RIVAL_SCORE, _SAME_COSINE, _SAME_STEMS = 5, 0.9, 0.75, 4
 
 
 @dataclass
@@ -28,25 +37,30 @@ class Candidate:
     lexical: float = 0.0
     holds: bool = False  # holds an answer of the type the question asks for (set by ``choose``)
 
+    def citation(self, n: int) -> Citation:
+        return Citation.from_evidence(n, self.evidence, self.text, self.start, self.end)
+
 
 @dataclass
 class Draft:
+    """The extractive answer before its final check: quoted sentences with markers, or a refusal."""
+
     text: str
     citations: list[Citation]
     refused: bool
     notes: list[str]
-    best_score: float
 
 
 class ExtractiveAnswerer:
     """Scores every sentence of the top evidence against the question (embedding + shared words)."""
 
-    # refuse_below re-measured with the answer-type check, realtimeqa-gold accuracy / false refusals / refusal
-    # recall: 0.35: 0.481 / 0.121 / 0.967, 0.38: 0.476 / 0.146 / 1.000, 0.40: 0.466 / 0.160 / 1.000
-    def __init__(self, embedder: Embedder, refuse_below: float = 0.38, max_chunks: int = 8) -> None:
+    def __init__(self, embedder: Embedder, settings: AnswerSettings | None = None) -> None:
+        """``settings``: refuse_below, evidence_chunks and cosine_weight (where each value came from is there)."""
         self.embedder = embedder
-        self.refuse_below = refuse_below
-        self.max_chunks = max_chunks
+        settings = settings or AnswerSettings(_env_file=None)
+        self.refuse_below = settings.refuse_below
+        self.max_chunks = settings.evidence_chunks
+        self.cosine_weight = settings.cosine_weight
 
     def candidates(self, question: str, evidence: list[Evidence], focus: str | None = None) -> list[Candidate]:
         """Sentences of the evidence, best first. ``focus``: the user's own words of a follow-up whose
@@ -57,8 +71,8 @@ class ExtractiveAnswerer:
             for a, b in sentence_spans(item.text):
                 key = (item.article_id, item.start + a)
                 text = item.text[a:b]
-                if key in seen or len(text) < 20 or len(text.split()) < 4 or text.endswith("?") \
-                        or is_instruction_like(text):
+                if (key in seen or len(text) < _SHORTEST_CHARS or len(text.split()) < _SHORTEST_WORDS
+                        or text.endswith("?") or is_instruction_like(text)):
                     continue
                 seen.add(key)
                 out.append(Candidate(item, item.start + a, item.start + b, text))
@@ -72,7 +86,7 @@ class ExtractiveAnswerer:
             shared = terms & content_stems(candidate.text)
             candidate.cosine = float(cosine)
             candidate.lexical = len(shared) / len(terms) if terms else 0.0
-            candidate.score = 0.6 * candidate.cosine + 0.4 * candidate.lexical
+            candidate.score = self.cosine_weight * candidate.cosine + (1 - self.cosine_weight) * candidate.lexical
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -81,7 +95,7 @@ class ExtractiveAnswerer:
         ranked = self.candidates(question, evidence, focus)
         best = self.choose(question, ranked, parts, focus)
         if best is None:
-            return Draft("", [], True, [], ranked[0].score if ranked else 0.0)
+            return Draft("", [], True, [])
         notes: list[str] = []
         chosen: list[Candidate] = [best]
         prefix = ""
@@ -107,19 +121,17 @@ class ExtractiveAnswerer:
                 else:
                     prefix = "Reports from the same day disagree. "
                     notes.append("conflict between outlets")
-            elif _YES_NO.match(question.strip()) and best.lexical >= 0.6:
+            elif YES_NO_QUESTION.match(question.strip()) and best.lexical >= _YES_NO_LEXICAL:
                 negated = bool(_NEGATION.search(best.text)) != bool(_NEGATION.search(question))
                 prefix = "No. " if negated else "Yes. "
 
         citations: list[Citation] = []
         sentences: list[str] = []
         for n, candidate in enumerate(chosen, start=1):
-            citations.append(Citation.from_evidence(n, candidate.evidence, candidate.text, candidate.start, candidate.end))
-            sentence = MARKER.sub("", candidate.text).rstrip()
-            closing = sentence[-1] if sentence and sentence[-1] in ".!?" else "."
-            sentences.append(f"{sentence.rstrip('.!?')} [{n}]{closing}")
+            citations.append(candidate.citation(n))
+            sentences.append(cited(MARKER.sub("", candidate.text).rstrip(), [n]))
         joiner = " An earlier report said: " if prefix.startswith("The reports disagree") else " "
-        return Draft(prefix + joiner.join(sentences), citations, False, notes, best.score)
+        return Draft(prefix + joiner.join(sentences), citations, False, notes)
 
     def choose(self, question: str, ranked: list[Candidate], parts: list[str] | None = None,
                focus: str | None = None) -> Candidate | None:
@@ -127,7 +139,7 @@ class ExtractiveAnswerer:
         type (how far, how many, when, who, where, why...) from an article that mentions the question's
         names and numbers. Yes/no and two-part questions keep the plain rule (the best, if good enough)."""
         asked_by = focus or question  # a follow-up's own words say what is asked
-        asked, earlier = asked_for(asked_by), _CONTEXT.search(question)
+        asked, earlier = asked_for(asked_by), CONTEXT_NOTE.search(question)
         if asked.kind == OTHER and focus and earlier:
             asked = asked_for(earlier.group(1))  # "And what about Japan?" asks what the earlier question asked
         articles = _article_texts(ranked)
@@ -149,13 +161,13 @@ class ExtractiveAnswerer:
             pool = [c for c in ranked if c.evidence.article_id == event] + \
                    [c for c in pool if c.evidence.article_id != event]
         fallback = None  # "which countries": one country if no sentence names several
-        recent = _RECENT.search(asked_by)
+        recent = RECENT.search(asked_by)
         for candidate in pool:
             published = candidate.evidence.published_at
-            if recent and published and any(int(y) < published.year for y in _PAST_YEAR.findall(candidate.text)):
+            if recent and published and any(int(y) < published.year for y in PAST_YEAR.findall(candidate.text)):
                 continue  # "this week": "passed in 2020" in a 2022 article is background ("the 1965 murder" not)
             candidate.holds = holds(asked, candidate.text, asked_by, articles[candidate.evidence.article_id])
-            if candidate.holds and (not asked.plural or _NAME_LIST.search(candidate.text)):
+            if candidate.holds and (not asked.plural or NAME_LIST.search(candidate.text)):
                 return candidate
             fallback = fallback or (candidate if candidate.holds or asked.kind not in CHECKED else None)
         return fallback
@@ -171,17 +183,18 @@ class ExtractiveAnswerer:
 
     def _conflicting(self, best: Candidate, ranked: list[Candidate]) -> Candidate | None:
         """A close runner-up from another article that states different figures about the same thing."""
-        best_numbers = set(_NUMBER.findall(best.text))
+        best_numbers = set(NUMBER.findall(best.text))
         if not best_numbers:
             return None
-        for other in ranked[:5]:
-            if other.evidence.article_id == best.evidence.article_id or other.score < 0.9 * best.score:
+        for other in ranked[:_RIVALS]:
+            if other.evidence.article_id == best.evidence.article_id or other.score < _RIVAL_SCORE * best.score:
                 continue
-            numbers = set(_NUMBER.findall(other.text))
+            numbers = set(NUMBER.findall(other.text))
             if not numbers or numbers == best_numbers:
                 continue
             vectors = self.embedder.embed([best.text, other.text])
-            if float(vectors[0] @ vectors[1]) >= 0.75 and len(content_stems(best.text) & content_stems(other.text)) >= 4:
+            if float(vectors[0] @ vectors[1]) >= _SAME_COSINE \
+                    and len(content_stems(best.text) & content_stems(other.text)) >= _SAME_STEMS:
                 return other
         return None
 

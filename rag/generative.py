@@ -17,14 +17,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Generator, Iterator
 
-from prompts import REFUSAL_TOKEN, load_prompt
-from rag.citations import MARKER, CitationVerifier, lexical_support
+from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
+from rag.citations import MARKER, CitationVerifier, cited, lexical_support
 from rag.extractive import Candidate, ExtractiveAnswerer
+from rag.llm import LLMClient
+from rag.query import QueryPlan
 from rag.safety import neutralize
 from rag.sentences import sentence_spans
-from rag.types import Citation, Evidence
+from rag.types import Answer, Citation, Evidence, Preview
+from settings import AnswerSettings, LLMSettings
 
 # the token as the prompts spell it, and as small models misspell it ("NOT IN ARTICLES", "NOT_IN_ARTICLE")
 _REFUSAL_TOKEN = re.compile(REFUSAL_TOKEN.rstrip("S").replace("_", "[_ ]?") + "S?", re.I)
@@ -65,14 +68,18 @@ def count_tokens(text: str) -> int:
     return len(tiktoken.get_encoding("cl100k_base").encode(text, disallowed_special=()))
 
 
-def compress(ranked: list[Candidate], budget: int, neighbours: int = 1, anchors: int = 3) -> list[Source]:
+_SEPARATOR_TOKENS = 2  # what joining a sentence to its source costs (" ... " or a space, and the line)
+_NEIGHBOUR_CHARS = 600  # a neighbour further from its anchor than this is another paragraph: not context
+
+
+def compress(ranked: list[Candidate], budget: int, neighbours: int, anchors: int) -> list[Source]:
     """The best sentences within ``budget`` tokens as numbered sources (numbered by the rank of each
     article's best sentence), each of the ``anchors`` best with up to ``neighbours`` sentences on
     each side while the budget lasts."""
     picked: list[Candidate] = []
     spent = 0
     for candidate in ranked:
-        cost = count_tokens(candidate.text) + 2
+        cost = count_tokens(candidate.text) + _SEPARATOR_TOKENS
         if spent + cost > budget:
             if not picked:
                 continue  # a first sentence longer than the budget: try the next one
@@ -91,8 +98,8 @@ def compress(ranked: list[Candidate], budget: int, neighbours: int = 1, anchors:
             index = next(i for i, c in enumerate(same) if c.start == best.start)
             for other in same[max(0, index - neighbours):index + neighbours + 1]:
                 key = (other.evidence.article_id, other.start)
-                cost = count_tokens(other.text) + 2
-                if key not in taken and spent + cost <= budget and abs(other.start - best.start) < 600:
+                cost = count_tokens(other.text) + _SEPARATOR_TOKENS
+                if key not in taken and spent + cost <= budget and abs(other.start - best.start) < _NEIGHBOUR_CHARS:
                     taken.add(key)
                     group.append(other)
                     spent += cost
@@ -124,39 +131,60 @@ def load_examples() -> list[tuple[str, str]]:
 
 @dataclass
 class Generated:
-    text: str
+    """What was kept of a model's answer."""
+
+    text: str  # the checked sentences
     citations: list[Citation]
     refused: bool
     notes: list[str]
-    raw: str
-    prompt_tokens: int
+    raw: str  # everything the model wrote
 
 
 class GenerativeAnswerer:
     """Writes the answer with an LLM from compressed evidence and keeps only what the sources support."""
 
-    def __init__(self, extractive: ExtractiveAnswerer, verifier: CitationVerifier, budget_tokens: int) -> None:
+    def __init__(self, extractive: ExtractiveAnswerer, verifier: CitationVerifier, answer: AnswerSettings,
+                 llm: LLMSettings) -> None:
         self.extractive = extractive
         self.verifier = verifier
-        self.budget_tokens = budget_tokens
+        self.settings = answer
+        self.api = "chat" if llm.kind == "local" else llm.llm_api  # the local server speaks chat
+        self.budget_tokens = answer.local_evidence_tokens if llm.kind == "local" else answer.context_tokens
 
-    def sources(self, question: str, evidence: list[Evidence], ranked: list[Candidate] | None = None) -> list[Source]:
-        ranked = ranked if ranked is not None else self.extractive.candidates(question, evidence)
-        return compress(ranked, self.budget_tokens)
+    def stream(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
+               preview: bool = False) -> Generator[str | Preview, None, Answer]:
+        """The answer's checked sentences as the model writes them (first a ``Preview`` of the evidence
+        and its best quote when ``preview``); returns the ``Answer`` (its citations not yet checked
+        against the articles). ``llm`` gives the client when the model is called (never without evidence)."""
+        ranked = self.extractive.candidates(plan.standalone, evidence, focus=plan.focus)
+        if preview:
+            yield Preview(evidence, ranked[0].citation(1) if ranked else None)
+        if not ranked:  # nothing to read: no model call
+            yield REFUSAL
+            return Answer(plan.question, REFUSAL, True, "llm", [], evidence)
+        sources = compress(ranked, self.budget_tokens, self.settings.anchor_neighbours, self.settings.evidence_anchors)
+        system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
+                                             plan.reference.date().isoformat(), plan.context)
+        prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
+        generated = yield from self._sentences(llm().stream(system, user, examples=examples), sources)
+        if generated.refused:
+            yield REFUSAL
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
+        return Answer(plan.question, REFUSAL if generated.refused else generated.text, generated.refused, "llm",
+                      generated.citations, evidence, notes=generated.notes, usage=usage)
 
-    def prompt(self, question: str, sources: list[Source], today: str, api: str,
+    def prompt(self, question: str, sources: list[Source], today: str,
                context: str | None = None) -> tuple[str, str, list[tuple[str, str]]]:
         """(system, user, examples). ``context``: the earlier question a follow-up leans on."""
         body = "\n\n".join(format_source(s) for s in sources) or "(no sources)"
         asked = question if not context else f"{question}\n(Earlier in this conversation: {context})"
-        if api == "completions":
+        if self.api == "completions":
             return "", load_prompt("answer_completion").format(sources=body, question=asked), []
         user = load_prompt("answer_user").format(sources=body, question=asked, today=today)
         return load_prompt("answer_system"), user, load_examples()
 
-    def stream(self, deltas: Iterator[str], sources: list[Source], result: list[Generated],
-               prompt_tokens: int = 0) -> Iterator[str]:
-        """Checked sentences of the model's answer as they complete; the outcome is appended to ``result``."""
+    def _sentences(self, deltas: Iterator[str], sources: list[Source]) -> Generator[str, None, Generated]:
+        """Checked sentences of the model's answer as they complete; returns what was kept."""
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
@@ -196,7 +224,7 @@ class GenerativeAnswerer:
         notes = []
         if refused and not refused_by_token and not silent and raw.strip():
             notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
-        result.append(Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, prompt_tokens))
+        return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw)
 
     def _checked(self, sentence: str, sources: list[Source], citations: list[Citation],
                  by_quote: dict[tuple[str, int], int]) -> tuple[str | None, bool]:
@@ -224,11 +252,10 @@ class GenerativeAnswerer:
             if not markers:
                 break  # the best-supported source, by the order of relevance
         if not numbers:
-            if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:
+            if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:  # "Yes.", "No, it did not."
                 return claim, False  # "Yes." / "No." lead in to a cited sentence
             return None, False
-        closing = claim[-1] if claim[-1:] in ".!?" else "."
-        return claim.rstrip(".!?") + "".join(f" [{n}]" for n in dict.fromkeys(numbers)) + closing, False
+        return cited(claim, numbers), False
 
     def _best_quote(self, claim: str, source: Source) -> tuple[int, int, str] | None:
         spans = source.spans

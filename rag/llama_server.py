@@ -1,7 +1,7 @@
 """A llama.cpp server for a local model, started and supervised by newsdesk, shared by its processes.
 
 ``LocalServer(settings).ensure()`` returns the base URL of a healthy server on 127.0.0.1 serving
-``settings.local_model``: it reuses one that another newsdesk process (the app, ``newsdesk chat``,
+``settings.llm.local_model``: it reuses one that another newsdesk process (the app, ``newsdesk chat``,
 ``newsdesk models serve``) already runs, else starts one on a free port and waits for its health
 check. A server this process started stops with it (also when the process is killed: the server
 watches its parent). The server is reached through the same OpenAI-compatible client as any other
@@ -24,9 +24,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from index.settings import Settings
+from settings import Settings
 from rag import models
-from rag.models import LocalModelError
+from errors import LocalModelError
 
 STARTUP_SECONDS = 180  # the 1.5B maps 1.1 GB; cold page cache on 2 cores took ~10 s, leave room for busy disks
 
@@ -65,8 +65,8 @@ def healthy(url: str, alias: str, timeout: float = 2.0) -> bool:
 class LocalServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.model = models.get_model(settings.local_model)
-        self.folder = models.models_dir(settings.models_dir)
+        self.model = models.get_model(settings.llm.local_model)
+        self.folder = models.models_dir(settings.llm.models_dir)
         self.state_dir = self.folder / "servers"
         self.state_path = self.state_dir / f"{self.model.name}.json"
         self.log_path = self.state_dir / f"{self.model.name}.log"
@@ -77,7 +77,7 @@ class LocalServer:
         return self.model.name
 
     def threads(self) -> int:
-        return self.settings.llm_threads or cores()
+        return self.settings.llm.llm_threads or cores()
 
     def _state(self) -> dict | None:
         try:
@@ -112,7 +112,7 @@ class LocalServer:
         threads = str(self.threads())
         return command + [
             "--model", str(path), "--model_alias", self.alias, "--host", "127.0.0.1", "--port", str(port),
-            "--n_threads", threads, "--n_threads_batch", threads, "--n_ctx", str(self.settings.local_ctx_tokens),
+            "--n_threads", threads, "--n_threads_batch", threads, "--n_ctx", str(self.settings.llm.local_ctx_tokens),
             # processes share the server: a second question waits its turn instead of cutting the first off
             "--interrupt_requests", "false",
             # the KV cache of the previous prompt is reused for the prefix every prompt shares (system

@@ -9,11 +9,8 @@ import time
 from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-from index.settings import Settings
-
-
-class LLMError(RuntimeError):
-    """The LLM endpoint could not give an answer; the message is one sentence for the user."""
+from errors import LLMError
+from settings import Settings
 
 
 def _safe_url(url: str | None) -> str:
@@ -30,7 +27,7 @@ class LLMClient:
     """One LLM endpoint: remote (NEWSDESK_LLM_BASE_URL/MODEL) or a local model newsdesk serves itself."""
 
     def __init__(self, settings: Settings) -> None:
-        kind = settings.llm_kind
+        kind = settings.llm.kind
         if kind == "none":
             raise LLMError("No LLM is configured: set NEWSDESK_LLM=local for a packaged local model, or "
                            "NEWSDESK_LLM_MODEL and NEWSDESK_LLM_BASE_URL (or OPENAI_API_KEY) for an endpoint.")
@@ -45,17 +42,17 @@ class LLMClient:
             self._url: str | None = None
             self.client = None
         else:
-            if not settings.llm_model:
+            if not settings.llm.llm_model:
                 raise LLMError("No LLM model is configured: set NEWSDESK_LLM_MODEL.")
-            self.model = settings.llm_model
-            self.where = _safe_url(settings.resolved_llm_base_url())
-            self.client = self._client(settings.resolved_llm_base_url(), settings.resolved_llm_key() or "not-needed")
+            self.model = settings.llm.llm_model
+            self.where = _safe_url(settings.llm.resolved_base_url())
+            self.client = self._client(settings.llm.resolved_base_url(), settings.llm.resolved_key() or "not-needed")
 
     def _client(self, base_url: str | None, key: str):
         from openai import OpenAI
 
-        return OpenAI(api_key=key, base_url=base_url, timeout=self.settings.llm_timeout,
-                      max_retries=self.settings.llm_max_retries)
+        return OpenAI(api_key=key, base_url=base_url, timeout=self.settings.llm.llm_timeout,
+                      max_retries=self.settings.llm.llm_max_retries)
 
     def _ready(self):
         """The client to call; a local server is checked (and restarted if it died) before every request."""
@@ -69,8 +66,8 @@ class LLMClient:
                examples: list[tuple[str, str]] | None = None) -> Iterator[str]:
         """Text deltas of the answer, as the endpoint sends them. ``examples``: (user, assistant) turns
         shown before the question (a few-shot example), in chat mode."""
-        max_tokens = max_tokens or self.settings.llm_max_tokens
-        api = "chat" if self.local is not None else self.settings.llm_api
+        max_tokens = max_tokens or self.settings.llm.llm_max_tokens
+        api = "chat" if self.local is not None else self.settings.llm.llm_api
         started = False
         # perf_counter moments of this request, its first delta and its end (for latency figures)
         self.last_stats = stats = {"requested": time.perf_counter(), "first": None, "done": None}
@@ -126,7 +123,7 @@ class LLMClient:
         if isinstance(error, openai.RateLimitError):
             return f"The LLM endpoint {where} is rate limiting requests (HTTP 429) and retries did not help; try again later."
         if isinstance(error, openai.APITimeoutError):
-            return f"The LLM endpoint {where} did not answer within {self.settings.llm_timeout:g} s."
+            return f"The LLM endpoint {where} did not answer within {self.settings.llm.llm_timeout:g} s."
         if isinstance(error, openai.APIConnectionError):
             return f"Cannot reach the LLM endpoint at {where}: is it running, and is NEWSDESK_LLM_BASE_URL right?"
         if isinstance(error, openai.APIStatusError):

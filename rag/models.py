@@ -17,11 +17,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Callable
 
-from rag.llm import LLMError
-
-
-class LocalModelError(LLMError):
-    """A local model is missing, incomplete or corrupt; the message says what to run."""
+from errors import LocalModelError
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 
 @dataclass
@@ -74,17 +76,28 @@ class Answer:
     usage: dict | None = None  # llm mode: {"prompt_tokens", "completion_tokens"} (tiktoken estimate)
 
     def to_dict(self) -> dict:
-        seen: dict[str, dict] = {}
-        for e in self.retrieved:
-            if e.article_id not in seen:
-                seen[e.article_id] = {"article_id": e.article_id, "url": e.url, "title": e.title,
-                                      "score": round(e.score, 6)}
         return {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
             "mode": self.mode,
             "citations": [c.to_dict() for c in self.citations],
-            "retrieved": list(seen.values()),
+            "retrieved": [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": round(e.score, 6)}
+                          for e in first_per_article(self.retrieved)],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+
+Ranked = TypeVar("Ranked")
+
+
+def first_per_article(ranked: Iterable[Ranked], limit: int | None = None) -> list[Ranked]:
+    """The first item of each article, in the order given (for a ranking: each article's best chunk, and
+    the articles in the order their first chunk was retrieved), at most ``limit`` of them. An item is
+    evidence (``item.article_id``) or a retrieved row of a result (``item["article_id"]``)."""
+    first: dict[str, Ranked] = {}
+    for item in ranked:
+        if limit is not None and len(first) >= limit:
+            break
+        first.setdefault(item["article_id"] if isinstance(item, Mapping) else item.article_id, item)
+    return list(first.values())

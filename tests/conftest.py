@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from index.bench import datasets_dir
+from evals.datasets import datasets_dir
 from index.embedders import MiniLMEmbedder
-from index.settings import Settings, configure_runtime
+from index.runtime import configure_runtime
+from settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 configure_runtime()
@@ -137,6 +138,6 @@ def gold_settings(tmp_path_factory, seed_file, gold_file, embedder) -> Settings:
 def desk(gold_settings, embedder):
     from rag.engine import NewsDesk
 
-    newsdesk = NewsDesk(gold_settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    newsdesk = NewsDesk(gold_settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
     yield newsdesk
     newsdesk.close()

@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import SecretStr
 
-from index.settings import Settings
+from settings import Settings
 from index.sync import Indexer
 from rag.citations import MARKER
 from rag.engine import NewsDesk
@@ -90,7 +90,7 @@ def test_hostile_articles_extractive(hostile, embedder):
 
 def test_hostile_articles_llm_path(hostile, embedder):
     with StubLLM() as stub:
-        settings = hostile.model_copy(update={"answer_mode": "llm", "llm_base_url": stub.url, "llm_model": "answer",
+        settings = hostile.updated(**{"answer_mode": "llm", "llm_base_url": stub.url, "llm_model": "answer",
                                               "llm_api_key": SecretStr(SECRET)})
         desk = NewsDesk(settings, embedder=embedder)
         for question in QUESTIONS:
@@ -105,19 +105,19 @@ def test_hostile_articles_llm_path(hostile, embedder):
 
 def test_secrets_never_reach_output_errors_or_reports(hostile, tmp_path):
     with StubLLM() as stub:
-        env = clean_env(NEWSDESK_HOME=str(hostile.home), NEWSDESK_LLM_BASE_URL=stub.url, NEWSDESK_LLM_MODEL="unauthorized",
+        env = clean_env(NEWSDESK_HOME=str(hostile.index.home), NEWSDESK_LLM_BASE_URL=stub.url, NEWSDESK_LLM_MODEL="unauthorized",
                         OPENAI_API_KEY=SECRET, NEWSDESK_LLM_MAX_RETRIES="0")
-        bad = subprocess.run([sys.executable, "-m", "newsdesk_cli", "ask", "When does the library open?"], cwd=REPO,
+        bad = subprocess.run([sys.executable, "-m", "cli", "ask", "When does the library open?"], cwd=REPO,
                              env=env, capture_output=True, text=True, timeout=300)
         assert bad.returncode == 2 and "401" in bad.stderr and SECRET not in bad.stderr + bad.stdout
         env["NEWSDESK_LLM_MODEL"] = "answer"
-        good = subprocess.run([sys.executable, "-m", "newsdesk_cli", "ask", "When does the library open?", "--json"],
+        good = subprocess.run([sys.executable, "-m", "cli", "ask", "When does the library open?", "--json"],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
         assert good.returncode == 0 and SECRET not in good.stdout + good.stderr
         assert all(r["auth"] == f"Bearer {SECRET}" for r in stub.requests)  # it was really used
         home = tmp_path / "evalhome"
         env.update(NEWSDESK_HOME=str(home))
-        run = subprocess.run([sys.executable, "-m", "newsdesk_cli", "eval", "--suite", "reindex", "--mode", "llm",
+        run = subprocess.run([sys.executable, "-m", "cli", "eval", "--suite", "reindex", "--mode", "llm",
                               "--out", str(tmp_path / "run")], cwd=REPO, env=env, capture_output=True, text=True,
                              timeout=600)
         assert SECRET not in run.stdout + run.stderr

@@ -6,15 +6,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 from index.catalog import Catalog
-from index.settings import Settings
+from settings import Settings
 from index.store import make_client
 from tests.conftest import REPO, clean_env
 from tests.index.test_sync import make_folder
 
-CLI = [sys.executable, "-m", "newsdesk_cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def newsdesk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -38,7 +37,7 @@ def test_index_status_remove_json(tmp_path, seed_file):
     status = json.loads(newsdesk(home, "status", "--json").stdout)
     assert status["articles"] == 10 and status["chunks"] == report["chunks"]
     assert status["embedder"] == "minilm-l6-v2-int8" and str(home.resolve()) in status["store"]
-    seed_id = Catalog(Settings(_env_file=None, home=home).catalog_path, read_only=True).db.execute(
+    seed_id = Catalog(Settings(_env_file=None, home=home).index.catalog_path, read_only=True).db.execute(
         "SELECT id FROM articles WHERE title LIKE 'North Korea%'").fetchone()[0]
     removed = newsdesk(home, "remove", seed_id, "--json")
     assert json.loads(removed.stdout) == {"removed": [seed_id], "unknown": []}
@@ -75,13 +74,13 @@ def test_readers_keep_working_while_an_index_runs(tmp_path, gold_file, embedder)
     settings = Settings(_env_file=None, home=home)
     writer = subprocess.Popen([*CLI, "index", "--quiet", str(gold_file)], cwd=REPO, env=clean_env(NEWSDESK_HOME=str(home)),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    catalog = Catalog(settings.catalog_path, read_only=True)
-    collection = make_client(settings).get_collection(settings.collection, embedding_function=None)
+    catalog = Catalog(settings.index.catalog_path, read_only=True)
+    collection = make_client(settings).get_collection(settings.index.collection, embedding_function=None)
     query = embedder.embed(["council budget vote"])
     reads = 0
     deadline = time.time() + 25
     while writer.poll() is None and time.time() < deadline:
-        assert catalog.counts()["articles"] >= 9
+        assert catalog.counts().articles >= 9
         hits = collection.query(query_embeddings=query, n_results=3)
         assert hits["ids"][0]
         reads += 1

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from index.settings import Settings
-from index.store import StoreUnavailable
+from settings import Settings
+from errors import StoreUnavailable
 from index.sync import Indexer
 from rag.engine import NewsDesk
 from tests.conftest import REPO, ChromaServer, clean_env
 from tests.index.test_sync import consistent, make_folder, write_story
 
-CLI = [sys.executable, "-m", "newsdesk_cli"]
+CLI = [sys.executable, "-m", "cli"]
 
 
 def server_env(server: ChromaServer, home: Path, **extra) -> dict:

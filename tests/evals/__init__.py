@@ -1,0 +1,1 @@
+"""Tests of evals/: metrics, scoring, suites, the runner and its gate, the judge, the benchmarks."""

@@ -5,8 +5,8 @@ import pytest
 
 from evals.judge import MAX_CONSECUTIVE_ERRORS, SUPPORT_USER, Judge, parse_verdict
 from evals.systems import llm_settings, parse_answerer
-from index.settings import Settings
-from rag.llm import LLMError
+from settings import Settings
+from errors import LLMError
 from tests.rag.llm_stub import StubLLM
 
 

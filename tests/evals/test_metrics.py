@@ -1,3 +1,5 @@
+"""Retrieval and answer metrics, on hand-made rankings and answers."""
+
 import pytest
 
 from evals.metrics import contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile

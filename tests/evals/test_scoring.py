@@ -1,6 +1,7 @@
-"""Scores of one answer: the judged fields, and which sentence a citation marker belongs to."""
+"""Scores of one answer: the judged fields, which sentence a citation marker belongs to, the choice read
+off a free answer."""
 
-from evals.scoring import claim_of, score_case
+from evals.scoring import claim_of, pick_choice, score_case
 from evals.suite import Case
 from rag.citations import MARKER
 from rag.sentences import sentence_spans
@@ -38,3 +39,10 @@ def test_judged_scores():
     refused = score_case(case, answer("No answer.", refused=True), [], [], None, judged=True)
     assert refused["judged_correct"] == 0.0 and refused["token_f1"] == 0.0 and "judge_unjudged" not in refused
     assert "judged_correct" not in score_case(case, answer("Sweden and Finland."), [], [])
+
+
+def test_pick_choice():
+    choices = ["Europe", "North America", "None of the above"]
+    assert pick_choice("European regulators: Europe will require USB-C [1].", [], choices) == "Europe"
+    assert pick_choice("", ["Lawmakers in North America debated."], choices) == "North America"
+    assert pick_choice("", ["Nothing relevant."], choices) == "None of the above"

@@ -40,6 +40,6 @@ if __name__ == "__main__":
     if point in targets:
         owner, name, after = targets[point]
         arm(owner, name, nth, after)
-    from newsdesk_cli import main
+    from cli import main
 
     sys.exit(main(["index", "--quiet", *paths]))

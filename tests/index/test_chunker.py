@@ -1,6 +1,6 @@
 import tiktoken
 
-from index.article import Article
+from index.types import Article
 from index.chunker import ArticleChunker
 from index.loaders import ArticleLoader
 
@@ -40,4 +40,4 @@ def test_ids_are_stable_and_change_only_with_content():
     kept = {c.id for c in first} & {c.id for c in changed}
     assert 0 < len(kept) < len(first)  # the untouched chunks keep their ids (and their vectors)
     retitled = chunker.chunk(Article(id="a", text=text, path="x", title="New title"))
-    assert not {c.id for c in first} & {c.id for c in retitled}  # metadata stored with every chunk changed
+    assert not {c.id for c in first} & {c.id for c in retitled}  # the title is embedded with every chunk

@@ -1,18 +1,16 @@
 """kill -9 at many points of an index run, then index again: exactly the index a clean run gives."""
 
 import json
-import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from index.settings import Settings
+from settings import Settings
 from index.sync import Indexer
 from tests.conftest import REPO, clean_env
 from tests.index.test_sync import make_folder, write_story

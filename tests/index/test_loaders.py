@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.article import article_id_for, normalize_url
+from index.types import article_id_for, normalize_url
 from index.loaders import ArticleLoader, walk
 
 

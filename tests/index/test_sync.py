@@ -1,13 +1,17 @@
 """Sync semantics on real files, real embeddings and real Chroma (embedded and server)."""
 
 import json
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from index.types import SourceCount
 from index.catalog import Catalog
-from index.embedders import EmbedderMismatch
-from index.sync import Indexer, IndexBusy, index_lock
+from errors import EmbedderMismatch
+from errors import IndexBusy
+from index.sync import Indexer, index_lock
 from tests.index.test_loaders import bad_corpus
 
 TOPICS = ["harbour", "election", "wildfire", "vaccine", "airline", "tariff", "drought", "museum"]
@@ -108,7 +112,7 @@ def test_bad_input_never_loses_indexed_articles(indexer, tmp_path):
     folder = make_folder(tmp_path / "articles")
     expected_bad = bad_corpus(folder / "bad")
     indexer.sync([folder])
-    assert indexer.catalog.counts()["articles"] == 9
+    assert indexer.catalog.counts().articles == 9
     (folder / "story-3.txt").write_bytes(b"\x00\x01binary garbage\xff")  # an indexed file turns bad
     (folder / "feed.jsonl").write_text((folder / "feed.jsonl").read_text() + "{broken\n")
     report = indexer.sync([folder])
@@ -127,7 +131,7 @@ def test_remove_by_id_and_by_path(indexer, tmp_path):
     removed, unknown = indexer.remove([some_id, "no-such-id"])
     assert removed == [some_id] and unknown == ["no-such-id"]
     removed, _ = indexer.remove(under=[folder / "feed.jsonl"])
-    assert len(removed) == 3 and indexer.catalog.counts()["articles"] == 5
+    assert len(removed) == 3 and indexer.catalog.counts().articles == 5
     consistent(indexer)
 
 
@@ -149,11 +153,12 @@ def test_subfolder_keeps_ids_and_missing_path_removes_nothing(indexer, tmp_path)
 def test_status(indexer, tmp_path, seed_file):
     indexer.sync([make_folder(tmp_path / "articles"), seed_file])
     status = indexer.status()
-    assert status["articles"] == 10 and status["chunks"] > 10
-    assert status["newest_article"].startswith("2022-08-03") and status["oldest_article"].startswith("2022-08-01")
-    assert {"source": "example.com", "articles": 3} in status["sources"]
-    assert status["embedder"] == "minilm-l6-v2-int8" and status["last_indexed"]
-    assert str(seed_file.resolve()) in status["roots"]
+    assert status.articles == 10 and status.chunks > 10
+    assert status.newest_article.startswith("2022-08-03") and status.oldest_article.startswith("2022-08-01")
+    assert SourceCount("example.com", 3) in status.sources
+    assert status.embedder == "minilm-l6-v2-int8" and status.last_indexed
+    assert str(seed_file.resolve()) in status.roots
+    assert {"source": "example.com", "articles": 3} in asdict(status)["sources"]  # as `status --json` prints it
 
 
 def test_other_embedder_is_refused(store_settings, embedder, tmp_path):
@@ -171,8 +176,8 @@ def test_one_writer_at_a_time_and_readers_keep_reading(indexer, tmp_path):
     with index_lock(indexer.settings):
         with pytest.raises(IndexBusy):
             indexer.sync([tmp_path / "articles"])
-        reader = Catalog(indexer.settings.catalog_path, read_only=True)
-        assert reader.counts()["articles"] == 9
+        reader = Catalog(indexer.settings.index.catalog_path, read_only=True)
+        assert reader.counts().articles == 9
         reader.close()
 
 
@@ -187,7 +192,7 @@ def big_feed(path: Path, count: int) -> Path:
 def test_one_pass_writes_while_reading_and_reports_progress(settings, embedder, tmp_path):
     """A large JSONL file is written batch by batch as it is read, never held whole."""
     feed = big_feed(tmp_path / "feed.jsonl", 60)
-    indexer = Indexer(settings.model_copy(update={"write_batch_chunks": 8}), embedder=embedder)
+    indexer = Indexer(settings.updated(**{"write_batch_chunks": 8}), embedder=embedder)
     reads_at_write: list[int] = []
     read_so_far = {"n": 0}
     original_load = indexer.loader.load
@@ -220,7 +225,7 @@ def test_a_failed_write_is_not_taken_for_a_bad_file(settings, embedder, tmp_path
     file unreadable or removes anything, and the next run completes."""
     folder = make_folder(tmp_path / "articles")
     big_feed(folder / "wire.jsonl", 20)
-    indexer = Indexer(settings.model_copy(update={"write_batch_chunks": 4}), embedder=embedder)
+    indexer = Indexer(settings.updated(**{"write_batch_chunks": 4}), embedder=embedder)
     first = indexer.sync([folder])
     big_feed(folder / "wire.jsonl", 30)  # 10 new lines
     (folder / "story-0.txt").unlink()
@@ -228,9 +233,40 @@ def test_a_failed_write_is_not_taken_for_a_bad_file(settings, embedder, tmp_path
     indexer.store.upsert = lambda *a, **k: (_ for _ in ()).throw(OSError(5, "Input/output error"))
     with pytest.raises(OSError, match="Input/output"):
         indexer.sync([folder])
-    assert indexer.catalog.counts()["articles"] == first.articles  # nothing removed, nothing half-written
+    assert indexer.catalog.counts().articles == first.articles  # nothing removed, nothing half-written
     indexer.store.upsert = original
     again = indexer.sync([folder])
     assert (again.added, again.removed, again.skipped) == (10, 1, [])
+    consistent(indexer)
+    indexer.close()
+
+
+def test_an_early_edit_re_embeds_only_the_chunks_it_changed(settings, embedder, tmp_path):
+    """Regression: chunk ids hashed the chunk's position, so an edit that added a chunk near the top of
+    an article gave every later (unchanged) chunk a new id, and all of them were embedded again."""
+    def paragraph(n: int, sentences: int = 3) -> str:
+        return " ".join(f"Paragraph {n} says the harbour council voted on budget line number {k} today."
+                        for k in range(sentences))
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    story = folder / "harbour.txt"
+    body = [paragraph(n) for n in range(1, 9)]
+    story.write_text("Harbour council budget\n\n" + "\n\n".join(body) + "\n")
+    indexer = Indexer(settings.updated(chunk_size=64, chunk_overlap=8), embedder=embedder)
+    indexer.sync([folder])
+
+    def chunk_texts() -> Counter:
+        return Counter(r[0] for r in indexer.catalog.db.execute("SELECT text FROM chunks"))
+
+    before = chunk_texts()
+    body[0] = paragraph(1, sentences=7)  # the first paragraph grows by a chunk or more
+    story.write_text("Harbour council budget\n\n" + "\n\n".join(body) + "\n")
+    report = indexer.sync([folder])
+    after = chunk_texts()
+    new_texts = sum((after - before).values())
+    assert report.updated == 1 and sum(after.values()) > sum(before.values())
+    assert 0 < new_texts < sum(after.values()) // 2  # the later paragraphs' chunks are unchanged
+    assert report.chunks_embedded == new_texts
     consistent(indexer)
     indexer.close()

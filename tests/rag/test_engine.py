@@ -1,14 +1,18 @@
 """Extractive answers end to end: citations verbatim, refusals honest, article text never obeyed."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from evals.datasets import load_jsonl_questions, EVALS_DATA
 from evals.metrics import contains_answer
-from index.settings import Settings
+from settings import Settings
 from index.sync import Indexer
-from rag.engine import REFUSAL, NewsDesk
+from prompts import REFUSAL
+from rag.engine import NewsDesk
+from tests.conftest import REPO, clean_env
 
 
 def check_citations(desk, answer):
@@ -116,7 +120,7 @@ def test_conflicting_reports_are_both_cited_newest_first(tmp_path, embedder):
 
 
 def test_empty_index_is_a_clear_error(tmp_path):
-    from rag.engine import IndexEmpty
+    from errors import IndexEmpty
 
     with pytest.raises(IndexEmpty, match="newsdesk index"):
         NewsDesk(Settings(_env_file=None, home=tmp_path / "nothing"))
@@ -134,7 +138,7 @@ def test_ask_on_the_embedded_store_and_on_a_chroma_server(store_settings, embedd
     indexer = Indexer(store_settings, embedder=embedder)
     indexer.sync([seed_file, folder])
     indexer.close()
-    desk = NewsDesk(store_settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    desk = NewsDesk(store_settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
     answer = desk.ask("How many US troops are stationed in South Korea?")
     assert "28,500" in answer.answer and answer.citations[0].title.startswith("North Korea Conducts")
     check_citations(desk, answer)
@@ -148,3 +152,44 @@ def test_ask_on_the_embedded_store_and_on_a_chroma_server(store_settings, embedd
 
 def answer_id(desk, title):
     return desk.catalog.db.execute("SELECT id FROM articles WHERE title = ?", (title,)).fetchone()[0]
+
+
+INDEX_IN_ANOTHER_PROCESS = """
+import json, sys
+from index.sync import Indexer
+from settings import Settings
+indexer = Indexer(Settings(_env_file=None, **json.loads(sys.argv[1])))
+indexer.sync([sys.argv[2]])
+indexer.close()
+"""
+
+
+def test_a_reader_finds_the_vectors_another_process_indexed(store_settings, embedder, tmp_path):
+    """An embedded store keeps its vector index in memory: after another process indexed, ``refresh``
+    reopens the desk's store in place (the retriever keeps the same object) and dense search finds the
+    new chunks. A Chroma server holds the index itself: nothing is reopened, the chunks are found."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "bridge.json").write_text(json.dumps({"url": "https://a.example/1", "title": "Bridge reopens",
+                                                    "text": "The harbour bridge in Portvale reopened on Monday."}))
+    indexer = Indexer(store_settings, embedder=embedder)
+    indexer.sync([folder])
+    indexer.close()
+    desk = NewsDesk(store_settings, embedder=embedder)
+    store = desk.store
+    question = embedder.embed(["frost destroyed the apple orchards of Calderra"])[0]
+    assert store.query(question, 5)  # the vector index is loaded
+    (folder / "frost.json").write_text(json.dumps({
+        "url": "https://b.example/2", "title": "Frost in Calderra",
+        "text": "A late frost destroyed most of the apple orchards of Calderra on Sunday night."}))
+    index = store_settings.index
+    flat = {"home": str(index.home), "chroma_host": index.chroma_host, "chroma_port": index.chroma_port,
+            "collection": index.collection, "chunk_size": index.chunk_size, "chunk_overlap": index.chunk_overlap}
+    subprocess.run([sys.executable, "-c", INDEX_IN_ANOTHER_PROCESS, json.dumps(flat), str(folder)], cwd=REPO,
+                   env=clean_env(), check=True, timeout=300)
+    assert desk.refresh() is (not index.server_mode)
+    assert desk.store is store and desk.retriever.store is store
+    found = desk.catalog.chunk_records([cid for cid, _ in store.query(question, 5)])
+    assert "Frost in Calderra" in {record.title for record in found.values()}
+    assert not desk.refresh()  # nothing new since
+    desk.close()

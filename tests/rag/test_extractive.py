@@ -3,10 +3,11 @@
 
 import pytest
 
-from index.settings import Settings
+from settings import Settings
 from index.sync import Indexer
-from rag.citations import content_stems
-from rag.engine import REFUSAL, NewsDesk
+from rag.text import content_stems
+from prompts import REFUSAL
+from rag.engine import NewsDesk
 from rag.answer_types import Asked, asked_for, holds, mentions_key_terms
 
 SEED_TITLE = "North Korea Conducts"
@@ -49,7 +50,7 @@ def test_how_far_is_refused_until_an_article_gives_the_distance(desk, tmp_path, 
     indexer = Indexer(settings, embedder=embedder)
     indexer.sync([seed_file, report])
     indexer.close()
-    small = NewsDesk(settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    small = NewsDesk(settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
     try:
         after = small.ask(question)
         assert not after.refused and "350 kilometres" in after.answer

@@ -5,8 +5,9 @@ import logging
 import pytest
 from pydantic import SecretStr
 
-from rag.engine import REFUSAL, NewsDesk
-from rag.llm import LLMError
+from prompts import REFUSAL
+from rag.engine import NewsDesk
+from errors import LLMError
 from tests.rag.llm_stub import StubLLM
 
 SECRET = "sk-test-newsdesk-0123456789abcdef"
@@ -19,7 +20,7 @@ def stub():
 
 
 def llm_desk(gold_settings, embedder, stub, model: str, **overrides) -> NewsDesk:
-    settings = gold_settings.model_copy(update={
+    settings = gold_settings.updated(**{
         "answer_mode": "llm", "llm_base_url": stub.url, "llm_model": model, "llm_timeout": 1.0,
         "llm_max_retries": 1, "llm_api_key": SecretStr(SECRET), **overrides})
     return NewsDesk(settings, embedder=embedder)
@@ -83,7 +84,7 @@ def test_endpoint_failures_are_one_clear_sentence(gold_settings, embedder, stub,
 
 
 def test_unreachable_endpoint(gold_settings, embedder):
-    settings = gold_settings.model_copy(update={"answer_mode": "llm", "llm_base_url": "http://127.0.0.1:9/v1",
+    settings = gold_settings.updated(**{"answer_mode": "llm", "llm_base_url": "http://127.0.0.1:9/v1",
                                                 "llm_model": "x", "llm_max_retries": 0})
     desk = NewsDesk(settings, embedder=embedder)
     with pytest.raises(LLMError, match="Cannot reach the LLM endpoint at http://127.0.0.1:9/v1"):

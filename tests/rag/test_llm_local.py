@@ -10,10 +10,13 @@ import sys
 import pytest
 
 from rag import models
-from rag.engine import REFUSAL, NewsDesk
+from prompts import REFUSAL
+from rag.engine import NewsDesk
 from rag.llama_server import LocalServer
-from rag.llm import LLMClient, LLMError
-from rag.models import LocalModel, LocalModelError
+from errors import LLMError
+from rag.llm import LLMClient
+from errors import LocalModelError
+from rag.models import LocalModel
 from rag.types import Answer, Preview
 
 MODEL = "qwen2.5-coder-0.5b"
@@ -22,7 +25,7 @@ MODEL = "qwen2.5-coder-0.5b"
 @pytest.fixture(scope="module")
 def local_settings(gold_settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
-    settings = gold_settings.model_copy(update={
+    settings = gold_settings.updated(**{
         "answer_mode": "llm", "llm": "local", "local_model": MODEL, "models_dir": folder, "llm_timeout": 180,
         "llm_max_tokens": 80, "local_evidence_tokens": 300})
     yield settings
@@ -158,16 +161,16 @@ def test_models_cli_lists_and_verifies(tmp_path):
     from tests.conftest import clean_env
 
     env = clean_env(NEWSDESK_MODELS_DIR=str(tmp_path / "models"), NEWSDESK_HOME=str(tmp_path / "home"))
-    result = subprocess.run([sys.executable, "-m", "newsdesk_cli", "models", "list", "--json"], env=env,
+    result = subprocess.run([sys.executable, "-m", "cli", "models", "list", "--json"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert set(rows) == {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"}
     assert rows[MODEL]["parts_installed"] and not rows[MODEL]["assembled"]
-    result = subprocess.run([sys.executable, "-m", "newsdesk_cli", "models", "verify", MODEL], env=env,
+    result = subprocess.run([sys.executable, "-m", "cli", "models", "verify", MODEL], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and f"newsdesk models install {MODEL}" in result.stderr
-    result = subprocess.run([sys.executable, "-m", "newsdesk_cli", "models", "install", MODEL], env=env,
+    result = subprocess.run([sys.executable, "-m", "cli", "models", "install", MODEL], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and "assembled and verified" in result.stdout, result.stderr
     path = tmp_path / "models" / models.get_model(MODEL).filename

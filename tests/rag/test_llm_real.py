@@ -5,7 +5,6 @@ completions API, citation checks on real generated text), not answer quality.
 """
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from rag.citations import MARKER
-from rag.engine import REFUSAL, NewsDesk
+from prompts import REFUSAL
+from rag.engine import NewsDesk
 from tests.conftest import free_port
 
 
@@ -70,7 +70,7 @@ def test_openai_client_streams_from_the_real_server(llama_server):
 
 @pytest.mark.slow
 def test_cited_answer_end_to_end_through_the_real_server(llama_server, gold_settings, embedder):
-    settings = gold_settings.model_copy(update={
+    settings = gold_settings.updated(**{
         "answer_mode": "llm", "llm_base_url": llama_server, "llm_model": "gemma", "llm_api": "completions",
         "context_tokens": 900, "llm_max_tokens": 60, "llm_timeout": 120, "top_k": 4})
     desk = NewsDesk(settings, embedder=embedder)

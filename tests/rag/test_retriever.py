@@ -4,12 +4,14 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from evals.datasets import realtimeqa_questions
-from rag.retriever import query_terms, split_question
+from rag.query import split_question
+from rag.text import query_terms
 from rag.timeparse import TimeFilter
+from rag.types import first_per_article
 
 
 def articles(evidence):
-    return list(dict.fromkeys(e.article_id for e in evidence))
+    return [e.article_id for e in first_per_article(evidence)]
 
 
 def test_gold_articles_are_found_as_of_the_question_date(desk):

@@ -1,4 +1,5 @@
-"""Plain data types that cross module borders: an Article, its Chunks, and a skipped input."""
+"""Plain data types that cross module borders: an Article, its Chunks, a skipped input, and the rows
+the catalog gives back (an indexed article, a chunk with its article's metadata, the index's counts)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,83 @@ class Chunk:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An indexed article as the catalog knows it."""
+
+    id: str
+    root: str
+    path: str
+    line: int | None
+    url: str | None
+    title: str | None
+    source: str | None
+    published_at: str | None
+    authors: list[str]
+    content_hash: str
+    n_chunks: int
+    indexed_at: str
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """One article in the list of everything indexed (newest first)."""
+
+    article_id: str
+    title: str | None
+    source: str | None
+    url: str | None
+    published_at: str | None  # ISO 8601, as the article gave it
+    chunks: int
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A live chunk with its article's metadata: what evidence and citations are made from."""
+
+    chunk_id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+    title: str | None
+    source: str | None
+    url: str | None
+    published_at: str | None
+    path: str
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """How many articles one outlet has ("unknown" counts the articles without one)."""
+
+    source: str
+    articles: int
+
+
+@dataclass(frozen=True)
+class IndexCounts:
+    """What the catalog holds: sizes, outlets (most articles first) and dates."""
+
+    articles: int
+    chunks: int
+    sources: list[SourceCount]
+    newest_article: str | None
+    oldest_article: str | None
+    last_indexed: str | None
+
+
+@dataclass(frozen=True)
+class IndexStatus(IndexCounts):
+    """The counts, and where the index lives (``newsdesk status``; ``dataclasses.asdict`` gives its JSON)."""
+
+    store: str
+    catalog: str
+    embedder: str
+    roots: list[str]
+    pending_recovery: int
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from evals.metrics import percentile
-from index.bench import datasets_dir
-from index.settings import Settings
+from evals.datasets import datasets_dir
+from settings import Settings
 
 OUTLETS = ["harbourpost.example", "dailyledger.example", "metrowire.example", "valleytimes.example",
            "coastalnews.example", "capitolreport.example", "northstar.example", "civicdesk.example"]
@@ -71,11 +71,12 @@ def generate_corpus(target: Path, count: int, seed: int = 11) -> Path:
     with gzip.open(datasets_dir() / "realtimeqa-articles" / "articles.jsonl.gz", "rt", encoding="utf-8") as stream:
         for line in stream:
             text = json.loads(line).get("text") or ""
+            # 40-400 characters: leaves out bylines, captions and run-on fragments (a choice)
             sentences += [text[a:b] for a, b in sentence_spans(text) if 40 <= b - a <= 400]
     start = datetime(2020, 1, 1, tzinfo=timezone.utc)
     partial = target.with_suffix(".partial")
     with gzip.open(partial, "wt", encoding="utf-8") as out:
-        for n in range(count):
+        for n in range(count):  # 6-14 paragraphs of 2-5 sentences, dates over 3 years: a choice
             paragraphs = [" ".join(rng.choices(sentences, k=rng.randint(2, 5))) for _ in range(rng.randint(6, 14))]
             out.write(json.dumps({
                 "url": f"https://{OUTLETS[n % len(OUTLETS)]}/{n}", "title": paragraphs[0].split(". ")[0][:110],
@@ -92,6 +93,8 @@ def measure_one(size: int, work: Path, build: bool = True) -> dict:
     from index.sync import Indexer
 
     home = work / f"home-{size}"
+    # write batches 8x the default 256: the stand-in embedder costs next to nothing, so batches only set the
+    # number of commits, and one batch of 2048 chunks is still little memory (a choice, commit cd759e4)
     settings = Settings(_env_file=None, home=home, write_batch_chunks=2048)
     embedder = HashingEmbedder()
     figures: dict = {}
@@ -113,7 +116,7 @@ def measure_one(size: int, work: Path, build: bool = True) -> dict:
             "chunks_per_s_last_tenth": round(last, 1) if last else None,
             "index_peak_rss_mb": _peak_rss_mb(),
         })
-    elif not settings.catalog_path.exists():
+    elif not settings.index.catalog_path.exists():
         raise SystemExit(f"no index at {home}: run without --queries-only first")
     figures.update(measure_queries(settings, embedder))
     figures["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1024**2, 1)
@@ -127,9 +130,9 @@ def measure_queries(settings: Settings, embedder, count: int = 100) -> dict:
     from evals.datasets import realtimeqa_questions
     from rag.engine import NewsDesk
 
-    desk = NewsDesk(settings.model_copy(update={"answer_mode": "extractive"}), embedder=embedder)
+    desk = NewsDesk(settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
     counts = desk.catalog.counts()
-    oldest, newest = (datetime.fromisoformat(counts[k]) for k in ("oldest_article", "newest_article"))
+    oldest, newest = (datetime.fromisoformat(d) for d in (counts.oldest_article, counts.newest_article))
     rng = random.Random(5)
     questions = [q.question for q in realtimeqa_questions()][:count]
     dates = [(oldest + (newest - oldest) * rng.random()).date().isoformat() for _ in questions]
@@ -143,7 +146,7 @@ def measure_queries(settings: Settings, embedder, count: int = 100) -> dict:
             call()
             timings[name].append((time.perf_counter() - t0) * 1000)
     desk.close()
-    out: dict = {"queries_on_chunks": counts["chunks"]}
+    out: dict = {"queries_on_chunks": counts.chunks}
     for name, values in timings.items():
         out[f"{name}_p50_ms"] = round(percentile(values, 0.5), 1)
         out[f"{name}_p95_ms"] = round(percentile(values, 0.95), 1)
@@ -158,13 +161,13 @@ def run_scale(settings: Settings, sizes: list[int], console=None, work: Path | N
               keep: bool = False, queries_only: bool = False) -> dict:
     """Each size in its own process (so that peak RSS is its own). Corpora in ``work`` are reused."""
     if work is None:
-        work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.home if settings.home.exists() else None))
+        work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.index.home if settings.index.home.exists() else None))
     work.mkdir(parents=True, exist_ok=True)
     table = {}
     for size in sizes:
         if console:
             console.print(f"[bold]scale[/]: {size:,} articles" + (" (queries only)" if queries_only else ""))
-        command = [sys.executable, "-m", "evals.bench_scale", str(size), str(work)] + (["--queries-only"] if queries_only else [])
+        command = [sys.executable, "-m", "evals.bench.scale", str(size), str(work)] + (["--queries-only"] if queries_only else [])
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             table[str(size)] = {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}

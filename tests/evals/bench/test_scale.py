@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from evals.bench_scale import HashingEmbedder, generate_corpus, measure_one
+from evals.bench.scale import HashingEmbedder, generate_corpus, measure_one
 
 
 def test_generated_articles_are_new_but_made_of_real_sentences(tmp_path, gold_file):

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from evals.runner import SuiteRun
-from index.settings import Settings
 from index.sync import Indexer
+from settings import Settings
 from tests.conftest import clean_env, free_port
-from tests.test_app import HOSTILE, SEED_TITLE
+from tests.ui.conftest import HOSTILE, SEED_TITLE
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = REPO / "docs" / "chat-answer.png"
@@ -179,13 +179,14 @@ def test_library_upload_in_a_real_browser(streamlit_app, browser):
 
 
 def test_evaluations_page_in_a_real_browser(streamlit_app, browser, tmp_path):
-    """The deep link opens the Evaluations page on the run made before streamlit started; screenshot for the README."""
+    """The deep link /evaluations opens the Evaluations page on the run made before streamlit started;
+    screenshot for the README."""
     url, home = streamlit_app
     run_dir = next((home / "evals" / "runs").iterdir())
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{url}/?page=evaluations", wait_until="domcontentloaded", timeout=120_000)
+    page.goto(f"{url}/evaluations", wait_until="domcontentloaded", timeout=120_000)
     page.get_by_text("Systems side by side").wait_for(state="visible", timeout=120_000)
     page.get_by_text("Retrieved articles").wait_for(state="visible", timeout=120_000)
     assert page.get_by_role("heading", name="Evaluations").count() == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import resource
 import shutil
 import tempfile
@@ -13,22 +12,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from index.settings import Settings
-
-
-def datasets_dir() -> Path:
-    """../shared/datasets beside the repository, or NEWSDESK_DATASETS."""
-    configured = os.environ.get("NEWSDESK_DATASETS")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+from errors import BadInput
+from evals.datasets import datasets_dir
+from settings import Settings
 
 
 def _write_corpus(folder: Path, full: bool, sample: int) -> Path:
     articles_file = datasets_dir() / "realtimeqa-articles" / "articles.jsonl.gz"
     gold_file = datasets_dir() / "realtimeqa-articles" / "gold-articles.jsonl.gz"
     if not articles_file.exists():
-        raise FileNotFoundError(f"{articles_file} is missing (set NEWSDESK_DATASETS to the datasets folder)")
+        raise BadInput(f"{articles_file} is missing (set NEWSDESK_DATASETS to the datasets folder)")
     target = folder / "articles.jsonl"
     with gzip.open(articles_file, "rt", encoding="utf-8") as stream:
         lines = stream.read().splitlines()
@@ -61,7 +54,7 @@ def run_index_benchmark(settings: Settings, full: bool = False, sample: int = 10
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     try:
         corpus = _write_corpus(work, full, sample)
-        bench_settings = settings.model_copy(update={"home": work / "home", "chroma_host": None})
+        bench_settings = settings.updated(**{"home": work / "home", "chroma_host": None})
         figures: dict = {"corpus": f"{'full' if full else f'gold + {sample}'} ({corpus.name})"}
 
         indexer = Indexer(bench_settings)
@@ -93,7 +86,7 @@ def run_index_benchmark(settings: Settings, full: bool = False, sample: int = 10
 
         console.print("[bold]embedder alone[/] on the same chunks")
         loader = ArticleLoader()
-        chunker = ArticleChunker(bench_settings.chunk_size, bench_settings.chunk_overlap)
+        chunker = ArticleChunker(bench_settings.index.chunk_size, bench_settings.index.chunk_overlap)
         texts = [f"{a.display_title}\n{c.text}" for a in loader.load(corpus, corpus.name).articles
                  for c in chunker.chunk(a)]
         if full and len(texts) > 3000:  # the full set would take another half hour: an even sample

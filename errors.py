@@ -1,0 +1,55 @@
+"""newsdesk's one error family: every failure a person can act on is a ``NewsdeskError``.
+
+Each error's message is one sentence that says what happened and what to do; the faces (CLI, app,
+evaluation harness) print it as it is, with no traceback. Anything else that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+
+class NewsdeskError(RuntimeError):
+    """The base of every error newsdesk shows to people; ``str(error)`` is the user message."""
+
+
+class BadInput(NewsdeskError, ValueError):
+    """A value given by a person (a date, an upload, a suite file, a path) cannot be used."""
+
+
+class BadUpload(BadInput):
+    """An upload or pasted article that cannot be accepted (name, type or size)."""
+
+
+class IndexBusy(NewsdeskError):
+    """Another process is writing to the same index."""
+
+
+class IndexEmpty(NewsdeskError):
+    """Nothing has been indexed yet."""
+
+
+class StoreUnavailable(NewsdeskError):
+    """Chroma could not be reached or opened, or refused a read or a write."""
+
+
+class DiskFull(NewsdeskError):
+    """The disk under NEWSDESK_HOME is full; nothing already indexed was lost."""
+
+
+class EmbedderMismatch(NewsdeskError):
+    """The collection was built with another embedder than the one configured."""
+
+
+class RunInProgress(NewsdeskError):
+    """An evaluation run folder is being written by another live process or session."""
+
+
+class LLMError(NewsdeskError):
+    """The LLM endpoint could not give an answer."""
+
+
+class LocalModelError(LLMError):
+    """A local model is missing, incomplete or corrupt; the message says what to run."""
+
+
+__all__ = ["NewsdeskError", "BadInput", "BadUpload", "IndexBusy", "RunInProgress", "IndexEmpty", "StoreUnavailable", "DiskFull",
+           "EmbedderMismatch", "LLMError", "LocalModelError"]

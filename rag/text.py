@@ -1,0 +1,84 @@
+"""Words and numbers as ``rag/`` reads them: one definition each of a term, a stem and a number.
+
+- ``query_terms``: the content words of a text, lower case, in order (BM25 searches them; the
+  support and answer checks stem them);
+- ``stem`` / ``content_stems``: a crude stem that inflections and demonyms share;
+- numbers, in the three shapes the checks need (``DIGITS``, ``NUMBER``, ``FREE_NUMBER``), compared
+  by ``number_value``.
+"""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had has have having he
+her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
+off on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+them themselves then there these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves according recently latest new news week
+said says say also one two many much may might must shall ever still yet""".split())
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+
+
+def query_terms(text: str, limit: int = 24) -> list[str]:
+    """The first ``limit`` distinct content words of ``text``: lower case, no stopwords, no possessive 's."""
+    terms: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        word = word.strip("'’-").replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if len(word) < 2 or word in STOPWORDS or word in terms:
+            continue
+        terms.append(word)
+    return terms[:limit]
+
+
+# The shortest word each suffix is cut from, chosen on 67 word pairs (inflections and demonyms of the gold
+# questions: "fired"/"fire" needs "ed" at 5, "Italy"/"Italian" "ly" at 6): all 67 pairs share a stem. On 1,500
+# pairs of different sentences of one gold article the verifier's false support goes from 2.20% to 2.40%.
+_PLURALS = (("ies", "y"), ("es", "e"), ("s", ""))
+_SUFFIXES = (("ation", 8), ("edly", 7), ("ing", 6), ("ed", 5), ("ly", 6))  # (suffix, shortest word cut)
+_DEMONYMS = (("ese", "", 7), ("ican", "ica", 6), ("ian", "ia", 5), ("ean", "ea", 5), ("i", "", 5))
+
+
+def stem(word: str) -> str:
+    """A crude stem that inflections and demonyms share: "travelled" = "travel", "missiles" = "missile",
+    "Korean" = "Korea", "Ukrainian" = "Ukraine", "Japanese" = "Japan". What counts is that every form
+    is cut the same way: plural, then suffix, then demonym, then a doubled final consonant and final vowels."""
+    for suffix, repl in _PLURALS:
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix) and not word.endswith(("ss", "us")):
+            word = word[: -len(suffix)] + repl
+            break
+    for suffix, shortest in _SUFFIXES:
+        if len(word) >= shortest and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    for suffix, repl, shortest in _DEMONYMS:
+        if len(word) >= shortest and word.endswith(suffix):
+            word = word[: -len(suffix)] + repl
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouys":
+        word = word[:-1]  # "travell(ed)" -> "travel"
+    stripped = word.rstrip("aeiouy")
+    return stripped if len(stripped) >= 3 else word
+
+
+def content_stems(text: str) -> set[str]:
+    """The stems of a text's content words (its first 200)."""
+    return {stem(t) for t in query_terms(text, limit=200)}
+
+
+# A number is digits with their separators ("28,500", "6.6"); the checks differ in where one may stand:
+DIGITS = re.compile(r"\d[\d,.]*")  # anywhere, also inside a word ("A320"): a changed digit is a changed figure
+NUMBER = re.compile(r"\b\d[\d,.]*\b")  # a word of its own, without a trailing point or comma
+FREE_NUMBER = re.compile(r"(?<![\w.-])\d[\d,.]*")  # not glued to a word, point or hyphen: not "F-16", "COVID-19"
+
+
+def number_value(number: str) -> str:
+    """A written number as compared: "28,500." and "28500" are the same number."""
+    return number.rstrip(".,").replace(",", "")
+
+
+__all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "DIGITS", "NUMBER", "FREE_NUMBER", "number_value"]

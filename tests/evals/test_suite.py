@@ -1,0 +1,65 @@
+"""The suite files: each one validates, each case set is what it says, a bad file is one clear error."""
+
+import pytest
+
+import evals.suite
+from errors import BadInput
+from evals.suite import cases_for, list_suites, load_suite
+
+
+def test_suites_are_declared():
+    assert {"seed", "realtimeqa", "realtimeqa-gold", "rgb-counterfactual", "reindex"} <= set(list_suites())
+    realtimeqa = cases_for(load_suite("realtimeqa"))
+    types = {c.type for c in realtimeqa}
+    assert types == {"open", "multiple-choice", "nota", "unanswerable"}
+    assert sum(c.type == "open" for c in realtimeqa) == 206
+    assert all(c.as_of and c.gold_article_ids for c in realtimeqa if c.type == "open")
+    rgb = cases_for(load_suite("rgb-counterfactual"))
+    assert len(rgb) == 100 and all(c.fake_answers for c in rgb)
+    with pytest.raises(BadInput, match="no suite"):
+        load_suite("nope")
+
+
+def test_llm_slice_is_fixed_and_large_enough():
+    suite = load_suite("realtimeqa-llm")
+    cases = cases_for(suite)
+    opens = [c for c in cases if c.type == "open"]
+    assert len(opens) >= 100 and sum(c.type == "unanswerable" for c in cases) == 30
+    assert [c.id for c in opens] == sorted(suite.question_ids) and len(set(suite.question_ids)) == len(opens)
+    assert all(c.gold_answers and c.gold_article_ids for c in opens)
+    assert suite.corpus == load_suite("realtimeqa-gold").corpus  # the gold corpus: indexing stays short
+    suite.question_ids = suite.question_ids + ["20990101_0"]
+    with pytest.raises(BadInput, match="unknown question ids 20990101_0"):
+        cases_for(suite)
+
+
+def _write(folder, name: str, text: str) -> None:
+    (folder / f"{name}.toml").write_text(text, encoding="utf-8")
+
+
+def test_every_suite_file_validates_and_is_named_after_its_file():
+    assert all(load_suite(name).name == name for name in list_suites())
+
+
+def test_a_bad_suite_file_is_one_sentence_naming_the_field(tmp_path, monkeypatch):
+    monkeypatch.setattr(evals.suite, "SUITES", tmp_path)
+    head = 'description = "d"\ncorpus = ["seed/000_0854de60a5b65581.txt"]\n'
+    _write(tmp_path, "typo", 'name = "typo"\n' + head + 'questions = "seed"\nvariant = ["open"]\n')
+    _write(tmp_path, "questions", 'name = "questions"\n' + head + 'questions = "seeds"\n')
+    _write(tmp_path, "corpus", 'name = "corpus"\ndescription = "d"\ncorpus = "somewhere"\nquestions = "seed"\n')
+    _write(tmp_path, "threshold", 'name = "threshold"\n' + head + 'questions = "seed"\n[thresholds]\n'
+                                  '"answers.accuracy" = "high"\n')
+    _write(tmp_path, "renamed", 'name = "other"\n' + head + 'questions = "seed"\n')
+    _write(tmp_path, "broken", 'name = "broken\n')
+    expected = {"typo": r"typo\.toml is invalid: variant: Extra inputs are not permitted\.$",
+                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb' or 'reindex'\.$",
+                "corpus": r"is invalid: corpus: give a list of files under the datasets folder, or 'reindex' or 'rgb'\.$",
+                "threshold": r"is invalid: thresholds\.answers\.accuracy: Input should be a valid number",
+                "renamed": r"names itself 'other': its name must be its file name, 'renamed'\.$",
+                "broken": r"broken\.toml is not valid TOML"}
+    for name, message in expected.items():
+        with pytest.raises(BadInput, match=message):
+            load_suite(name)
+    _write(tmp_path, "good", 'name = "good"\n' + head + 'questions = "seed"\n')
+    suite = load_suite("good")
+    assert suite.variants == ["open"] and suite.mode is None and suite.thresholds == {} and suite.question_ids is None

@@ -1,0 +1,77 @@
+"""The sidebar of the Chat and Library pages: the index's status, and the chat's filters, answer mode and k."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import streamlit as st
+
+from settings import Settings
+from ui.alerts import show_error
+from ui.render import date_text, escape_md, moment_text, number
+from ui.resources import EMPTY_STATUS, index_status
+
+
+@dataclass
+class AskOptions:
+    """How the chat asks: evidence chunks (k), a date window, outlets, and the answer mode."""
+
+    k: int
+    since: date | None = None
+    until: date | None = None
+    sources: list[str] = field(default_factory=list)
+    mode: str = "extractive"
+
+
+def sidebar_status(settings: Settings) -> dict:
+    try:
+        status = index_status(str(settings.index.catalog_path))
+    except Exception as error:  # a damaged or unreadable catalog
+        show_error(error)
+        status = dict(EMPTY_STATUS)
+    st.subheader("Index")
+    left, right = st.columns(2)
+    left.metric("Articles", number(status["articles"]))
+    right.metric("Chunks", number(status["chunks"]))
+    newest = date_text(status["newest_article"]) if status["newest_article"] else "none"
+    st.caption(f"Newest article: {escape_md(newest)}  \n"
+               f"Last indexed: {escape_md(moment_text(status['last_indexed']))}")
+    return status
+
+
+def sidebar_controls(settings: Settings, status: dict) -> AskOptions:
+    st.subheader("Filters")
+    sources = st.multiselect("Outlets", status["outlets"], key="filter_sources",
+                             placeholder="All outlets", help="Only answer from these outlets.")
+    since = st.date_input("Published from", value=None, min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+                          key="filter_since", format="YYYY-MM-DD")
+    until = st.date_input("Published until", value=None, min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+                          key="filter_until", format="YYYY-MM-DD")
+    if since and until and since > until:
+        st.warning("“Published from” is after “Published until”: nothing can match.")
+    top_k = settings.retrieval.top_k
+    k = st.slider("Number of sources (k)", 1, max(20, top_k), value=top_k, key="k",
+                  help="Evidence chunks retrieved per question.")
+
+    st.subheader("Answer mode")
+    configured = settings.llm.configured
+    default = settings.answer_mode_for(None) if configured else "extractive"  # the one mode rule; no LLM: extractive
+    labels = {"extractive": "Extractive (offline: quotes the articles)", "llm": "LLM (writes from the sources)"}
+    if configured:
+        mode = st.radio("How answers are written", ["llm", "extractive"], index=["llm", "extractive"].index(default),
+                        format_func=labels.get, key="answer_mode")
+        if settings.llm.kind == "local":
+            st.caption(f"LLM configured: local model **{escape_md(settings.llm.name)}** (llama.cpp on this machine; "
+                       "the first answer loads it)")
+        else:
+            endpoint = settings.llm.resolved_base_url() or "OpenAI (default endpoint)"
+            st.caption(f"LLM configured: model **{escape_md(settings.llm.llm_model)}** at {escape_md(endpoint)}")
+    else:
+        mode = "extractive"
+        st.radio("How answers are written", ["extractive"], format_func=labels.get, key="answer_mode_fixed",
+                 disabled=True)
+        st.caption("No LLM configured: set NEWSDESK\\_LLM=local for a packaged local model, or "
+                   "NEWSDESK\\_LLM\\_MODEL and NEWSDESK\\_LLM\\_BASE\\_URL (or a key), to enable the LLM mode.")
+    st.info(f"Active mode: **{'LLM' if mode == 'llm' else 'extractive'}**", icon=":material/tune:")
+    return AskOptions(k=int(k), since=since, until=until, sources=list(sources), mode=mode)
