@@ -125,8 +125,8 @@ def cases_for(suite: Suite) -> list[Case]:
     if suite.questions == "rgb":
         out = []
         for row in _rgb_rows():
-            out.append(Case(f"rgb-{row['id']}", "counterfactual", row["query"], [row["answer"]],
-                            fake_answers=[row["fakeanswer"]]))
+            out.append(Case(f"rgb-{row['id']}", "counterfactual", row["query"], _rgb_golds(row["answer"]),
+                            fake_answers=_rgb_golds(row["fakeanswer"])))
         return out
     if suite.questions == "reindex":
         return reindex_cases()
@@ -143,6 +143,14 @@ def _selected(suite: Suite, questions: list[Question]) -> list[Question]:
     if missing:
         raise BadInput(f"suite {suite.name}: unknown question ids {', '.join(sorted(missing)[:5])}")
     return kept
+
+
+def _rgb_golds(answer: str | list) -> list[str]:
+    """RGB's answer is a string, or (28 of its 100 rows) a list holding one list of spellings of the
+    same answer ("July 21 2017", "Jul 21, 2017", ...): any spelling counts."""
+    if isinstance(answer, str):
+        return [answer]
+    return [spelling for part in answer for spelling in ([part] if isinstance(part, str) else part)]
 
 
 def _rgb_rows() -> list[dict]:

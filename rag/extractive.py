@@ -142,7 +142,7 @@ class ExtractiveAnswerer:
         asked, earlier = asked_for(asked_by), CONTEXT_NOTE.search(question)
         if asked.kind == OTHER and focus and earlier:
             asked = asked_for(earlier.group(1))  # "And what about Japan?" asks what the earlier question asked
-        articles = _article_texts(ranked)
+        articles = article_texts(ranked)
         mentions: dict[str, bool] = {}
 
         def good(candidate: Candidate) -> bool:
@@ -199,7 +199,7 @@ class ExtractiveAnswerer:
         return None
 
 
-def _article_texts(ranked: list[Candidate]) -> dict[str, str]:
+def article_texts(ranked: list[Candidate]) -> dict[str, str]:
     """Each article's title and the text of all its retrieved chunks (a name may sit in another chunk)."""
     chunks: dict[str, dict[str, str]] = {}
     for candidate in ranked:

@@ -21,7 +21,8 @@ from typing import Callable, Generator, Iterator
 
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
 from rag.citations import MARKER, CitationVerifier, cited, lexical_support
-from rag.extractive import Candidate, ExtractiveAnswerer
+from rag.answer_types import mentions_key_terms
+from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
 from rag.llm import LLMClient
 from rag.query import QueryPlan
 from rag.safety import neutralize
@@ -37,6 +38,8 @@ _SAYS_SILENT = re.compile(r"\b(sources?|articles?|texts?|information)\b.{0,40}\b
 _YES_NO = re.compile(r"^(yes|no)\b", re.I)
 _ONLY_MARKERS = re.compile(r"[\[\]\d\s,]*")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
+NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question"
+FALLBACK_NOTE = "the model did not give a verifiable answer: the sentence quoted is the extractive answerer's"
 
 
 @dataclass
@@ -162,14 +165,30 @@ class GenerativeAnswerer:
         if not ranked:  # nothing to read: no model call
             yield REFUSAL
             return Answer(plan.question, REFUSAL, True, "llm", [], evidence)
+        if not plan.parts and not any(mentions_key_terms(plan.focus or plan.standalone, text)
+                                      for text in article_texts(ranked).values()):
+            # no article read names what the question names ("the 2029 festival", "Liechtenstein"): a model
+            # would answer from the nearest story (the 2022 festival, another prime minister); the
+            # extractive answerer refuses on the same rule. No model call.
+            yield REFUSAL
+            return Answer(plan.question, REFUSAL, True, "llm", [], evidence, notes=[NOT_MENTIONED_NOTE])
         sources = compress(ranked, self.budget_tokens, self.settings.anchor_neighbours, self.settings.evidence_anchors)
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
         generated = yield from self._sentences(llm().stream(system, user, examples=examples), sources)
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
+        if generated.refused and self.settings.model_fallback:
+            # the model refused, or nothing it wrote could be verified: the extractive answer, when a
+            # sentence of the evidence holds what is asked, is a checked quote rather than a refusal
+            draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus)
+            if not draft.refused:
+                yield draft.text
+                notes = generated.notes + draft.notes + [FALLBACK_NOTE]
+                return Answer(plan.question, draft.text, False, "llm", draft.citations, evidence, notes=notes,
+                              usage=usage)
         if generated.refused:
             yield REFUSAL
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
         return Answer(plan.question, REFUSAL if generated.refused else generated.text, generated.refused, "llm",
                       generated.citations, evidence, notes=generated.notes, usage=usage)
 

@@ -16,6 +16,9 @@ def test_suites_are_declared():
     assert all(c.as_of and c.gold_article_ids for c in realtimeqa if c.type == "open")
     rgb = cases_for(load_suite("rgb-counterfactual"))
     assert len(rgb) == 100 and all(c.fake_answers for c in rgb)
+    # 28 rows give a list of spellings instead of a string (a crash of the scoring before)
+    assert all(c.gold_answers and all(isinstance(g, str) for g in c.gold_answers) for c in rgb)
+    assert "Jul 21, 2017" in next(c for c in rgb if c.id == "rgb-15").gold_answers
     with pytest.raises(BadInput, match="no suite"):
         load_suite("nope")
 

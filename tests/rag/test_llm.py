@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from prompts import REFUSAL
+from rag.generative import FALLBACK_NOTE, NOT_MENTIONED_NOTE
 from rag.engine import NewsDesk
 from errors import LLMError
 from tests.rag.llm_stub import StubLLM
@@ -57,9 +58,42 @@ def test_model_refusal_and_uncited_answers(gold_settings, embedder, stub):
     desk = llm_desk(gold_settings, embedder, stub, "refuse")
     answer = desk.ask("Who won the 2030 World Cup?")
     assert answer.refused and answer.answer == REFUSAL and answer.retrieved
-    desk = llm_desk(gold_settings, embedder, stub, "uncited")
+    desk = llm_desk(gold_settings, embedder, stub, "uncited", model_fallback=False)
     answer = desk.ask("What happened to the bridge?")
     assert answer.refused and "aliens" not in answer.answer and "withheld" in " ".join(answer.notes)
+    desk.close()
+
+
+@pytest.mark.parametrize("question", ["What did the prime minister of Liechtenstein say about quantum computing subsidies?",
+                                      "Which band headlined the 2029 Glastonbury festival?"])
+def test_a_question_whose_names_no_article_mentions_is_refused_without_a_model_call(gold_settings, embedder, stub,
+                                                                                    question):
+    """Regression (issue 10): the 1.5B answered these two unanswerable questions from the nearest story
+    ("Liz Truss ... pledged ...", "Blink-182"), and the sentences passed the support check (they are what
+    the quote says, not what was asked)."""
+    desk = llm_desk(gold_settings, embedder, stub, "answer")
+    answer = desk.ask(question)
+    assert answer.refused and answer.answer == REFUSAL and NOT_MENTIONED_NOTE in answer.notes
+    assert stub.requests == []  # the model was never asked
+    desk.close()
+
+
+@pytest.mark.parametrize("model", ["refuse", "uncited"])
+def test_a_withheld_model_answer_falls_back_to_a_checked_quote(gold_settings, embedder, stub, model):
+    """The model refuses (or writes nothing verifiable) on a question the articles answer: the extractive
+    answer is shown instead, cited and marked as such; without the fallback the refusal stands."""
+    question = "How many US troops are stationed in South Korea?"
+    desk = llm_desk(gold_settings, embedder, stub, model)
+    pieces = list(desk.stream(question))
+    answer = pieces[-1]
+    assert not answer.refused and answer.mode == "llm" and "28,500" in answer.answer
+    assert FALLBACK_NOTE in answer.notes and "aliens" not in "".join(map(str, pieces[:-1]))
+    quote = answer.citations[0]
+    assert desk.catalog.article_text(quote.article_id)[quote.start:quote.end] == quote.quote
+    assert "".join(p for p in pieces[:-1] if isinstance(p, str)).strip() == answer.answer.strip()
+    desk.close()
+    desk = llm_desk(gold_settings, embedder, stub, model, model_fallback=False)
+    assert desk.ask(question).refused
     desk.close()
 
 
