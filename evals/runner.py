@@ -31,7 +31,7 @@ RANKED_CHUNKS = 30
 def corpus_settings(settings: Settings, suite: Suite) -> Settings:
     """Each suite corpus has its own index under NEWSDESK_HOME/evals/corpora (reused across runs)."""
     key = suite.name if isinstance(suite.corpus, str) else "-".join(Path(p).name.split(".")[0] for p in suite.corpus)
-    return settings.updated(**{"home": settings.index.home / "evals" / "corpora" / key, "chroma_host": None})
+    return settings.updated(home=settings.index.home / "evals" / "corpora" / key, chroma_host=None)
 
 
 def prepare_corpus(suite: Suite, settings: Settings, embedder, on_progress: Progress | None = None) -> Settings:

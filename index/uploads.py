@@ -117,8 +117,9 @@ def save_uploads(files: Iterable[Upload], settings: Settings) -> tuple[list[Path
     return written, rejected
 
 
-def _web_url(url: str) -> bool:
-    """An http(s) URL with a host and no control characters: what the UI will show as a link."""
+def is_web_url(url: str) -> bool:
+    """An http(s) URL with a host and no control characters: the one rule for what becomes a link (the UI's
+    ``safe_href`` too), so a pasted article's link is accepted exactly when it can be shown."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -135,7 +136,7 @@ def pasted_article_file(settings: Settings, title: str, text: str, published: da
         raise BadUpload("Give the article a title.")
     if not text:
         raise BadUpload("Paste the article's text.")
-    if url and not _web_url(url):
+    if url and not is_web_url(url):
         raise BadUpload("The link must be an http(s) URL.")
     record = {"title": title, "text": text, "source": outlet or None, "url": url or None,
               "published_at": published.isoformat() if published else None}

@@ -91,8 +91,10 @@ class ExtractiveAnswerer:
         return out
 
     def answer(self, question: str, evidence: list[Evidence], parts: list[str] | None = None,
-               focus: str | None = None) -> Draft:
-        ranked = self.candidates(question, evidence, focus)
+               focus: str | None = None, ranked: list[Candidate] | None = None) -> Draft:
+        """The quote that answers, or a refusal. ``ranked``: ``candidates(question, evidence, focus)`` when the
+        caller has them already (the generative answerer's fallback), so no sentence is embedded twice."""
+        ranked = ranked if ranked is not None else self.candidates(question, evidence, focus)
         best = self.choose(question, ranked, parts, focus)
         if best is None:
             return Draft("", [], True, [])

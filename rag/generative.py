@@ -181,7 +181,7 @@ class GenerativeAnswerer:
         if generated.refused and self.settings.model_fallback:
             # the model refused, or nothing it wrote could be verified: the extractive answer, when a
             # sentence of the evidence holds what is asked, is a checked quote rather than a refusal
-            draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus)
+            draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus, ranked=ranked)
             if not draft.refused:
                 yield draft.text
                 notes = generated.notes + draft.notes + [FALLBACK_NOTE]

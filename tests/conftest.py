@@ -138,6 +138,6 @@ def gold_settings(tmp_path_factory, seed_file, gold_file, embedder) -> Settings:
 def desk(gold_settings, embedder):
     from rag.engine import NewsDesk
 
-    newsdesk = NewsDesk(gold_settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
+    newsdesk = NewsDesk(gold_settings.updated(answer_mode="extractive"), embedder=embedder)
     yield newsdesk
     newsdesk.close()

@@ -90,8 +90,8 @@ def test_hostile_articles_extractive(hostile, embedder):
 
 def test_hostile_articles_llm_path(hostile, embedder):
     with StubLLM() as stub:
-        settings = hostile.updated(**{"answer_mode": "llm", "llm_base_url": stub.url, "llm_model": "answer",
-                                              "llm_api_key": SecretStr(SECRET)})
+        settings = hostile.updated(answer_mode="llm", llm_base_url=stub.url, llm_model="answer",
+                                   llm_api_key=SecretStr(SECRET))
         desk = NewsDesk(settings, embedder=embedder)
         for question in QUESTIONS:
             answer = desk.ask(question)

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from urllib.parse import quote, urlsplit
 
+from index.uploads import is_web_url
+
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark and then renders as
 # itself. Escaping all that Markdown, GFM, HTML (<, &), Streamlit directives (:color[...]), emoji
@@ -63,13 +65,7 @@ def safe_href(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    if any(ch in url for ch in "\n\r\t\x00"):
+    if not is_web_url(url):
         return None
     # percent-encode everything that could end or confuse the destination: spaces, (), <>, [], quotes
     return quote(url, safe=":/?#@!$&*+,;=%~._-")

@@ -33,7 +33,7 @@ def bench_cases(open_questions: int, unanswerable: int, seed: int = 7):
 
 def _system_settings(home: Settings, system: str, budget: int | None) -> Settings:
     if system == "extractive":
-        return home.updated(**{"answer_mode": "extractive"})
+        return home.updated(answer_mode="extractive")
     model = system.partition(":")[2]
     # a local answer takes 15-40 s on 2 cores (README); 300 s also covers a cold start of the model
     update = {"answer_mode": "llm", "llm": "local", "local_model": model, "llm_timeout": 300}

@@ -54,7 +54,7 @@ def run_index_benchmark(settings: Settings, full: bool = False, sample: int = 10
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     try:
         corpus = _write_corpus(work, full, sample)
-        bench_settings = settings.updated(**{"home": work / "home", "chroma_host": None})
+        bench_settings = settings.updated(home=work / "home", chroma_host=None)
         figures: dict = {"corpus": f"{'full' if full else f'gold + {sample}'} ({corpus.name})"}
 
         indexer = Indexer(bench_settings)

@@ -130,7 +130,7 @@ def measure_queries(settings: Settings, embedder, count: int = 100) -> dict:
     from evals.datasets import realtimeqa_questions
     from rag.engine import NewsDesk
 
-    desk = NewsDesk(settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
+    desk = NewsDesk(settings.updated(answer_mode="extractive"), embedder=embedder)
     counts = desk.catalog.counts()
     oldest, newest = (datetime.fromisoformat(d) for d in (counts.oldest_article, counts.newest_article))
     rng = random.Random(5)

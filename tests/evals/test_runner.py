@@ -64,7 +64,7 @@ def test_answerers_side_by_side_with_a_judge(tmp_path, settings):
     from tests.rag.llm_stub import StubLLM
 
     with StubLLM() as stub:
-        home = settings.updated(**{"llm_base_url": stub.url, "llm_timeout": 2.0, "llm_max_retries": 0})
+        home = settings.updated(llm_base_url=stub.url, llm_timeout=2.0, llm_max_retries=0)
         run_dir = SuiteRun(home, "seed", out=tmp_path / "run", limit=3, baselines=["bm25"],
                            answerers=["extractive", "remote:answer"], judge=llm_settings(home, "remote:answer")).run()
         models = {r["body"]["model"] for r in stub.requests}

@@ -192,7 +192,7 @@ def big_feed(path: Path, count: int) -> Path:
 def test_one_pass_writes_while_reading_and_reports_progress(settings, embedder, tmp_path):
     """A large JSONL file is written batch by batch as it is read, never held whole."""
     feed = big_feed(tmp_path / "feed.jsonl", 60)
-    indexer = Indexer(settings.updated(**{"write_batch_chunks": 8}), embedder=embedder)
+    indexer = Indexer(settings.updated(write_batch_chunks=8), embedder=embedder)
     reads_at_write: list[int] = []
     read_so_far = {"n": 0}
     original_load = indexer.loader.load
@@ -225,7 +225,7 @@ def test_a_failed_write_is_not_taken_for_a_bad_file(settings, embedder, tmp_path
     file unreadable or removes anything, and the next run completes."""
     folder = make_folder(tmp_path / "articles")
     big_feed(folder / "wire.jsonl", 20)
-    indexer = Indexer(settings.updated(**{"write_batch_chunks": 4}), embedder=embedder)
+    indexer = Indexer(settings.updated(write_batch_chunks=4), embedder=embedder)
     first = indexer.sync([folder])
     big_feed(folder / "wire.jsonl", 30)  # 10 new lines
     (folder / "story-0.txt").unlink()

@@ -138,7 +138,7 @@ def test_ask_on_the_embedded_store_and_on_a_chroma_server(store_settings, embedd
     indexer = Indexer(store_settings, embedder=embedder)
     indexer.sync([seed_file, folder])
     indexer.close()
-    desk = NewsDesk(store_settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
+    desk = NewsDesk(store_settings.updated(answer_mode="extractive"), embedder=embedder)
     answer = desk.ask("How many US troops are stationed in South Korea?")
     assert "28,500" in answer.answer and answer.citations[0].title.startswith("North Korea Conducts")
     check_citations(desk, answer)

@@ -50,7 +50,7 @@ def test_how_far_is_refused_until_an_article_gives_the_distance(desk, tmp_path, 
     indexer = Indexer(settings, embedder=embedder)
     indexer.sync([seed_file, report])
     indexer.close()
-    small = NewsDesk(settings.updated(**{"answer_mode": "extractive"}), embedder=embedder)
+    small = NewsDesk(settings.updated(answer_mode="extractive"), embedder=embedder)
     try:
         after = small.ask(question)
         assert not after.refused and "350 kilometres" in after.answer

@@ -118,8 +118,8 @@ def test_endpoint_failures_are_one_clear_sentence(gold_settings, embedder, stub,
 
 
 def test_unreachable_endpoint(gold_settings, embedder):
-    settings = gold_settings.updated(**{"answer_mode": "llm", "llm_base_url": "http://127.0.0.1:9/v1",
-                                                "llm_model": "x", "llm_max_retries": 0})
+    settings = gold_settings.updated(answer_mode="llm", llm_base_url="http://127.0.0.1:9/v1",
+                                     llm_model="x", llm_max_retries=0)
     desk = NewsDesk(settings, embedder=embedder)
     with pytest.raises(LLMError, match="Cannot reach the LLM endpoint at http://127.0.0.1:9/v1"):
         desk.ask("anything at all?")

@@ -25,9 +25,9 @@ MODEL = "qwen2.5-coder-0.5b"
 @pytest.fixture(scope="module")
 def local_settings(gold_settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
-    settings = gold_settings.updated(**{
-        "answer_mode": "llm", "llm": "local", "local_model": MODEL, "models_dir": folder, "llm_timeout": 180,
-        "llm_max_tokens": 80, "local_evidence_tokens": 300})
+    settings = gold_settings.updated(
+        answer_mode="llm", llm="local", local_model=MODEL, models_dir=folder, llm_timeout=180,
+        llm_max_tokens=80, local_evidence_tokens=300)
     yield settings
     server = LocalServer(settings)
     state = server._state()

@@ -70,9 +70,9 @@ def test_openai_client_streams_from_the_real_server(llama_server):
 
 @pytest.mark.slow
 def test_cited_answer_end_to_end_through_the_real_server(llama_server, gold_settings, embedder):
-    settings = gold_settings.updated(**{
-        "answer_mode": "llm", "llm_base_url": llama_server, "llm_model": "gemma", "llm_api": "completions",
-        "context_tokens": 900, "llm_max_tokens": 60, "llm_timeout": 120, "top_k": 4})
+    settings = gold_settings.updated(
+        answer_mode="llm", llm_base_url=llama_server, llm_model="gemma", llm_api="completions",
+        context_tokens=900, llm_max_tokens=60, llm_timeout=120, top_k=4)
     desk = NewsDesk(settings, embedder=embedder)
     for question in ["How many US troops are stationed in South Korea?", "Who won the 2030 World Cup?"]:
         pieces = list(desk.stream(question))
