@@ -16,7 +16,7 @@ MODEL     ?= qwen2.5-coder-1.5b
 CHROMA_PATH ?= .newsdesk/chroma-server
 CHROMA_PORT ?= 8000
 
-.PHONY: install install-test install-local run test bench chroma-server run-server clean
+.PHONY: install install-test install-local run serve test bench chroma-server run-server clean
 
 install: $(VENV)/.installed
 
@@ -48,7 +48,11 @@ run: install $(if $(filter local,$(LLM)),install-local)
 	$(VENV)/bin/newsdesk index $(ARTICLES)
 	$(VENV)/bin/newsdesk status
 	@if [ "$(LLM)" = local ]; then $(VENV)/bin/newsdesk models install $(MODEL); fi
-	NEWSDESK_LLM=$(LLM) NEWSDESK_LOCAL_MODEL=$(MODEL) $(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	NEWSDESK_LLM=$(LLM) NEWSDESK_LOCAL_MODEL=$(MODEL) $(VENV)/bin/streamlit run app.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1
+
+# The HTTP API (OpenAI-compatible chat, articles, MCP at /mcp) on 127.0.0.1:8700; see the README's Service section.
+serve: install
+	$(VENV)/bin/newsdesk serve
 
 test: install-test
 	$(VENV)/bin/python -m pytest -q -ra

@@ -1,4 +1,4 @@
-"""The one settings tree: every setting and threshold newsdesk has, in five groups.
+"""The one settings tree: every setting and threshold newsdesk has, in seven groups.
 
 ``Settings()`` reads ``NEWSDESK_*`` environment variables and ``.env`` once; pass it down. Each value
 is read from the environment variable named after its field (``NEWSDESK_TOP_K`` -> ``retrieval.top_k``),
@@ -9,7 +9,9 @@ so the names in the README are the names here. Each value says where it came fro
 - ``retrieval``: how a question finds evidence (hybrid BM25 + dense, dates, sources);
 - ``answer``: how evidence becomes a checked answer (extractive scoring, citation support);
 - ``llm``: which model writes answers, and how it is reached;
-- ``ui``: what the Streamlit app shows.
+- ``ui``: what the Streamlit app shows;
+- ``freshness``: watched folders, feeds, the embedding queue, wire copies, the freshness view;
+- ``service``: the HTTP API, the MCP server, API keys, rate and size limits, the LLM queue.
 """
 
 from __future__ import annotations
@@ -245,8 +247,134 @@ class UISettings(BaseSettings):
     nearest_shown: int = Field(5, ge=1, description="Nearest articles listed under a refusal.")
 
 
+class FreshnessSettings(BaseSettings):
+    """Watched folders, feeds, the embedding queue, wire-copy folding and the freshness view (issue 11)."""
+
+    model_config = _ENV
+
+    # --- wire copies and versions (index/dedup.py, rag/wire.py) ---
+    wire_threshold: float = Field(0.6, ge=0.1, le=0.9, description="Estimated Jaccard similarity of 5-word shingles from "
+                                                               "which two articles are copies of one story (the LSH "
+                                                               "threshold too). Measured on RealTime QA, 38 hand-"
+                                                               "labelled pairs (`python -m evals.wire_report`): "
+                                                               "precision 0.962, recall 0.844; 0.7 would miss three "
+                                                               "labelled versions at 0.61-0.68.")
+    wire_num_perm: int = Field(128, ge=64, le=1024, description="MinHash permutations per signature (datasketch's "
+                                                                "default; a choice: +-0.04 on a Jaccard estimate; LSH "
+                                                                "needs 2+ bands, so at most 0.9 for the threshold).")
+    wire_shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle (a choice: 5 keeps shared phrases "
+                                                                "of one topic apart from shared passages of one copy).")
+    wire_title_check_words: int = Field(300, ge=0, description="Texts shorter than this many words fold only when "
+                                                               "their headlines agree too: identical site boilerplate "
+                                                               "(35 The Week pages, 19 CNN ad forms in RealTime QA) "
+                                                               "is that short.")
+    wire_title_overlap: float = Field(0.6, gt=0, le=1, description="Headlines agree when they share two content "
+                                                                   "words and this share of the shorter one's (0.5 "
+                                                                   "folded The Week's boilerplate under 'Next Labour "
+                                                                   "leader' and 'Next Tory leader').")
+    wire_fold: bool = Field(True, description="Show one article per cluster in the evidence, the others as 'also "
+                                              "reported by' (retrieval Hit@10 measured with and without it).")
+    wire_listed: int = Field(10, ge=0, description="Most 'also reported by' entries kept per evidence (a choice).")
+    # --- `newsdesk watch` (index/watch.py) ---
+    watch_debounce_seconds: float = Field(1.0, gt=0, description="A file is read once this long has passed without "
+                                                                 "an event for it and since its last write (a choice: "
+                                                                 "editors and copies finish well within it).")
+    watch_poll_seconds: float = Field(1.0, gt=0, description="How often the polling observer rescans, and how often "
+                                                             "the watcher checks for folders that (re)appear (a choice).")
+    watch_force_polling: bool = Field(False, description="Use watchdog's PollingObserver instead of OS file events "
+                                                         "(network shares, containers without inotify); a choice.")
+    watch_batch_files: int = Field(2000, ge=1, description="Most paths synced in one batch, so a burst is handled in "
+                                                           "a few large syncs and SIGTERM is answered between them "
+                                                           "(a choice).")
+    watch_folder_files: int = Field(50, ge=1, description="When this many changed files share a folder, the folder is "
+                                                          "synced as one path instead (a choice: one scan beats "
+                                                          "thousands of per-file scopes).")
+    watch_heartbeat_seconds: float = Field(5.0, gt=0, description="How often the watcher writes its heartbeat "
+                                                                   "(catalog meta 'watcher'); a choice.")
+    watch_retry_seconds: float = Field(30.0, gt=0, description="After a failed sync (disk full, store down) the "
+                                                               "watcher retries after this long, doubling up to 10 "
+                                                               "minutes (a choice).")
+    # --- feeds (index/feeds.py, index/fetch.py) ---
+    feed_interval_seconds: float = Field(900.0, ge=10, description="How often the watcher polls each feed: 15 minutes, "
+                                                                   "the common RSS <ttl> and a polite default.")
+    feed_timeout_seconds: float = Field(20.0, gt=0, description="Time allowed for one request: connecting and each "
+                                                                "read wait at most this, and the whole body must "
+                                                                "arrive within it too, not only each socket read "
+                                                                "(a choice).")
+    feed_max_mb: float = Field(5.0, gt=0, description="A feed or article page larger than this is refused and reading "
+                                                      "stops there (a choice: large real feeds are under 2 MB).")
+    feed_items_per_poll: int = Field(100, ge=1, description="Most new or changed items of one feed written per poll; "
+                                                            "the rest wait for the next (a choice; feeds rarely list "
+                                                            "more than 50).")
+    feed_host_delay_seconds: float = Field(1.0, ge=0, description="Pause between two requests to the same host, one "
+                                                                  "request at a time per host (a choice; a common "
+                                                                  "crawl-delay).")
+    feed_max_redirects: int = Field(5, ge=0, description="Redirects followed before a request is refused as a loop "
+                                                         "(a choice; browsers allow about 20).")
+    feed_user_agent: str = Field("newsdesk/0.1 (+https://github.com/newsdesk; feed reader)",
+                                 description="User-Agent sent with every feed, page and robots.txt request (a choice: "
+                                             "it names newsdesk).")
+    feed_fetch_pages: bool = Field(True, description="Fetch each new item's article page and extract its text with "
+                                                     "trafilatura (robots.txt permitting); off = feed text only.")
+    feed_backoff_max_seconds: float = Field(21600.0, gt=0, description="Longest wait after repeated feed errors "
+                                                                       "(6 hours; a choice).")
+
+    embed_step_chunks: int = Field(16, ge=1, description="Pending chunks a watcher embeds between two checks for "
+                                                         "new files (a new arrival waits for one step): 16 gave "
+                                                         "keyword-answerable p50 5.4 s vs 18.0 s at 64 (`newsdesk "
+                                                         "bench fresh --minutes 1 --rate 1 --base 300`, shared 2 cores).")
+    stale_after_hours: float = Field(24.0, gt=0, description="The chat warns when the index was not updated for "
+                                                             "longer than this (a choice: news goes stale in a day).")
+    watcher_alive_seconds: float = Field(120.0, gt=0, description="A watcher whose heartbeat is older than this is "
+                                                                  "shown as 'last seen' instead of running (a choice: "
+                                                                  "several heartbeats missed).")
+    lag_window_hours: float = Field(24.0, gt=0, description="The freshness view's publication-to-answerable lag "
+                                                            "covers articles that arrived in this many hours "
+                                                            "(the issue asks for the last day).")
+
+
+class ServiceSettings(BaseSettings):
+    """The HTTP API, the MCP server, API keys and limits for many users at once (issue 12)."""
+
+    model_config = _ENV
+
+    api_host: str = Field("127.0.0.1", description="Interface `newsdesk serve` binds (a choice: this machine only; "
+                                                  "any other needs API keys, see the README's Service section).")
+    api_port: int = Field(8700, ge=1, le=65535, description="Port of `newsdesk serve` (a choice: a free, memorable one).")
+    api_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes (a choice: one per 2 cores; "
+                                                         "several share one index best through a Chroma server).")
+    api_rate_per_minute: int = Field(120, ge=1, description="Requests per minute per API key (per client address "
+                                                            "without keys), per worker: a choice, 2 a second, far above "
+                                                            "a person asking and below what 2 cores answer in llm mode.")
+    api_max_body_mb: float = Field(25.0, gt=0, description="Largest request body in MB (413 above it): a choice, room "
+                                                           "for a few JSONL files of articles; larger batches go through "
+                                                           "/v1/index/sync on the server.")
+    llm_concurrency: int = Field(1, ge=1, le=64, description="Answers written by a model at the same time: 1 because "
+                                                             "the local model already uses every core (README, 'Answers "
+                                                             "from a local model').")
+    llm_queue_size: int = Field(8, ge=0, description="Answers that may wait for a model slot; one more is refused with "
+                                                     "503 and Retry-After (a choice: 8 waiting x ~6 s each stays "
+                                                     "under a minute at the measured 1.5B p50).")
+    llm_retry_after_s: int = Field(10, ge=1, description="Retry-After seconds sent with a full queue's 503 (a choice: "
+                                                         "about one local answer's p50).")
+    sync_roots: str = Field("", description="Folders on the server that /v1/index/sync may index, separated by "
+                                            "os.pathsep (':'); empty = none (a choice: safe by default).")
+    ui_read_only: bool = Field(False, description="The Streamlit app hides the Library's write actions (upload, "
+                                                  "paste, folder, re-index, delete): a choice for serving it beyond "
+                                                  "this machine.")
+    api_url: str | None = Field(None, description="The Streamlit chat asks this newsdesk API (e.g. "
+                                                  "http://127.0.0.1:8700) instead of answering in its own process, so "
+                                                  "many app processes share one service; unset = in process (a choice).")
+
+    @property
+    def sync_root_paths(self) -> list[Path]:
+        """The configured sync roots, resolved (symlinks followed), empty entries dropped."""
+        return [Path(p).expanduser().resolve() for p in self.sync_roots.split(os.pathsep) if p.strip()]
+
+
 _GROUPS: dict[str, type[BaseSettings]] = {"index": IndexSettings, "retrieval": RetrievalSettings,
-                                          "answer": AnswerSettings, "llm": LLMSettings, "ui": UISettings}
+                                          "answer": AnswerSettings, "llm": LLMSettings, "ui": UISettings,
+                                          "freshness": FreshnessSettings, "service": ServiceSettings}
 
 
 def _flat_name(group: type[BaseSettings], field: str) -> str:
@@ -286,6 +414,8 @@ class Settings(BaseModel):
     answer: AnswerSettings
     llm: LLMSettings
     ui: UISettings
+    freshness: FreshnessSettings
+    service: ServiceSettings
 
     def __init__(self, _env_file: str | None = ".env", **values: Any) -> None:
         given = {name: values.pop(name) for name, cls in _GROUPS.items() if isinstance(values.get(name), cls)}

@@ -24,6 +24,8 @@ def _print_answer(answer, out: Console, streamed: bool) -> None:
             for e in first_per_article(answer.retrieved, NEAREST_SHOWN):
                 date = e.published_at.date().isoformat() if e.published_at else "date unknown"
                 out.print(f"  - {escape(e.title)} ({escape(e.source or 'unknown outlet')}, {date})", highlight=False)
+        for note in answer.notes:  # e.g. "N new articles are not yet in semantic search"
+            out.print(f"[dim]({escape(note)})[/]")
         return
     out.print("\n[bold]Sources[/]")
     for c in answer.citations:
@@ -32,8 +34,20 @@ def _print_answer(answer, out: Console, streamed: bool) -> None:
         if c.url:
             out.print(f"      {escape(c.url)}", highlight=False)
         out.print(f"      \"{escape(c.quote)}\"", style="italic", highlight=False)
+        if c.also_reported_by:  # wire copies folded into this source (rag.wire)
+            out.print(f"      [dim]{escape(also_reported_text(c))}[/]", highlight=False)
     for note in answer.notes:
         out.print(f"[dim]({escape(note)})[/]")
+
+
+def also_reported_text(citation) -> str:
+    """"also reported by: apnews.com, kjzz.org; also at: URL" (the same outlet's other URLs as "also at")."""
+    outlets = list(dict.fromkeys(r.source or "unknown outlet" for r in citation.also_reported_by
+                                 if not citation.source or r.source != citation.source))
+    urls = [r.url for r in citation.also_reported_by if citation.source and r.source == citation.source and r.url]
+    parts = (["also reported by: " + ", ".join(outlets)] if outlets else []) + \
+        (["also at: " + ", ".join(urls)] if urls else [])
+    return "; ".join(parts)
 
 
 def _print_preview(preview, out: Console) -> None:

@@ -95,6 +95,21 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
         if not args.json:
             print(_format_answer_bench(figures))
             return 0
+    elif args.bench == "api":
+        from evals.bench.api import format_api_bench, run_api_bench
+
+        figures = run_api_bench(settings, chat_clients=args.chat_clients, stream_clients=args.stream_clients,
+                                search_clients=args.search_clients, requests=args.requests, phase_s=args.phase_seconds,
+                                writers=args.writers, write_interval_s=args.write_interval, work=args.work,
+                                on_progress=lambda text: err.print(text, markup=False, highlight=False))
+        if not args.json:
+            print(format_api_bench(figures))
+            return 0
+    elif args.bench == "fresh":
+        from evals.bench.fresh import run_fresh
+
+        figures = run_fresh(settings, minutes=args.minutes, rate=args.rate, base=args.base, work=args.work,
+                            drain_seconds=args.drain_seconds, console=err)
     elif args.bench == "scale":
         from evals.bench.scale import run_scale
 
@@ -170,6 +185,25 @@ def register(sub) -> None:
     b.add_argument("--work", type=Path, help="folder for the generated corpora (reused) and indexes (default: a new one)")
     b.add_argument("--keep", action="store_true", help="keep each size's index in --work")
     b.add_argument("--queries-only", action="store_true", help="measure queries on the indexes kept in --work")
+    json_option(b, "the figures")
+    b = bench.add_parser("fresh", help="a stream of arriving articles: arrival -> answerable by keyword and -> "
+                                       "embedded (p50/p95), query p95 quiet and under the stream, queue drained")
+    b.add_argument("--minutes", type=float, default=10.0, help="length of the stream (default 10)")
+    b.add_argument("--rate", type=float, default=1.0, help="articles a second (default 1)")
+    b.add_argument("--base", type=int, default=3827, help="RealTime QA articles in the base index (default all 3,827)")
+    b.add_argument("--work", type=Path, help="folder that keeps the base index between runs (default: a new one)")
+    b.add_argument("--drain-seconds", type=float, default=300.0, help="how long to wait for the queue to drain")
+    json_option(b, "the figures")
+    b = bench.add_parser("api", help="the HTTP API on 127.0.0.1 (a copy of the index): search, chat and streaming "
+                                     "clients with writers adding articles: throughput, p50/p95, errors")
+    b.add_argument("--chat-clients", type=int, default=50, help="concurrent chat clients, extractive (default 50)")
+    b.add_argument("--stream-clients", type=int, default=20, help="concurrent streaming clients (default 20)")
+    b.add_argument("--search-clients", type=int, default=20, help="concurrent /v1/search clients (default 20)")
+    b.add_argument("--requests", type=int, default=200, help="requests per phase at most (default 200)")
+    b.add_argument("--phase-seconds", type=float, default=120.0, help="no request starts later in a phase (default 120)")
+    b.add_argument("--writers", type=int, default=2, help="clients adding articles during chat and stream (default 2)")
+    b.add_argument("--write-interval", type=float, default=2.0, help="seconds between one writer's articles (default 2)")
+    b.add_argument("--work", type=Path, help="folder for the index copy (default: the system's temporary folder)")
     json_option(b, "the figures")
     for parser in bench.choices.values():
         parser.set_defaults(func=cmd_bench)

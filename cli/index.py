@@ -99,12 +99,15 @@ def cmd_status(args, settings, out: Console, err: Console) -> int:
     if args.json:
         print(json.dumps(asdict(status), ensure_ascii=False))
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
     sources = ", ".join(f"{s.source} ({s.articles})" for s in status.sources[:8])
     if len(status.sources) > 8:
         sources += f", ... {len(status.sources) - 8} more"
+    from index.freshness import freshness_rows
+
     rows = [
         ("articles", str(status.articles)), ("chunks", str(status.chunks)), ("sources", sources or "-"),
         ("newest article", status.newest_article or "unknown"),
@@ -112,9 +115,10 @@ def cmd_status(args, settings, out: Console, err: Console) -> int:
         ("last indexed", status.last_indexed or "never"), ("store", status.store),
         ("catalog", status.catalog), ("embedder", status.embedder),
         ("indexed roots", "\n".join(status.roots) or "-"),
+        *(freshness_rows(status.freshness) if status.freshness else []),
     ]
     for key, value in rows:
-        table.add_row(f"[bold]{key}", value)
+        table.add_row(f"[bold]{escape(key)}", escape(value))
     out.print(table)
     return 0
 
@@ -135,6 +139,7 @@ def register(sub) -> None:
     json_option(p, "the removed and unknown ids")
     p.set_defaults(func=cmd_remove)
 
-    p = sub.add_parser("status", help="what is indexed and where")
+    p = sub.add_parser("status", help="what is indexed and where, and how fresh it is (newest arrival, embedding "
+                                      "queue, watcher, feeds, lag from publication to answerable)")
     json_option(p, "the status")
     p.set_defaults(func=cmd_status)

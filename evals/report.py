@@ -19,13 +19,14 @@ _MEAN_SCORES = {
     "retrieval.hit@1": "hit@1", "retrieval.hit@5": "hit@5", "retrieval.hit@10": "hit@10",
     "retrieval.mrr@10": "mrr@10", "retrieval.ndcg@10": "ndcg@10",
     "answers.accuracy": "accuracy", "answers.exact_match": "exact_match", "answers.token_f1": "token_f1",
-    "answers.judged_correct": "judged_correct",
+    "answers.judged_correct": "judged_correct", "answers.choice_accuracy": "choice_accuracy",
     "citations.precision": "citation_precision", "citations.verbatim": "citation_verbatim",
     "citations.self_support": "citation_self_support", "citations.judged_support": "citation_judged_support",
     "counterfactual.repeats_fake": "repeats_fake", "counterfactual.flags_conflict": "flags_conflict",
 }
 # the systems-side-by-side headline, in this order (every metric is also in the full table below it)
-HEADLINE = ["answers.accuracy", "answers.token_f1", "answers.judged_correct", "refusal.precision", "refusal.recall",
+HEADLINE = ["answers.accuracy", "answers.token_f1", "answers.judged_correct", "answers.choice_accuracy",
+            "refusal.precision", "refusal.recall",
             "refusal.false_refusal_rate", "citations.verbatim", "citations.self_support", "citations.judged_support",
             "latency.total.p50_ms"]
 METRIC_NOTES = {
@@ -34,6 +35,8 @@ METRIC_NOTES = {
     "answers.token_f1": "SQuAD-style token F1 with the best gold answer: word order is free, padding costs.",
     "answers.judged_correct": "the LLM judge says the answer gives the gold answer (refusals count 0; answers it "
                               "gave no verdict on are left out and counted in judge.unjudged).",
+    "answers.choice_accuracy": "open questions that have choices: the choice read off the same free answer "
+                               "(else the best chunks) by containment, as the multiple-choice variant grades it.",
     "refusal.recall": "refusal.*: over questions without a gold answer (precision, recall) and with one "
                       "(false_refusal_rate).",
     "citations.verbatim": "the quote is the cited article's text at its offsets (independent of the answerer).",

@@ -108,6 +108,11 @@ def score_case(case: Case, answer: dict, evidence_texts: list[str], citation_che
         scores["token_f1"] = round(token_f1(answer["answer"], case.gold_answers), 4) if not refused else 0.0
         if judged and (refused or judged_correct is not None):
             scores["judged_correct"] = 0.0 if refused else float(judged_correct)
+        if case.choices:
+            # multiple choice read off this same free answer (the question text is the same): the
+            # realtimeqa-llm slice asks each question once and grades both ways
+            choice = pick_choice(answer["answer"] if not refused else "", evidence_texts, case.choices)
+            scores["choice_accuracy"] = float(normalize(choice) == normalize(case.gold_answers[0]))
     if case.fake_answers:
         text = answer["answer"]
         scores["repeats_fake"] = float(contains_answer(text, case.fake_answers) and not answer["refused"])

@@ -11,6 +11,11 @@ old ids; old ids are deleted from Chroma *after* that commit. ``recover()`` fini
 killed run left journaled: ids in the journal that are not live in the catalog are removed from
 Chroma. Every step can be redone, so a crash at any point followed by another run converges.
 
+Searchable before embedded: an article's chunks are committed (with their FTS5 terms) before they
+have vectors; a chunk whose ``embedding`` is NULL is waiting in the embedding queue
+(``index.embed_queue``), so the queue is this file and survives any crash. ``indexed_at`` says when an
+article became answerable by keyword, ``embedded_at`` when its last chunk got its vector.
+
 This module is the write side (articles, chunks, journal, schema) and the rows the faces read; the
 question side reads the same file through ``index.search`` (BM25) and ``index.vectors`` (dense).
 """
@@ -36,7 +41,8 @@ CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, indexed_at TEXT);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, line INTEGER,
     url TEXT, title TEXT, source TEXT, published_at TEXT, published_ts INTEGER, authors TEXT,
-    content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL
+    content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL,
+    embedded_at TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 DROP INDEX IF EXISTS articles_published;
@@ -54,8 +60,9 @@ CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, chroma_ids TEXT NOT 
 """
 
 
-def utcnow_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def utcnow_iso(precise: bool = False) -> str:
+    """Now, in UTC; ``precise``: to the millisecond (arrival times, whose lag is measured in seconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds" if precise else "seconds")
 
 
 class Catalog:
@@ -76,6 +83,13 @@ class Catalog:
             if "embedding" not in columns:  # catalogs from before vectors were kept here too
                 self.db.execute("ALTER TABLE chunks ADD COLUMN embedding BLOB")
                 self.set_meta("vectors_backfill", "pending")
+            if "embedded_at" not in {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}:
+                # catalogs from before the embedding queue: every article there was embedded when indexed
+                self.db.execute("ALTER TABLE articles ADD COLUMN embedded_at TEXT")
+                self.db.execute("UPDATE articles SET embedded_at = indexed_at")
+            self.db.execute("CREATE INDEX IF NOT EXISTS articles_arrival ON articles(indexed_at)")
+            # the embedding queue: chunks without a vector yet (a partial index: counting it costs its size)
+            self.db.execute("CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(article_id) WHERE embedding IS NULL")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -180,23 +194,26 @@ class Catalog:
     def put_article(self, article: Article, root: str, chunks: list[Chunk], vectors: dict[str, bytes]) -> list[str]:
         """Replace an article and its chunks (inside a transaction). Returns the chunk ids it dropped.
 
-        ``vectors`` holds the new chunks' embeddings (float32 bytes); kept chunks keep theirs.
+        ``vectors`` holds new chunks' embeddings (float32 bytes) when they are known; kept chunks keep
+        theirs; a chunk left without one waits in the embedding queue (``embedding`` NULL).
         """
         kept = dict(self.db.execute("SELECT id, embedding FROM chunks WHERE article_id = ?", (article.id,)))
         old_ids = set(self._delete_rows(article.id))
+        blobs = [vectors.get(c.id, kept.get(c.id)) for c in chunks]
+        now = utcnow_iso(precise=True)
         self.db.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles (id, root, path, line, url, title, source, published_at, published_ts, authors, "
+            "content_hash, text, n_chunks, indexed_at, embedded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, root, article.path, article.line, article.url, article.title, article.source,
              article.published_at.isoformat() if article.published_at else None, to_epoch(article.published_at),
              json.dumps(list(article.authors), ensure_ascii=False), article.content_hash, article.text,
-             len(chunks), utcnow_iso()),
+             len(chunks), now, now if all(b is not None for b in blobs) else None),
         )
         title = article.display_title
-        for chunk in chunks:
+        for chunk, blob in zip(chunks, blobs):
             cursor = self.db.execute(
                 "INSERT INTO chunks (id, article_id, position, start, end, text, embedding) VALUES (?,?,?,?,?,?,?)",
-                (chunk.id, chunk.article_id, chunk.position, chunk.start, chunk.end, chunk.text,
-                 vectors.get(chunk.id, kept.get(chunk.id))),
+                (chunk.id, chunk.article_id, chunk.position, chunk.start, chunk.end, chunk.text, blob),
             )
             self.db.execute("INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
                             (cursor.lastrowid, title, chunk.text))
@@ -255,6 +272,56 @@ class Catalog:
 
     def all_chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+    def embedded_chunk_ids(self) -> set[str]:
+        """The chunks whose vectors are written (in Chroma and here); the others wait in the queue."""
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE embedding IS NOT NULL")}
+
+    # --- the embedding queue (chunks whose ``embedding`` is NULL) --------------------------------
+    def pending_counts(self) -> tuple[int, int]:
+        """(chunks, articles) waiting for vectors."""
+        row = self.db.execute("SELECT count(*), count(DISTINCT article_id) FROM chunks "
+                              "WHERE embedding IS NULL").fetchone()
+        return int(row[0]), int(row[1])
+
+    def pending_chunks(self, limit: int) -> list[tuple[str, str, str, str]]:
+        """(chunk id, article id, display title, text) of the oldest ``limit`` chunks without a vector."""
+        return self.db.execute(
+            "SELECT c.id, c.article_id, f.title, c.text FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid "
+            "WHERE c.rowid IN (SELECT rowid FROM chunks WHERE embedding IS NULL "
+            "ORDER BY rowid LIMIT ?) ORDER BY c.rowid", (limit,)).fetchall()
+
+    def pending_among(self, chunk_ids: list[str]) -> set[str]:
+        """Which of ``chunk_ids`` have no vector yet (dense search cannot find them)."""
+        pending: set[str] = set()
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            pending.update(r[0] for r in self.db.execute(
+                f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))}) AND embedding IS NULL", part))
+        return pending
+
+    def set_vectors(self, vectors: dict[str, bytes]) -> None:
+        """Store chunks' vectors (inside a transaction) and stamp the articles that have all of theirs now."""
+        self.db.executemany("UPDATE chunks SET embedding = ? WHERE id = ?", [(v, i) for i, v in vectors.items()])
+        ids = list(vectors)
+        now = utcnow_iso(precise=True)
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            self.db.execute(
+                "UPDATE articles SET embedded_at = ? WHERE embedded_at IS NULL AND id IN (SELECT article_id FROM "
+                f"chunks WHERE id IN ({','.join('?' * len(part))})) AND NOT EXISTS (SELECT 1 FROM chunks c "
+                "WHERE c.article_id = articles.id AND c.embedding IS NULL)", [now, *part])
+
+    # --- arrivals (the freshness view) ----------------------------------------------------------
+    def newest_arrival(self) -> tuple[str, str | None, str | None, str] | None:
+        """(id, title, published_at, indexed_at) of the article that became answerable last."""
+        return self.db.execute("SELECT id, title, published_at, indexed_at FROM articles "
+                               "ORDER BY indexed_at DESC LIMIT 1").fetchone()
+
+    def arrivals_since(self, since_iso: str) -> list[tuple[str | None, str, str | None]]:
+        """(published_at, indexed_at, embedded_at) of the articles that arrived at or after ``since_iso``."""
+        return self.db.execute("SELECT published_at, indexed_at, embedded_at FROM articles WHERE indexed_at >= ?",
+                               (since_iso,)).fetchall()
 
 
 def _iso_from_ts(ts: int | None) -> str | None:

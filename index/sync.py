@@ -1,12 +1,14 @@
 """Keeps the index equal to the article folders: add new, replace changed, remove deleted, skip bad.
 
-``Indexer`` is the one write API (txtai-style): ``sync(paths)``, ``remove(ids)``, ``status()``.
+``Indexer`` is the one write API (txtai-style): ``sync(paths)``, ``remove(ids)``, ``status()``,
+``embed_pending()``. New and changed articles are committed with their chunks and keyword (FTS5) terms
+first, answerable at once; their vectors follow from the embedding queue (``index.embed_queue``),
+drained before ``sync`` returns unless ``embed=False`` (the watcher embeds in steps between events).
 See ``index.catalog`` for how a run killed at any moment is finished by the next one.
 """
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import sqlite3
 import time
@@ -16,14 +18,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-import numpy as np
-
-from errors import DiskFull, IndexBusy
+from errors import DiskFull
 from index.types import Article, Chunk, IndexStatus, Skipped
 from index.catalog import Catalog, utcnow_iso
-from index.chunker import ArticleChunker, embedding_text
+from index.chunker import ArticleChunker
+from index.embed_queue import EmbedProgress, EmbedQueue
+from index.dedup_hooks import fold_exact_copies, settle_wire_clusters
 from index.embedders import Embedder, make_embedder
+from index.freshness import read_freshness
 from index.loaders import ArticleLoader, walk
+from index.lock import index_lock
 from index.runtime import configure_runtime
 from index.store import ChunkStore, is_disk_full
 from index.vectors import WindowVectors
@@ -63,10 +67,11 @@ class _Scan:
 class _BatchWriter:
     """Collects new and changed articles and writes them ``write_batch_chunks`` chunks at a time."""
 
-    def __init__(self, indexer: "Indexer", on_progress: ProgressCallback | None, total: int) -> None:
+    def __init__(self, indexer: "Indexer", on_progress: ProgressCallback | None, total: int, embed: bool) -> None:
         self.indexer = indexer
         self.on_progress = on_progress
         self.total = total
+        self.embed = embed
         self.batch: list[tuple[Article, list[Chunk], str]] = []
         self.pending = self.read = self.embedded = 0
         if on_progress:
@@ -88,12 +93,15 @@ class _BatchWriter:
 
     def flush(self) -> None:
         if self.batch:
-            self.embedded += self.indexer._write_batch(self.batch)
+            self.indexer._write_batch(self.batch)  # answerable by keyword from here on
+            if self.embed:  # one batch in memory at a time, as before the queue
+                self.embedded += self.indexer._drain()
             self.batch, self.pending = [], 0
             self._report()
 
     def finish(self) -> int:
         self.flush()
+        self.embedded += self.indexer._drain() if self.embed else 0  # what an earlier run (or a watcher) left
         self._report()
         return self.embedded
 
@@ -114,6 +122,7 @@ class Indexer:
         self.store = ChunkStore(settings, self.embedder, client=client)
         self.loader = ArticleLoader(int(settings.index.max_article_mb * 1024 * 1024))
         self._chunker: ArticleChunker | None = None
+        self.queue = EmbedQueue(self.catalog, self.store, self.embedder, settings.index.write_batch_chunks)
         self._bind_catalog_to_collection()
         WindowVectors(self.catalog).backfill(self.store.vectors)  # catalogs made before it kept vectors
 
@@ -144,7 +153,8 @@ class Indexer:
             yield
 
     def recover(self) -> int:
-        """Finish what a killed run left journaled: drop Chroma ids that the catalog does not hold."""
+        """Finish what a killed run left journaled: drop Chroma ids that the catalog does not hold.
+        (Journaled ids that the catalog holds stay: without a vector there, they are still queued.)"""
         settled = 0
         for entry_id, ids in self.catalog.journal_entries():
             dead = sorted(set(ids) - self.catalog.live_chunk_ids(ids))
@@ -154,17 +164,36 @@ class Indexer:
         return settled
 
     # --- sync -----------------------------------------------------------------------------
-    def sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None = None) -> SyncReport:
-        """Make the index equal to the articles under ``paths``."""
-        try:
-            return self._sync(paths, on_progress)
-        except (sqlite3.OperationalError, OSError) as error:
-            if is_disk_full(error):
-                raise DiskFull(f"the disk under {self.settings.index.home} is full; what was indexed before is intact. "
-                               "Free some space and run the same command again.") from error
-            raise
+    def sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None = None,
+             embed: bool = True) -> SyncReport:
+        """Make the index equal to the articles under ``paths``; new and changed ones are answerable by keyword
+        once their batch commits. ``embed=False``: leave their vectors queued for ``embed_pending``."""
+        with self._disk_errors():
+            return self._sync(paths, on_progress, embed)
 
-    def _sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None) -> SyncReport:
+    def embed_pending(self, max_chunks: int | None = None, on_progress: EmbedProgress | None = None) -> int:
+        """Embed up to ``max_chunks`` queued chunks (all when None), oldest first; returns how many."""
+        with self._disk_errors(), self._writing():
+            return self._drain(max_chunks, on_progress)
+
+    def pending_count(self) -> int:
+        """Chunks answerable by keyword that wait for their vectors."""
+        return self.queue.counts()[0]
+
+    def _drain(self, max_chunks: int | None = None, on_progress: EmbedProgress | None = None) -> int:
+        return self.queue.drain(max_chunks, on_progress, after_step=self._mark_written)
+
+    @contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.OperationalError, OSError) as error:
+            if not is_disk_full(error):
+                raise
+            raise DiskFull(f"the disk under {self.settings.index.home} is full; what was indexed before is intact. "
+                           "Free some space and run the same command again.") from error
+
+    def _sync(self, paths: Sequence[str | Path], on_progress: ProgressCallback | None, embed: bool) -> SyncReport:
         """One pass over the files: each article is compared with the catalog as it is parsed and
         new or changed ones are written in batches, so memory holds one batch, not the corpus.
         Articles that are gone are removed once every path has been read."""
@@ -172,7 +201,7 @@ class Indexer:
         report = SyncReport()
         with self._writing():
             existing = self.catalog.article_hashes()
-            writer = _BatchWriter(self, on_progress, self._count_articles(paths) if on_progress else 0)
+            writer = _BatchWriter(self, on_progress, self._count_articles(paths) if on_progress else 0, embed)
             moved: list[tuple[str, str, str, int | None]] = []  # (id, root, path, line) of unchanged articles
 
             def take(article: Article, base: str) -> None:
@@ -200,6 +229,8 @@ class Indexer:
                         gone.append(article_id)
             self._remove(sorted(set(gone)))
             report.removed = len(set(gone))
+            if embed:  # an exact copy that took over from a removed twin got chunks just now
+                report.chunks_embedded += self._drain()
             if moved:
                 with self.catalog.transaction():
                     for article_id, root, path, line in moved:
@@ -277,33 +308,24 @@ class Indexer:
                     total += 1
         return total
 
-    def _write_batch(self, batch: list[tuple[Article, list[Chunk], str]]) -> int:
-        every = [c for _, chunks, _ in batch for c in chunks]
-        live = self.catalog.live_chunk_ids(c.id for c in every)
-        fresh = [c for c in every if c.id not in live]
-        # 1. journal the ids before Chroma sees them, so a crash leaves no untracked vector
-        entry = self.catalog.journal_add(c.id for c in fresh)
-        blobs: dict[str, bytes] = {}
-        if fresh:
-            by_id = {a.id: a for a, _, _ in batch}
-            vectors = self.embedder.embed([embedding_text(by_id[c.article_id].display_title, c.text) for c in fresh])
-            self.store.upsert(fresh, vectors)
-            blobs = {c.id: np.asarray(v, dtype=np.float32).tobytes() for c, v in zip(fresh, vectors)}
-        # 2. switch the articles to their new chunks in one transaction; journal what they dropped
+    def _write_batch(self, batch: list[tuple[Article, list[Chunk], str]]) -> None:
+        """The keyword commit: switch the articles to their new chunks in one transaction (new chunks
+        queued without vectors, kept ones keep theirs) that also journals the ids they dropped; only
+        after it are the old vectors deleted."""
+        batch = fold_exact_copies(self.catalog, self.settings.freshness, batch)  # same text, 2nd URL: no chunks
         with self.catalog.transaction():
             dropped: list[str] = []
             for article, chunks, base in batch:
-                dropped.extend(self.catalog.put_article(article, base, chunks, blobs))
+                dropped.extend(self.catalog.put_article(article, base, chunks, {}))
             cleanup = self.catalog.journal_add(dropped)
-            self.catalog.journal_done(entry)
-        # 3. only now remove the old vectors
         self.store.delete(dropped)
         self.catalog.journal_done(cleanup)
-        return len(fresh)
 
     # --- removal --------------------------------------------------------------------------
-    def remove(self, ids: Iterable[str] = (), under: Iterable[str | Path] = ()) -> tuple[list[str], list[str]]:
-        """Remove articles by id and/or every article under the given paths. Returns (removed, unknown)."""
+    def remove(self, ids: Iterable[str] = (), under: Iterable[str | Path] = (),
+               embed: bool = True) -> tuple[list[str], list[str]]:
+        """Remove articles by id and/or every article under the given paths. Returns (removed, unknown).
+        ``embed``: embed what the removal queued (an exact copy taking over from its twin) before returning."""
         with self._writing():
             wanted = list(dict.fromkeys(ids))
             for path in under:
@@ -316,6 +338,8 @@ class Indexer:
             if present:
                 with self.catalog.transaction():
                     self._mark_written()
+                if embed:
+                    self._drain()
         return present, unknown
 
     def _mark_written(self) -> None:
@@ -335,20 +359,26 @@ class Indexer:
                 entry = self.catalog.journal_add(dropped)
             self.store.delete(dropped)
             self.catalog.journal_done(entry)
+        settle_wire_clusters(self)  # every sync and remove ends here (index.dedup_hooks)
 
     # --- status ---------------------------------------------------------------------------
     def status(self) -> IndexStatus:
         counts = self.catalog.counts()
+        pending_chunks, pending_articles = self.queue.counts()
         return IndexStatus(**{f.name: getattr(counts, f.name) for f in fields(counts)},
                            store=self.settings.index.store_location,
                            catalog=str(self.settings.index.catalog_path.resolve()), embedder=self.embedder.name,
-                           roots=self.catalog.roots(), pending_recovery=len(self.catalog.journal_entries()))
+                           roots=self.catalog.roots(), pending_recovery=len(self.catalog.journal_entries()),
+                           pending_chunks=pending_chunks, pending_articles=pending_articles,
+                           freshness=read_freshness(self.catalog, self.settings))
 
     def verify(self) -> dict:
-        """Compare the catalog with Chroma: the ids each holds that the other does not."""
-        catalog_ids = self.catalog.all_chunk_ids()
+        """Compare the catalog with Chroma: the ids each holds that the other does not. A chunk still in
+        the embedding queue is not missing (``pending`` counts them); once drained, every chunk must be there."""
+        catalog_ids, embedded = self.catalog.all_chunk_ids(), self.catalog.embedded_chunk_ids()
         store_ids = self.store.all_ids()
-        return {"missing_in_store": sorted(catalog_ids - store_ids), "stale_in_store": sorted(store_ids - catalog_ids)}
+        report = {"missing_in_store": sorted(embedded - store_ids), "stale_in_store": sorted(store_ids - catalog_ids)}
+        return report | ({"pending": len(catalog_ids) - len(embedded)} if len(embedded) < len(catalog_ids) else {})
 
 
 def reset_store(settings: Settings, client=None) -> bool:
@@ -365,23 +395,6 @@ def reset_store(settings: Settings, client=None) -> bool:
         except Exception:  # chromadb raises NotFoundError or ValueError depending on the mode
             return False
     return True
-
-
-@contextmanager
-def index_lock(settings: Settings) -> Iterator[None]:
-    """One writer per index at a time (readers never take it)."""
-    lock_path = settings.index.catalog_path.with_suffix(".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexBusy(f"another newsdesk process is writing to this index ({lock_path}); "
-                            "try again when it ends") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _innermost_root(file: Path, roots: list[Path]) -> Path:

@@ -135,6 +135,57 @@ class IndexStatus(IndexCounts):
     embedder: str
     roots: list[str]
     pending_recovery: int
+    pending_chunks: int = 0  # answerable by keyword, waiting for their vectors
+    pending_articles: int = 0
+    freshness: "Freshness | None" = None
+
+
+@dataclass(frozen=True)
+class WatcherState:
+    """The folder/feed watcher as its heartbeat (catalog meta ``watcher``) describes it."""
+
+    running: bool  # its last heartbeat is recent (``watcher_alive_seconds``)
+    state: str | None
+    pid: int | None
+    host: str | None
+    started: str | None
+    last_seen: str | None
+
+
+@dataclass(frozen=True)
+class FeedFreshness:
+    """One feed: when it was polled last, what it brought and what went wrong."""
+
+    url: str
+    name: str | None
+    last_poll: str | None
+    status: str | None
+    new_items: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the index is: the newest arrival, the embedding queue, the watcher, the feeds, and
+    the lag from publication to answerable (by keyword) and from arrival to embedded, over
+    ``lag_window_hours``."""
+
+    newest_arrival_id: str | None
+    newest_arrival_title: str | None
+    newest_arrival_published: str | None
+    newest_arrival_at: str | None  # when it became answerable by keyword
+    last_indexed: str | None  # the last write of any kind
+    stale: bool  # no write for longer than ``stale_after_hours``
+    pending_chunks: int
+    pending_articles: int
+    watcher: WatcherState | None
+    feeds: list[FeedFreshness]
+    lag_window_hours: float
+    arrivals: int  # articles that arrived in the window
+    lag_p50_s: float | None  # publication -> answerable, over the dated arrivals
+    lag_p95_s: float | None
+    embed_lag_p50_s: float | None  # answerable -> embedded, over the embedded arrivals
+    embed_lag_p95_s: float | None
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,13 @@ class WindowVectors:
     def nearest(self, vector: np.ndarray, limit: int, where: ChunkFilter,
                 admitted: int) -> list[tuple[str, float]] | None:
         """(chunk id, dot product) of the ``limit`` nearest chunks in a window of ``admitted`` chunks,
-        scored exactly; None while the window's vectors are still being backfilled."""
+        scored exactly; None while the window's vectors are still being backfilled. (Chunks in the
+        embedding queue have no vector yet: BM25 alone finds them.)"""
         ids, blobs = self.in_window(where)
-        if len(ids) < min(admitted, limit):
+        if len(ids) < min(admitted, limit) and self.catalog.get_meta("vectors_backfill") == "pending":
             return None
+        if not ids:
+            return []
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
         scores = matrix @ vector
         top = np.argsort(-scores)[:limit]

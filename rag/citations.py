@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from index.embedders import Embedder
+from rag.sentence_cache import SentenceVectors
 from rag.text import DIGITS, content_stems, number_value
 from rag.types import Answer, Citation
 from settings import AnswerSettings
@@ -91,6 +92,7 @@ class CitationVerifier:
     def __init__(self, embedder: Embedder, thresholds: AnswerSettings | None = None) -> None:
         """``thresholds``: the answer settings' support_* values (defaults when None)."""
         self.embedder = embedder
+        self.vectors = SentenceVectors.shared(embedder)  # the quotes are evidence sentences the answerer embedded
         self.thresholds = thresholds or AnswerSettings(_env_file=None)
 
     @staticmethod
@@ -112,7 +114,7 @@ class CitationVerifier:
         """What the support check reads of each (claim, quote) pair."""
         if not claims:
             return []
-        vectors = self.embedder.embed([MARKER.sub("", c) for c in claims] + quotes)
+        vectors = self.vectors.embed([MARKER.sub("", c) for c in claims] + quotes)
         n = len(claims)
         cosines = np.sum(vectors[:n] * vectors[n:], axis=1)
         contexts = contexts or [""] * len(claims)

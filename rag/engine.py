@@ -33,6 +33,7 @@ from rag.query import QueryPlan, QueryPlanner
 from rag.retriever import HybridRetriever
 from rag.timeparse import TimeFilter
 from rag.types import Answer, Evidence, Preview
+from rag.wire import fold_wire_copies, wire_pool
 from settings import Settings
 
 
@@ -83,6 +84,7 @@ class NewsDesk:
         evidence = self.evidence(plan)
         retrieved_at = time.perf_counter()
         notes = [f"time: {plan.time_filter.describe()}"] if plan.time_filter.describe() else []
+        notes += self._pending_note()
 
         if plan.mode == "llm":
             answer = yield from self.generative.stream(plan, evidence, lambda: self.llm, preview)
@@ -138,10 +140,23 @@ class NewsDesk:
                 return False  # written through this store's own in-memory index: already visible
             return self.store.reopen(self.embedder)
 
+    def _pending_note(self) -> list[str]:
+        """Articles answerable by keyword whose vectors are still queued (``index.embed_queue``)."""
+        try:
+            waiting = self.catalog.pending_counts()[1]
+        except Exception:  # noqa: BLE001 - a catalog being migrated: no note rather than no answer
+            return []
+        if not waiting:
+            return []
+        return [f"{waiting} new article{'s are' if waiting != 1 else ' is'} not yet in semantic search "
+                "(found by keyword only until embedded)"]
+
     # --- steps --------------------------------------------------------------------------------
     def _search(self, plan: QueryPlan) -> list[Evidence]:
-        return self.retriever.retrieve(plan.standalone, k=plan.k, time_filter=plan.time_filter, sources=plan.sources,
-                                       reference=plan.reference, queries=plan.queries)
+        ranked = self.retriever.retrieve(plan.standalone, k=wire_pool(plan.k, self.settings.freshness),
+                                         time_filter=plan.time_filter, sources=plan.sources,
+                                         reference=plan.reference, queries=plan.queries)
+        return fold_wire_copies(ranked, self.catalog, self.settings.freshness, plan.k, plan.time_filter.until)
 
     def _timings(self, started: float, retrieved_at: float, mode: str) -> dict[str, float]:
         """Milliseconds per step; in llm mode also to the model's first token and its writing time."""

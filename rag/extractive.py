@@ -12,6 +12,7 @@ from rag.answer_types import (CAUSE, CHECKED, MANNER, NAME_LIST, OTHER, PAST_YEA
 from rag.citations import MARKER, cited
 from rag.rewrite import CONTEXT_NOTE
 from rag.safety import is_instruction_like
+from rag.sentence_cache import SentenceVectors
 from rag.sentences import sentence_spans
 from rag.text import NUMBER, content_stems
 from rag.types import Citation, Evidence
@@ -57,6 +58,7 @@ class ExtractiveAnswerer:
     def __init__(self, embedder: Embedder, settings: AnswerSettings | None = None) -> None:
         """``settings``: refuse_below, evidence_chunks and cosine_weight (where each value came from is there)."""
         self.embedder = embedder
+        self.vectors = SentenceVectors.shared(embedder)  # each sentence embedded once per process, not per question
         settings = settings or AnswerSettings(_env_file=None)
         self.refuse_below = settings.refuse_below
         self.max_chunks = settings.evidence_chunks
@@ -79,7 +81,7 @@ class ExtractiveAnswerer:
         if not out:
             return out
         queries = [question] + ([focus] if focus else [])
-        vectors = self.embedder.embed(queries + [c.text for c in out])
+        vectors = self.vectors.embed(queries + [c.text for c in out])
         cosines = vectors[len(queries):] @ vectors[:len(queries)].mean(axis=0)
         terms = content_stems(focus) or content_stems(question) if focus else content_stems(question)
         for candidate, cosine in zip(out, cosines):
@@ -194,7 +196,7 @@ class ExtractiveAnswerer:
             numbers = set(NUMBER.findall(other.text))
             if not numbers or numbers == best_numbers:
                 continue
-            vectors = self.embedder.embed([best.text, other.text])
+            vectors = self.vectors.embed([best.text, other.text])
             if float(vectors[0] @ vectors[1]) >= _SAME_COSINE \
                     and len(content_stems(best.text) & content_stems(other.text)) >= _SAME_STEMS:
                 return other

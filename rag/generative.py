@@ -21,7 +21,7 @@ from typing import Callable, Generator, Iterator
 
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
 from rag.citations import MARKER, CitationVerifier, cited, lexical_support
-from rag.answer_types import mentions_key_terms
+from rag.answer_types import DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms
 from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
 from rag.llm import LLMClient
 from rag.query import QueryPlan
@@ -38,6 +38,10 @@ _SAYS_SILENT = re.compile(r"\b(sources?|articles?|texts?|information)\b.{0,40}\b
 _YES_NO = re.compile(r"^(yes|no)\b", re.I)
 _ONLY_MARKERS = re.compile(r"[\[\]\d\s,]*")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
+# answer types a model's answer must hold to be shown: the quantities, which a supported sentence about
+# the same event can lack ("How far did the missiles fly?" -> "The missiles flew toward the Sea of Japan
+# [1]."; seed suite). Names and causes are left to the support check: models paraphrase them.
+_MUST_HOLD = {DISTANCE, DURATION, NUMBER, WHEN}
 NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question"
 FALLBACK_NOTE = "the model did not give a verifiable answer: the sentence quoted is the extractive answerer's"
 
@@ -141,6 +145,32 @@ class Generated:
     refused: bool
     notes: list[str]
     raw: str  # everything the model wrote
+    declined: bool = False  # the model said the sources do not answer (the refusal token, or a "silent" sentence)
+
+
+def _held_until_it_holds(sentences: Generator[str, None, Generated], asked: Asked,
+                         question: str) -> Generator[str, None, Generated]:
+    """The checked sentences, held back until one holds the asked quantity (then streamed on). If
+    none does, nothing was shown and the answer is withheld, as one nothing supports."""
+    held: list[str] = []
+    holding = True
+    while True:
+        try:
+            piece = next(sentences)
+        except StopIteration as stop:
+            generated: Generated = stop.value
+            break
+        if not holding:
+            yield piece
+            continue
+        held.append(piece)
+        if holds(asked, MARKER.sub("", piece), question):
+            yield from held
+            holding = False
+    if holding and not generated.refused:
+        note = f"the model's answer was withheld: it does not give the {asked.kind} asked for"
+        return Generated("", [], True, generated.notes + [note], generated.raw)
+    return generated
 
 
 class GenerativeAnswerer:
@@ -176,11 +206,17 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
-        generated = yield from self._sentences(llm().stream(system, user, examples=examples), sources)
+        sentences = self._sentences(llm().stream(system, user, examples=examples), sources)
+        asked = asked_for(plan.standalone)
+        if asked.kind in _MUST_HOLD:
+            sentences = _held_until_it_holds(sentences, asked, plan.standalone)
+        generated = yield from sentences
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
-        if generated.refused and self.settings.model_fallback:
-            # the model refused, or nothing it wrote could be verified: the extractive answer, when a
-            # sentence of the evidence holds what is asked, is a checked quote rather than a refusal
+        if generated.refused and not generated.declined and self.settings.model_fallback:
+            # the model answered, but nothing it wrote could be verified: the extractive answer, when a
+            # sentence of the evidence holds what is asked, is a checked quote rather than a refusal.
+            # Not after the model declined: on the bench slice and the seed suite every quote shown
+            # after a decline was wrong or a near miss (README, "Answers from a local model")
             draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus, ranked=ranked)
             if not draft.refused:
                 yield draft.text
@@ -243,7 +279,8 @@ class GenerativeAnswerer:
         notes = []
         if refused and not refused_by_token and not silent and raw.strip():
             notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
-        return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw)
+        declined = refused_by_token or (silent and not citations)
+        return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, declined)
 
     def _checked(self, sentence: str, sources: list[Source], citations: list[Citation],
                  by_quote: dict[tuple[str, int], int]) -> tuple[str | None, bool]:

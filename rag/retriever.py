@@ -1,7 +1,9 @@
 """Hybrid, date-aware retrieval: dense (Chroma) + BM25 (SQLite FTS5), fused by reciprocal rank.
 
 Time expressions become a date window (hard filter) or a recency preference; questions with two
-parts retrieve for each part; no one article fills the evidence alone.
+parts retrieve for each part; no one article fills the evidence alone. A chunk still waiting for its
+vector (the embedding queue, ``index.embed_queue``) is found by BM25 alone and fused as if dense search
+had ranked it where BM25 did, so a new article is not pushed down for lacking a vector.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class HybridRetriever:
                 if not outside or c.soft_pass in ("both", "dense") else []
             sparse = self.bm25.search(terms, c.candidates, where, c.bm25_postings, window) \
                 if not outside or c.soft_pass in ("both", "bm25") else []
+            dense_ran = not outside or c.soft_pass in ("both", "dense")
+            pending = self.catalog.pending_among([cid for cid, _ in sparse]) if dense_ran and sparse else set()
             for rank, (cid, _) in enumerate(dense, start=1):
                 item = fused.setdefault(cid, _Fused(cid, query))
                 item.score += weight * c.dense_weight / (c.rrf_k + rank)
@@ -87,6 +91,8 @@ class HybridRetriever:
                 item = fused.setdefault(cid, _Fused(cid, query))
                 item.score += weight * c.bm25_weight / (c.rrf_k + rank)
                 item.bm25_rank = item.bm25_rank or rank
+                if cid in pending:  # no vector yet: its BM25 rank stands in for the dense one it cannot have
+                    item.score += weight * c.dense_weight / (c.rrf_k + rank)
         return sorted(fused.values(), key=lambda f: -f.score)
 
     def _dense(self, vector: np.ndarray, limit: int, where: ChunkFilter,

@@ -9,6 +9,18 @@ from typing import TypeVar
 
 
 @dataclass
+class AlsoReported:
+    """Another article of the same story (a wire copy, a version, the same text at another URL) that was
+    folded into the evidence shown (``rag.wire``): listed as "also reported by"."""
+
+    article_id: str
+    title: str | None
+    source: str | None
+    url: str | None
+    published_at: str | None
+
+
+@dataclass
 class Evidence:
     """A retrieved chunk with the article it belongs to and how it was found."""
 
@@ -25,6 +37,7 @@ class Evidence:
     dense_rank: int | None = None
     bm25_rank: int | None = None
     query: str = ""  # the (sub-)question that found it
+    also_reported_by: list[AlsoReported] = field(default_factory=list)  # copies of its story folded away
 
 
 @dataclass
@@ -40,16 +53,20 @@ class Citation:
     quote: str
     start: int = 0
     end: int = 0
+    also_reported_by: list[AlsoReported] = field(default_factory=list)  # the same story elsewhere (rag.wire)
 
     @classmethod
     def from_evidence(cls, n: int, evidence: Evidence, quote: str, start: int, end: int) -> "Citation":
         return cls(n, evidence.article_id, evidence.title, evidence.source, evidence.url,
-                   evidence.published_at.isoformat() if evidence.published_at else None, quote, start, end)
+                   evidence.published_at.isoformat() if evidence.published_at else None, quote, start, end,
+                   list(evidence.also_reported_by))
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("start")
         data.pop("end")
+        if not data["also_reported_by"]:  # the key appears only when another outlet carried the story
+            data.pop("also_reported_by")
         return data
 
 

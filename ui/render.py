@@ -80,6 +80,28 @@ def link_md(url: str | None, label: str | None = None) -> str | None:
     return f"[{escape_md(shown)}]({href})"
 
 
+def also_reported_md(also_reported_by, own_source: str | None = None) -> str | None:
+    """"Also reported by" for a source folded from wire copies (``rag.wire``): each other outlet once,
+    linked to its article; the same outlet's other URLs as "also at". Safe Markdown, or None when the
+    story was carried once."""
+    outlets: dict[str, str] = {}
+    elsewhere: list[str] = []
+    for item in also_reported_by or []:
+        source = item.source or "unknown outlet"
+        if own_source and source == own_source:
+            link = link_md(item.url)
+            if link and link not in elsewhere:
+                elsewhere.append(link)
+            continue
+        outlets.setdefault(source, link_md(item.url, source) or escape_md(source))
+    parts = []
+    if outlets:
+        parts.append("Also reported by " + ", ".join(outlets.values()))
+    if elsewhere:
+        parts.append("also at " + ", ".join(elsewhere))
+    return "; ".join(parts) if parts else None
+
+
 def date_text(value) -> str:
     """A date for display: the ISO day, or "date unknown"."""
     if value is None or value == "":

@@ -92,13 +92,25 @@ def client_for(settings: Settings):
     return _client(f"{settings.index.store_location}|{settings.index.home.resolve()}", settings)
 
 
+@st.cache_resource(show_spinner=False)
+def _api_desk(key: str, _settings: Settings):
+    from ui.api_client import ApiDesk
+
+    return ApiDesk(_settings)
+
+
 def get_desk(settings: Settings) -> NewsDesk:
+    """The chat's answerer: a ``NewsDesk`` in this process, or the API's client when NEWSDESK_API_URL is set
+    (many app processes then share one service)."""
+    if settings.service.api_url:
+        return _api_desk(_config_key(), settings)
     return _desk(_config_key(), settings)
 
 
 def forget_desk() -> None:
     """Drops the cached desks (e.g. the collection was dropped by `newsdesk index --rebuild`): reopened next time."""
     _desk.clear()
+    _api_desk.clear()
 
 
 def open_indexer(settings: Settings) -> Indexer:

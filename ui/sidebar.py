@@ -1,12 +1,17 @@
-"""The sidebar of the Chat and Library pages: the index's status, and the chat's filters, answer mode and k."""
+"""The sidebar of the Chat and Library pages: the index's status and freshness, and the chat's filters,
+answer mode and k."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 
+from index.catalog import Catalog
+from index.freshness import read_freshness, watcher_text
+from index.types import Freshness
 from settings import Settings
 from ui.alerts import show_error
 from ui.render import date_text, escape_md, moment_text, number
@@ -35,9 +40,38 @@ def sidebar_status(settings: Settings) -> dict:
     left.metric("Articles", number(status["articles"]))
     right.metric("Chunks", number(status["chunks"]))
     newest = date_text(status["newest_article"]) if status["newest_article"] else "none"
-    st.caption(f"Newest article: {escape_md(newest)}  \n"
-               f"Last indexed: {escape_md(moment_text(status['last_indexed']))}")
+    lines = [f"Newest article: {escape_md(newest)}", f"Last indexed: {escape_md(moment_text(status['last_indexed']))}"]
+    fresh = freshness_of(settings)
+    if fresh is not None:
+        if fresh.newest_arrival_at:
+            lines.append(f"Newest arrival: {escape_md(fresh.newest_arrival_title or 'untitled')}, "
+                         f"{escape_md(moment_text(fresh.newest_arrival_at))}")
+        if fresh.pending_articles:
+            lines.append(f"Waiting for embeddings: {number(fresh.pending_articles)} article(s), answerable by keyword")
+        lines.append(f"Watcher: {escape_md(watcher_text(fresh.watcher))}")
+    st.caption("  \n".join(lines))
     return status
+
+
+def freshness_of(settings: Settings) -> Freshness | None:
+    """The freshness view's figures (cached a few seconds; None before anything is indexed)."""
+    fresh = settings.freshness
+    try:
+        return _freshness(str(settings.index.catalog_path), fresh.stale_after_hours, fresh.watcher_alive_seconds,
+                          fresh.lag_window_hours, settings)
+    except Exception:  # noqa: BLE001 - a catalog being created or migrated: the counts above still show
+        return None
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _freshness(catalog_path: str, stale_h: float, alive_s: float, window_h: float, _settings: Settings) -> Freshness | None:
+    if not Path(catalog_path).exists():
+        return None
+    catalog = Catalog(Path(catalog_path), read_only=True)
+    try:
+        return read_freshness(catalog, _settings)
+    finally:
+        catalog.close()
 
 
 def sidebar_controls(settings: Settings, status: dict) -> AskOptions:

@@ -46,3 +46,16 @@ def test_pick_choice():
     assert pick_choice("European regulators: Europe will require USB-C [1].", [], choices) == "Europe"
     assert pick_choice("", ["Lawmakers in North America debated."], choices) == "North America"
     assert pick_choice("", ["Nothing relevant."], choices) == "None of the above"
+
+
+def test_an_open_question_with_choices_is_also_graded_as_multiple_choice():
+    """The realtimeqa-llm slice asks each question once; the multiple-choice grade is read off the same answer."""
+    choices = ["Sweden and Finland", "Norway and Denmark", "Austria and Ireland", "None of the above"]
+    case = Case("q1", "open", "Which two countries applied?", ["Sweden and Finland"], ["a1"], choices=choices)
+    assert score_case(case, answer("Sweden and Finland applied [1]."), [], [])["choice_accuracy"] == 1.0
+    assert score_case(case, answer("Norway and Denmark applied [1]."), [], [])["choice_accuracy"] == 0.0
+    # a refusal picks from the evidence alone, as the multiple-choice variant does
+    refused = answer("No answer.", refused=True)
+    assert score_case(case, refused, ["Sweden and Finland applied to join NATO."], [])["choice_accuracy"] == 1.0
+    assert score_case(case, refused, ["Nothing relevant."], [])["choice_accuracy"] == 0.0
+    assert "choice_accuracy" not in score_case(Case("q2", "open", "Who?", ["Kim"], ["a1"]), answer("Kim [1]."), [], [])

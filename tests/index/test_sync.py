@@ -1,6 +1,9 @@
 """Sync semantics on real files, real embeddings and real Chroma (embedded and server)."""
 
 import json
+import subprocess
+import sys
+import threading
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -12,6 +15,7 @@ from index.catalog import Catalog
 from errors import EmbedderMismatch
 from errors import IndexBusy
 from index.sync import Indexer, index_lock
+from tests.conftest import REPO, clean_env
 from tests.index.test_loaders import bad_corpus
 
 TOPICS = ["harbour", "election", "wildfire", "vaccine", "airline", "tariff", "drought", "museum"]
@@ -172,13 +176,44 @@ def test_other_embedder_is_refused(store_settings, embedder, tmp_path):
 
 
 def test_one_writer_at_a_time_and_readers_keep_reading(indexer, tmp_path):
+    """Another process or another thread holding the lock: IndexBusy at once; readers keep reading. The
+    thread that holds it may write (a watcher holds it for its life and syncs under it)."""
     indexer.sync([make_folder(tmp_path / "articles")])
-    with index_lock(indexer.settings):
-        with pytest.raises(IndexBusy):
+    where = indexer.settings.index
+    same = dict(home=str(where.home), chroma_host=where.chroma_host, chroma_port=where.chroma_port,
+                collection=where.collection)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom index.sync import index_lock\nfrom settings import Settings\n"
+         f"with index_lock(Settings(_env_file=None, **{same!r})):\n"
+         "    print('locked', flush=True)\n    sys.stdin.readline()\n"],
+        cwd=REPO, env=clean_env(PYTHONPATH=str(REPO)), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(IndexBusy, match="another newsdesk process is writing"):
             indexer.sync([tmp_path / "articles"])
+        with pytest.raises(IndexBusy):
+            indexer.embed_pending()
         reader = Catalog(indexer.settings.index.catalog_path, read_only=True)
         assert reader.counts().articles == 9
         reader.close()
+    finally:
+        holder.communicate("\n", timeout=30)
+    with index_lock(indexer.settings):
+        other: list = []
+        thread = threading.Thread(target=lambda: other.append(_busy(lambda: indexer.remove(["x"]))))
+        thread.start()
+        thread.join()
+        assert other == [True]
+        assert indexer.sync([tmp_path / "articles"]).unchanged == 9  # re-entrant for the holding thread
+    assert indexer.sync([tmp_path / "articles"]).unchanged == 9  # and released after
+
+
+def _busy(action) -> bool:
+    try:
+        action()
+    except IndexBusy:
+        return True
+    return False
 
 
 def big_feed(path: Path, count: int) -> Path:
@@ -222,7 +257,8 @@ def test_one_pass_writes_while_reading_and_reports_progress(settings, embedder, 
 
 def test_a_failed_write_is_not_taken_for_a_bad_file(settings, embedder, tmp_path):
     """An OSError while writing (inside the loader's read loop) stops the run; it never marks the
-    file unreadable or removes anything, and the next run completes."""
+    file unreadable or removes anything, and the next run completes. (Articles committed before the
+    failure are answerable by keyword and wait in the embedding queue: the next run embeds them.)"""
     folder = make_folder(tmp_path / "articles")
     big_feed(folder / "wire.jsonl", 20)
     indexer = Indexer(settings.updated(write_batch_chunks=4), embedder=embedder)
@@ -233,10 +269,13 @@ def test_a_failed_write_is_not_taken_for_a_bad_file(settings, embedder, tmp_path
     indexer.store.upsert = lambda *a, **k: (_ for _ in ()).throw(OSError(5, "Input/output error"))
     with pytest.raises(OSError, match="Input/output"):
         indexer.sync([folder])
-    assert indexer.catalog.counts().articles == first.articles  # nothing removed, nothing half-written
+    committed = indexer.catalog.counts().articles - first.articles  # nothing removed
+    assert 0 < committed < 10 and indexer.pending_count() > 0
+    assert indexer.verify()["missing_in_store"] == []  # nothing the catalog holds as embedded lacks its vector
     indexer.store.upsert = original
     again = indexer.sync([folder])
-    assert (again.added, again.removed, again.skipped) == (10, 1, [])
+    assert (again.added + committed, again.removed, again.skipped) == (10, 1, [])
+    assert indexer.pending_count() == 0
     consistent(indexer)
     indexer.close()
 

@@ -78,10 +78,33 @@ def test_a_question_whose_names_no_article_mentions_is_refused_without_a_model_c
     desk.close()
 
 
-@pytest.mark.parametrize("model", ["refuse", "uncited"])
+def test_a_model_that_declines_is_not_overruled_by_the_extractive_quote(gold_settings, embedder, stub):
+    """The model says the sources do not answer: the refusal stands. Pins the seed suite's "Which airline
+    cancelled flights because of the missile test?", which the fallback answered with an unrelated quote."""
+    desk = llm_desk(gold_settings, embedder, stub, "refuse")
+    answer = desk.ask("How many US troops are stationed in South Korea?")
+    assert answer.refused and answer.answer == REFUSAL and FALLBACK_NOTE not in answer.notes
+    assert stub.requests  # the model was asked, and declined
+    desk.close()
+
+
+def test_a_supported_sentence_without_the_asked_quantity_is_withheld(gold_settings, embedder, stub):
+    """Pins the seed suite's "How far did the missiles fly before landing?": the 1.5B wrote "The missiles
+    flew at least two ballistic missiles toward the Sea of Japan [1].", a sentence its quote supports that
+    gives no distance. Nothing of it is streamed (the extractive fallback is off here: it has its own tests)."""
+    desk = llm_desk(gold_settings, embedder, stub, "answer", model_fallback=False)
+    pieces = list(desk.stream("How far did the missiles fly before landing?"))
+    answer = pieces[-1]
+    assert stub.requests and answer.refused and answer.answer == REFUSAL
+    assert [p for p in pieces[:-1]] == [REFUSAL]
+    assert any("does not give the distance" in note for note in answer.notes)
+    desk.close()
+
+
+@pytest.mark.parametrize("model", ["uncited"])
 def test_a_withheld_model_answer_falls_back_to_a_checked_quote(gold_settings, embedder, stub, model):
-    """The model refuses (or writes nothing verifiable) on a question the articles answer: the extractive
-    answer is shown instead, cited and marked as such; without the fallback the refusal stands."""
+    """The model writes nothing verifiable on a question the articles answer: the extractive answer is
+    shown instead, cited and marked as such; without the fallback the refusal stands."""
     question = "How many US troops are stationed in South Korea?"
     desk = llm_desk(gold_settings, embedder, stub, model)
     pieces = list(desk.stream(question))

@@ -15,10 +15,11 @@ from errors import EmbedderMismatch, IndexBusy, IndexEmpty, LLMError, StoreUnava
 from rag.engine import NewsDesk
 from rag.types import Answer, Citation, Preview, first_per_article
 from ui.alerts import friendly_error, show_error
-from ui.render import (article_with_quote, date_text, escape_md, highlight, link_md, number,
+from ui.render import (also_reported_md, article_with_quote, date_text, escape_md, highlight, link_md, number,
                        paragraph_with_quote, quote_span, seconds_text, with_markers)
 from ui.resources import forget_desk, get_desk, get_settings
-from ui.sidebar import AskOptions, sidebar_controls, sidebar_status
+from index.freshness import stale_text
+from ui.sidebar import AskOptions, freshness_of, sidebar_controls, sidebar_status
 
 log = logging.getLogger("newsdesk.app")
 
@@ -51,6 +52,7 @@ def page() -> None:
         show_error(error)
         return
 
+    stale_warning(settings)
     turns = conversation()
     top = st.columns([3, 1])
     top[0].caption("Answers quote the articles; every [n] is a source listed under the answer.")
@@ -77,6 +79,14 @@ def page() -> None:
     with st.chat_message("assistant"):
         answer, error = stream_answer(desk, question, history_for(turns), options)
     turns.append({"question": question, "answer": answer, "error": error})
+
+
+def stale_warning(settings) -> None:
+    """Says so when the index was not updated for longer than ``stale_after_hours``."""
+    fresh = freshness_of(settings)
+    warning = stale_text(fresh, settings.freshness.stale_after_hours) if fresh is not None else None
+    if warning:
+        st.warning(escape_md(warning), icon=":material/update:")
 
 
 def stream_answer(desk: NewsDesk, question: str, history: list[str],
@@ -161,6 +171,8 @@ def render_citation(citation: Citation, desk: NewsDesk) -> None:
             meta.append(link)
         st.markdown(f":blue-badge[{citation.n}] **{escape_md(citation.title or 'Untitled')}**  \n"
                     + " · ".join(meta))
+        if also := also_reported_md(citation.also_reported_by, citation.source):  # wire copies (rag.wire)
+            st.caption(also)
         try:
             text = desk.catalog.article_text(citation.article_id)
         except Exception:  # the catalog is being rewritten; show the quote alone

@@ -83,6 +83,7 @@ def page() -> None:
         sidebar_status(settings)
     st.title("Library")
     show_result()
+    freshness_panel(settings)
 
     try:
         articles = list_articles(settings)
@@ -108,9 +109,15 @@ def page() -> None:
             "chunks": st.column_config.NumberColumn("Chunks"),
             "id": st.column_config.TextColumn("Id"),
         })
-        delete_section(settings, shown)
+        if not settings.service.ui_read_only:
+            delete_section(settings, shown)
     elif not articles:
-        st.info("No articles yet: add some below.", icon=":material/inbox:")
+        st.info("No articles yet." if settings.service.ui_read_only else "No articles yet: add some below.",
+                icon=":material/inbox:")
+
+    if settings.service.ui_read_only:  # NEWSDESK_UI_READ_ONLY: a shared app shows the library, never changes it
+        st.caption("This app is read-only (NEWSDESK_UI_READ_ONLY): articles are added and removed by its operator.")
+        return
 
     st.subheader("Add articles")
     upload_tab, paste_tab, folder_tab = st.tabs(["Upload files", "Paste text", "Folder on the server"])
@@ -254,6 +261,19 @@ def reindex_section(settings: Settings) -> None:
             show_error(error)
             return
         finish_action(result)
+
+
+def freshness_panel(settings: Settings) -> None:
+    """How current the index is: newest arrival, embedding queue, watcher, feeds, lag (as `newsdesk status`)."""
+    from index.freshness import freshness_rows
+    from ui.sidebar import freshness_of
+
+    fresh = freshness_of(settings)
+    if fresh is None:
+        return
+    label = "Freshness" + (f" · {number(fresh.pending_articles)} waiting for embeddings" if fresh.pending_articles else "")
+    with st.expander(label, expanded=bool(fresh.pending_articles)):
+        st.markdown("\n".join(f"- **{escape_md(what)}**: {escape_md(value)}" for what, value in freshness_rows(fresh)))
 
 
 if __name__ == "__main__":  # run by st.navigation (app.py) as this page's script

@@ -1,0 +1,81 @@
+"""The write side's two calls into wire-copy clustering (``index.dedup``), made by ``index.sync``.
+
+- ``fold_exact_copies`` before a batch is written: the same text under a second URL is kept without
+  chunks (indexed once; ``rag.wire`` lists it with its URL under the indexed copy);
+- ``settle_wire_clusters`` after every sync and removal: clusters in line with the catalog, and a copy
+  kept without chunks is written again with them once no indexed article carries its text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index.catalog import Catalog
+from index.dedup import WireClusters
+from index.types import Article, Chunk
+from settings import FreshnessSettings
+
+if TYPE_CHECKING:
+    from index.sync import Indexer
+
+
+def fold_exact_copies(catalog: Catalog, config: FreshnessSettings,
+                      batch: list[tuple[Article, list[Chunk], str]]) -> list[tuple[Article, list[Chunk], str]]:
+    """Before a batch is written: an article whose text is exactly that of an article already indexed
+    with chunks (or of one earlier in the batch) is written without chunks, so it is not chunked into
+    the keyword index or embedded a second time; it stays in the catalog (sync still sees it, and it is
+    listed with its URL under the indexed copy, ``rag.wire``). Its batch is matched into clusters here,
+    so later batches of the same run see it."""
+    clusters = WireClusters(catalog, config)
+    clusters.assign([article for article, _, _ in batch])
+    in_batch = {article.id for article, _, _ in batch}
+    chunked_in_batch: set[str] = set()
+    out = []
+    for article, chunks, root in batch:
+        copies = set(clusters.exact_copies(article.id))
+        indexed = copies & chunked_in_batch or _still_there(catalog, clusters.chunked(copies - in_batch))
+        if chunks and indexed:
+            chunks = []
+        if chunks:
+            chunked_in_batch.add(article.id)
+        out.append((article, chunks, root))
+    return out
+
+
+def _still_there(catalog: Catalog, ids: set[str]) -> bool:
+    """Whether one of the indexed twins still has its file: a renamed or deleted file's article is removed
+    at the end of this very run, so its text goes to the new article rather than waiting for a re-write."""
+    for article_id in sorted(ids):
+        record = catalog.get_article(article_id)
+        if record is not None and Path(record.path).exists():
+            return True
+    return False
+
+
+def settle_wire_clusters(indexer: "Indexer") -> int:
+    """After every sync and removal: clusters in line with the catalog, and an exact copy that was kept
+    without chunks gets them once no indexed article carries its text any more (its twin was removed by
+    ``newsdesk remove``, or was a line of a JSONL file that is still there). It is written again, its
+    chunks answerable by keyword at once and queued for vectors (the next drain embeds them). Returns how
+    many articles changed cluster or were written again."""
+    clusters = WireClusters(indexer.catalog, indexer.settings.freshness)
+    changed = clusters.settle()
+    orphans = []
+    for article_id in clusters.unchunked():
+        if not clusters.chunked(set(clusters.exact_copies(article_id))):
+            orphans.append(_stored_article(indexer.catalog, article_id))
+    if orphans:
+        indexer._write_batch([(article, indexer.chunker.chunk(article), root) for article, root in orphans])
+    return changed + len(orphans)
+
+
+def _stored_article(catalog: Catalog, article_id: str) -> tuple[Article, str]:
+    """An article as it was parsed (same content hash, so the next sync sees it unchanged), and its root."""
+    row = catalog.db.execute("SELECT id, text, path, title, source, url, published_at, authors, line, root "
+                             "FROM articles WHERE id = ?", (article_id,)).fetchone()
+    published = datetime.fromisoformat(row[6]) if row[6] else None
+    return Article(row[0], row[1], row[2], title=row[3], source=row[4], url=row[5], published_at=published,
+                   authors=tuple(json.loads(row[7] or "[]")), line=row[8]), row[9]

@@ -1,0 +1,168 @@
+"""Searchable before embedded: the keyword commit, the embedding queue, and kill -9 while it drains."""
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.search import Bm25Search
+from index.sync import Indexer
+from settings import Settings
+from tests.conftest import REPO, clean_env
+from tests.index.test_crash import ENV, change_corpus
+from tests.index.test_sync import consistent, make_folder, write_story
+
+RUNNER = Path(__file__).with_name("queue_runner.py")
+
+
+def state(indexer: Indexer) -> dict:
+    """What must equal a clean `newsdesk index` of the same inputs."""
+    db = indexer.catalog.db
+    return {"articles": dict(db.execute("SELECT id, content_hash FROM articles")),
+            "chunks": sorted(r[0] for r in db.execute("SELECT id FROM chunks")),
+            "embedded": sorted(r[0] for r in db.execute("SELECT id FROM chunks WHERE embedding IS NOT NULL")),
+            "store": sorted(indexer.store.all_ids()),
+            "journal": indexer.catalog.journal_entries()}
+
+
+@pytest.fixture
+def indexer(store_settings, embedder):
+    ix = Indexer(store_settings, embedder=embedder)
+    yield ix
+    ix.close()
+
+
+def test_keyword_first_then_vectors_oldest_first(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    report = indexer.sync([folder], embed=False)
+    total = report.chunks
+    assert report.added == 9 and report.chunks_embedded == 0
+    assert indexer.pending_count() == total and indexer.store.count() == 0
+    status = indexer.status()
+    assert (status.pending_chunks, status.pending_articles) == (total, 9)
+    assert indexer.verify() == {"missing_in_store": [], "stale_in_store": [], "pending": total}
+    # answerable by keyword at once
+    hits = Bm25Search(indexer.catalog, indexer.settings.retrieval).search(["wildfire"], 10)
+    assert hits and all(cid in indexer.catalog.all_chunk_ids() for cid, _ in hits)
+    assert indexer.catalog.db.execute("SELECT count(*) FROM articles WHERE embedded_at IS NULL").fetchone()[0] == 9
+
+    oldest = [r[0] for r in indexer.catalog.db.execute("SELECT id FROM chunks ORDER BY rowid LIMIT 3")]
+    progress: list[tuple[int, int]] = []
+    assert indexer.embed_pending(max_chunks=3, on_progress=lambda *a: progress.append(a)) == 3
+    assert sorted(indexer.store.all_ids()) == sorted(oldest) and progress[-1] == (3, 3)
+    assert indexer.pending_count() == total - 3
+    assert indexer.embed_pending() == total - 3 and indexer.embed_pending() == 0
+    consistent(indexer)
+    assert indexer.catalog.db.execute("SELECT count(*) FROM articles WHERE embedded_at IS NULL").fetchone()[0] == 0
+
+
+def test_changes_and_removals_while_queued_end_like_a_clean_index(indexer, store_settings, embedder, tmp_path):
+    folder = make_folder(tmp_path / "articles", count=12)
+    indexer.sync([folder], embed=False)
+    indexer.embed_pending(max_chunks=5)
+    change_corpus_small(folder)
+    indexer.sync([folder], embed=False)  # drops queued and embedded chunks alike
+    indexer.remove(under=[folder / "story-3.txt"])
+    (folder / "story-3.txt").unlink()
+    assert indexer.verify()["stale_in_store"] == [] and indexer.verify()["missing_in_store"] == []
+    indexer.embed_pending()
+    consistent(indexer)
+
+    clean = Indexer(store_settings.updated(home=tmp_path / "clean", collection=store_settings.index.collection + "-c"),
+                    embedder=embedder)
+    copy = shutil.copytree(folder, tmp_path / "copy" / "articles")
+    clean.sync([copy])
+    mine, theirs = state(indexer), state(clean)
+    clean.close()
+    assert mine["articles"].values() and sorted(mine["articles"].values()) == sorted(theirs["articles"].values())
+    # chunk ids hash their text and title: the same chunks, every one with its vector, in both stores
+    assert mine["chunks"] == mine["embedded"] == mine["store"] == theirs["chunks"] == theirs["store"]
+    assert mine["journal"] == theirs["journal"] == []
+
+
+def change_corpus_small(folder: Path) -> None:
+    for n in (0, 6):
+        write_story(folder / f"story-{n}.txt", n, extra=f" Update {n}: officials revised the figures.")
+    (folder / "story-1.txt").unlink()
+    write_story(folder / "story-40.txt", 40)
+
+
+def test_sync_with_embed_drains_what_a_watcher_left(indexer, tmp_path):
+    folder = make_folder(tmp_path / "articles")
+    indexer.sync([folder], embed=False)
+    queued = indexer.pending_count()
+    report = indexer.sync([folder])  # nothing changed, but the queue is drained (`newsdesk index`)
+    assert report.unchanged == 9 and report.chunks_embedded == queued
+    consistent(indexer)
+
+
+# --- kill -9 while the queue drains, then run again -------------------------------------------------
+def run(home: Path, folder: Path, point: str = "none", nth: int = 1) -> int:
+    env = clean_env(NEWSDESK_HOME=str(home), PYTHONPATH=str(REPO), **ENV)
+    process = subprocess.run([sys.executable, str(RUNNER), point, str(nth), str(folder)], env=env, cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    if process.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(process.stderr.decode())
+    return process.returncode
+
+
+def snapshot(home: Path) -> dict:
+    indexer = Indexer(Settings(_env_file=None, home=home, chunk_size=64, chunk_overlap=8))
+    try:
+        return {**state(indexer), "verify": indexer.verify()}
+    finally:
+        indexer.close()
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    """v1 indexed by a clean run; the inputs changed to v2; the reference is a clean `index` of v2."""
+    from tests.index.test_crash import run_index
+
+    base = tmp_path_factory.mktemp("queue-crash")
+    folder = make_folder(base / "articles", count=16)
+    template = base / "home-v1"
+    assert run_index(template, folder) == 0
+    change_corpus(folder)
+    reference_home = base / "home-ref"
+    assert run_index(reference_home, folder) == 0
+    return {"base": base, "folder": folder, "template": template, "reference": snapshot(reference_home)}
+
+
+TRIALS = [("embed", 2), ("upsert", 1), ("upsert", 3), ("set_vectors", 2), ("journal_done", 3)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, nth", TRIALS, ids=[f"{p}-{n}" for p, n in TRIALS])
+def test_kill_while_embedding_then_run_again_equals_clean_index(scenario, point, nth):
+    home = scenario["base"] / f"home-{point}-{nth}"
+    shutil.copytree(scenario["template"], home)
+    assert run(home, scenario["folder"], point, nth) == -signal.SIGKILL, "the run ended before the crash point"
+    crashed = snapshot(home)
+    assert crashed["verify"]["missing_in_store"] == []  # what the catalog holds as embedded has its vector
+    assert crashed["verify"].get("pending", 0) > 0
+    assert run(home, scenario["folder"]) == 0
+    final = snapshot(home)
+    assert final == scenario["reference"], f"{point}-{nth} did not converge to the clean index"
+    shutil.rmtree(home)
+
+
+@pytest.mark.slow
+def test_kill_while_embedding_then_the_article_goes_away(scenario):
+    """A vector upserted by a killed step whose chunk is then dropped (its file deleted before the
+    restart) is removed by the journal, not left stale in Chroma."""
+    home = scenario["base"] / "home-vanish"
+    folder = make_folder(scenario["base"] / "vanish-articles", count=8)
+    assert run(home, folder, "upsert", 1) == -signal.SIGKILL
+    crashed = snapshot(home)
+    upserted = set(crashed["store"]) - set(crashed["embedded"])
+    assert upserted and crashed["journal"]  # in Chroma, still queued in the catalog, journaled
+    for path in folder.iterdir():
+        path.unlink()
+    assert run(home, folder) == 0
+    final = snapshot(home)
+    assert final["articles"] == {} and final["store"] == [] and final["journal"] == []
+    shutil.rmtree(home)

@@ -1,0 +1,114 @@
+"""The chat as an API client (issue 12): with NEWSDESK_API_URL set, the app asks a newsdesk API service over real
+HTTP (uvicorn on 127.0.0.1, a real index) instead of a ``NewsDesk`` in its own process; without it, in process.
+Both paths are driven through the real app (AppTest) and must show the same cited answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.service import Service
+from errors import IndexEmpty, NewsdeskError
+from rag.engine import NewsDesk
+from settings import Settings
+from tests.conftest import free_port
+from tests.ui.conftest import SEED_TITLE, TROOPS_QUESTION, UNANSWERABLE, ask, assistant_messages, new_session, turns
+from ui.api_client import ApiDesk
+
+
+class ThreadServer:
+    """uvicorn serving the app in a thread of this process, on a free port of 127.0.0.1."""
+
+    def __init__(self, settings: Settings, embedder) -> None:
+        app = create_app(settings, service=Service(settings, embedder=embedder), host="127.0.0.1")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "ThreadServer":
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "the API server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def api_url(shared_home, embedder):
+    with ThreadServer(Settings(_env_file=None, home=shared_home), embedder) as server:
+        yield server.url
+
+
+def test_the_api_desk_gives_the_answer_the_desk_in_process_gives(shared_home, api_url, embedder):
+    settings = Settings(_env_file=None, home=shared_home, api_url=api_url)
+    local, remote = NewsDesk(settings, embedder=embedder), ApiDesk(settings)
+    try:
+        for question in (TROOPS_QUESTION, UNANSWERABLE):
+            expected = local.ask(question, mode="extractive")
+            pieces = list(remote.stream(question, mode="extractive"))
+            answer = pieces[-1]
+            assert "".join(p for p in pieces[:-1] if isinstance(p, str)) == answer.answer == expected.answer
+            assert answer.refused == expected.refused and answer.mode == "extractive"
+            assert [(c.n, c.article_id, c.title, c.quote) for c in answer.citations] == \
+                   [(c.n, c.article_id, c.title, c.quote) for c in expected.citations]
+            assert [e.article_id for e in answer.retrieved] == \
+                   list(dict.fromkeys(e.article_id for e in expected.retrieved))
+        cited = remote.stream(TROOPS_QUESTION, mode="extractive")
+        article = [p for p in cited if not isinstance(p, str)][0].citations[0].article_id
+        assert "Pyongyang" in remote.catalog.article_text(article)
+        assert remote.catalog.article_text("no-such-article") is None
+    finally:
+        local.close()
+        remote.close()
+
+
+def test_the_servers_errors_come_back_as_the_same_newsdesk_errors(tmp_path, embedder):
+    with ThreadServer(Settings(_env_file=None, home=tmp_path / "empty"), embedder) as server:
+        desk = ApiDesk(Settings(_env_file=None, home=tmp_path / "unused", api_url=server.url))
+        with pytest.raises(IndexEmpty, match="No articles are indexed"):
+            list(desk.stream("What happened?", mode="extractive"))
+        desk.close()
+    gone = ApiDesk(Settings(_env_file=None, home=tmp_path / "unused", api_url=server.url))  # the server stopped
+    with pytest.raises(NewsdeskError, match="could not be reached"):
+        list(gone.stream("What happened?"))
+    gone.close()
+
+
+@pytest.mark.parametrize("through_api", [False, True], ids=["in-process", "api"])
+def test_the_chat_answers_with_a_cited_source_in_process_and_through_the_api(through_api, shared_home, use_home,
+                                                                             request):
+    extra = {"NEWSDESK_API_URL": request.getfixturevalue("api_url")} if through_api else {}
+    use_home(shared_home, **extra)
+    at = ask(new_session(), TROOPS_QUESTION)
+    answer = turns(at)[-1]["answer"]
+    assert not answer.refused and answer.citations[0].title == SEED_TITLE and "28,500" in answer.answer
+    # an answer rebuilt from the API's stream carries the retrieved articles but not their chunks
+    assert all(e.chunk_id == "" for e in answer.retrieved) == through_api
+    markdown = [m.value for m in assistant_messages(at)[-1].markdown]
+    assert any(":blue-badge[1]" in text for text in markdown)
+    # the quote highlighted in its paragraph: the article's text was read (through GET /v1/articles/{id})
+    assert any(text.startswith("> ") and ":orange-background[" in text and "28,500" in text for text in markdown)
+    assert [e.label for e in assistant_messages(at)[-1].expander] == ["Whole article"]
+
+    ask(at, UNANSWERABLE)
+    message = assistant_messages(at)[-1]
+    assert turns(at)[-1]["answer"].refused and message.warning
+    assert "Nearest articles" in " ".join(m.value for m in message.markdown)
+
+
+def test_the_chat_says_so_when_the_api_cannot_be_reached(shared_home, use_home):
+    use_home(shared_home, NEWSDESK_API_URL=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    at = ask(new_session(), TROOPS_QUESTION)
+    errors = [e.value for e in assistant_messages(at)[-1].error]
+    assert errors and "could not be reached" in errors[0]
+    assert turns(at)[-1]["answer"] is None
