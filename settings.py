@@ -159,9 +159,9 @@ class AnswerSettings(BaseSettings):
     evidence_chunks: int = Field(8, ge=1, description="Extractive: sentences are read from this many best chunks "
                                                       "(the retrieval's top_k).")
     model_fallback: bool = Field(
-        True, description="In llm mode, when the model refuses or nothing it wrote can be verified, show the "
-                          "extractive answer if a sentence of the evidence holds what is asked (else the "
-                          "refusal stands). Measured in the README, 'The default, measured'.")
+        True, description="In llm mode, when nothing the model wrote can be verified (not when it declines), show "
+                          "the extractive answer if a sentence of the evidence holds what is asked (else the "
+                          "refusal stands). Measured in the README, 'When the model does not answer'.")
     cosine_weight: float = Field(0.6, ge=0, le=1, description="Extractive sentence score = this x cosine + the rest x "
                                                               "shared question stems (a choice, kept since the "
                                                               "first realtimeqa-gold runs).")
