@@ -349,6 +349,10 @@ class ServiceSettings(BaseSettings):
     api_max_body_mb: float = Field(25.0, gt=0, description="Largest request body in MB (413 above it): a choice, room "
                                                            "for a few JSONL files of articles; larger batches go through "
                                                            "/v1/index/sync on the server.")
+    api_answer_threads: int = Field(4, ge=1, description="Extractive answers computed at once per worker; the rest "
+                                    "wait without holding a thread, so writes and searches are not queued behind "
+                                    "them (bench api, 50 chat clients: 2 of 4 writes timed out at 120 s when answers "
+                                    "could take all 40 of the pool's threads). 4 = two per core: a choice.")
     llm_concurrency: int = Field(1, ge=1, le=64, description="Answers written by a model at the same time: 1 because "
                                                              "the local model already uses every core (README, 'Answers "
                                                              "from a local model').")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
+
+import anyio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from api.chat import MODELS, ChatRequest, ChunkWriter, completion, sources_text
 from api.errors import ApiError, error_type, newsdesk_error
@@ -43,6 +45,20 @@ def _next(items: Iterator):
     return next(items, _END)
 
 
+async def _answering(request: Request, ticket, fn: Callable, *args, **kwargs):
+    """Runs answer work in a thread. Extractive answers (no model ticket) share a small limiter, so that 50
+    of them queue without holding every worker thread and writes and searches still get one; a model's
+    answer is bounded by its ticket instead (a limiter there could be held by streams waiting for the
+    model while the stream that has it waits for a thread)."""
+    limiter = None
+    if ticket is None:
+        state = request.app.state
+        limiter = getattr(state, "answer_limiter", None)
+        if limiter is None:
+            limiter = state.answer_limiter = anyio.CapacityLimiter(state.settings.service.api_answer_threads)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)
+
+
 @router.get("/models", summary="The models this server answers with")
 def models() -> dict:
     return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "newsdesk"}
@@ -50,11 +66,12 @@ def models() -> dict:
 
 
 @router.post("/ask", summary="One question, the `newsdesk ask --json` object back")
-def ask(body: AskRequest, request: Request) -> dict:
+async def ask(body: AskRequest, request: Request) -> dict:
     service = request.app.state.service
     options = body.model_dump(exclude={"question", "history"})
     ticket = service.ticket_for(body.mode)
-    return service.ask(body.question, body.history, ticket, **options).to_dict()
+    answer = await _answering(request, ticket, service.ask, body.question, body.history, ticket, **options)
+    return answer.to_dict()
 
 
 @router.post("/search", summary="Retrieval only: ranked evidence with scores")
@@ -71,19 +88,20 @@ async def chat_completions(body: ChatRequest, request: Request):
     options = body.options()
     ticket = service.ticket_for(options["mode"])
     if not body.stream:
-        answer = await run_in_threadpool(service.ask, question, history, ticket, **options)
+        answer = await _answering(request, ticket, service.ask, question, history, ticket, **options)
         return completion(answer, body.model)
     pieces = service.stream(question, history, ticket, **options)
     try:  # the first piece before the response starts: errors up to there keep their status code
-        first = await run_in_threadpool(_next, pieces)
+        first = await _answering(request, ticket, _next, pieces)
     except BaseException:
         pieces.close()
         raise
-    return StreamingResponse(_events(pieces, first, body.model), media_type="text/event-stream",
+    step = functools.partial(_answering, request, ticket, _next, pieces)
+    return StreamingResponse(_events(pieces, first, body.model, step), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-async def _events(pieces: Iterator, item, model: str):
+async def _events(pieces: Iterator, item, model: str, step: Callable):
     writer = ChunkWriter(model)
     started = time.perf_counter()
     try:
@@ -96,7 +114,7 @@ async def _events(pieces: Iterator, item, model: str):
                 yield writer.final(item)
             elif isinstance(item, str):
                 yield writer.text(item)
-            item = await run_in_threadpool(_next, pieces)
+            item = await step()
         yield writer.done()
     except NewsdeskError as error:  # after the first byte a status code cannot change: an error event
         api = newsdesk_error(error)
