@@ -178,16 +178,10 @@ class Service:
 
     def remove(self, ids: list[str]) -> dict:
         """Removes articles; an uploaded file left with no indexed article is deleted too (as the app does)."""
-        from index.uploads import uploads_dir
+        from index.uploads import remove_articles
 
-        folder = uploads_dir(self.settings)
         with self._writer() as indexer:
-            paths = {r.path for r in (indexer.catalog.get_article(i) for i in ids) if r is not None}
-            removed, unknown = indexer.remove(ids)
-            for path in paths:
-                file = Path(path)
-                if file.parent.resolve() == folder and not indexer.catalog.article_ids_under(str(file)):
-                    file.unlink(missing_ok=True)
+            removed, unknown = remove_articles(indexer, self.settings, ids)
         return {"removed": removed, "unknown": unknown}
 
     def sync(self, paths: list[str]) -> dict:

@@ -149,3 +149,16 @@ def pasted_article_file(settings: Settings, title: str, text: str, published: da
     fingerprint = hashlib.sha256(json.dumps([title, outlet, record["published_at"]]).encode()).hexdigest()[:8]
     name = safe_upload_name(f"pasted-{slug}-{fingerprint}.json")
     return write_upload(uploads_dir(settings), name, data)
+
+
+def remove_articles(indexer, settings: Settings, ids: list[str]) -> tuple[list[str], list[str]]:
+    """``indexer.remove(ids)``, and an uploaded file left with no indexed article is deleted too, so the
+    next sync cannot bring its articles back. Returns (removed, unknown)."""
+    folder = uploads_dir(settings)
+    paths = {record.path for record in (indexer.catalog.get_article(i) for i in ids) if record is not None}
+    removed, unknown = indexer.remove(ids)
+    for path in paths:
+        file = Path(path)
+        if file.parent.resolve() == folder and not indexer.catalog.article_ids_under(str(file)):
+            file.unlink(missing_ok=True)
+    return removed, unknown

@@ -15,7 +15,7 @@ import streamlit as st
 from index.types import ArticleSummary
 from index.catalog import Catalog
 from index.sync import SyncReport
-from index.uploads import pasted_article_file, save_uploads, uploads_dir
+from index.uploads import pasted_article_file, remove_articles, save_uploads, uploads_dir
 from settings import Settings
 from ui.alerts import show_error
 from ui.render import date_text, escape_md, number, safe_href, seconds_text
@@ -151,15 +151,9 @@ def delete_section(settings: Settings, shown: list[ArticleSummary]) -> None:
 
 def delete_articles(settings: Settings, ids: list[str]) -> list[str]:
     """Removes articles; an uploaded file left with no indexed article is deleted too (no resurrection)."""
-    folder = uploads_dir(settings)
     indexer = open_indexer(settings)
     try:
-        paths = {record.path for record in (indexer.catalog.get_article(i) for i in ids) if record is not None}
-        removed, _unknown = indexer.remove(ids)
-        for path in paths:
-            file = Path(path)
-            if file.parent.resolve() == folder and not indexer.catalog.article_ids_under(str(file)):
-                file.unlink(missing_ok=True)
+        removed, _unknown = remove_articles(indexer, settings, ids)
     finally:
         indexer.close()
         index_changed()
