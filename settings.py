@@ -369,6 +369,9 @@ class ServiceSettings(BaseSettings):
     api_url: str | None = Field(None, description="The Streamlit chat asks this newsdesk API (e.g. "
                                                   "http://127.0.0.1:8700) instead of answering in its own process, so "
                                                   "many app processes share one service; unset = in process (a choice).")
+    api_key: SecretStr | None = Field(None, description="The key the Streamlit chat sends to NEWSDESK_API_URL as a "
+                                                        "Bearer token, when that service has keys (`newsdesk keys "
+                                                        "create`); never logged or shown.")
 
     @property
     def sync_root_paths(self) -> list[Path]:

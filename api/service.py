@@ -121,16 +121,12 @@ class Service:
         """Newest first; ``q`` narrows to titles and outlets containing it, ``source`` to one outlet."""
         try:
             with self.reading():
-                articles = self.desk().catalog.list_articles(limit=1_000_000)
+                catalog = self.desk().catalog
+                total = catalog.count_articles(source, q)
+                page = catalog.list_articles(limit=limit, offset=offset, source=source, q=q)
         except IndexEmpty:
-            articles = []
-        if source:
-            articles = [a for a in articles if (a.source or "").lower() == source.lower()]
-        if q:
-            needle = q.strip().lower()
-            articles = [a for a in articles if needle in (a.title or "").lower() or needle in (a.source or "").lower()]
-        page = articles[offset:offset + limit]
-        return {"total": len(articles), "offset": offset, "articles": [asdict(a) for a in page]}
+            total, page = 0, []
+        return {"total": total, "offset": offset, "articles": [asdict(a) for a in page]}
 
     def get_article(self, article_id: str) -> dict:
         with self.reading():

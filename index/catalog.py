@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, line INTEGER,
     url TEXT, title TEXT, source TEXT, published_at TEXT, published_ts INTEGER, authors TEXT,
     content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL,
-    embedded_at TEXT
+    embedded_at TEXT, summary_only INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 DROP INDEX IF EXISTS articles_published;
@@ -83,7 +83,10 @@ class Catalog:
             if "embedding" not in columns:  # catalogs from before vectors were kept here too
                 self.db.execute("ALTER TABLE chunks ADD COLUMN embedding BLOB")
                 self.set_meta("vectors_backfill", "pending")
-            if "embedded_at" not in {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}:
+            article_columns = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
+            if "summary_only" not in article_columns:  # catalogs from before feeds marked summaries
+                self.db.execute("ALTER TABLE articles ADD COLUMN summary_only INTEGER NOT NULL DEFAULT 0")
+            if "embedded_at" not in article_columns:
                 # catalogs from before the embedding queue: every article there was embedded when indexed
                 self.db.execute("ALTER TABLE articles ADD COLUMN embedded_at TEXT")
                 self.db.execute("UPDATE articles SET embedded_at = indexed_at")
@@ -177,11 +180,11 @@ class Catalog:
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
         row = self.db.execute(
-            "SELECT id, root, path, line, url, title, source, published_at, authors, content_hash, n_chunks, indexed_at "
-            "FROM articles WHERE id = ?", (article_id,)).fetchone()
+            "SELECT id, root, path, line, url, title, source, published_at, authors, content_hash, n_chunks, indexed_at, "
+            "summary_only FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             return None
-        return ArticleRecord(*row[:8], json.loads(row[8] or "[]"), *row[9:])
+        return ArticleRecord(*row[:8], json.loads(row[8] or "[]"), *row[9:12], bool(row[12]))
 
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -203,11 +206,12 @@ class Catalog:
         now = utcnow_iso(precise=True)
         self.db.execute(
             "INSERT INTO articles (id, root, path, line, url, title, source, published_at, published_ts, authors, "
-            "content_hash, text, n_chunks, indexed_at, embedded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "content_hash, text, n_chunks, indexed_at, embedded_at, summary_only) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, root, article.path, article.line, article.url, article.title, article.source,
              article.published_at.isoformat() if article.published_at else None, to_epoch(article.published_at),
              json.dumps(list(article.authors), ensure_ascii=False), article.content_hash, article.text,
-             len(chunks), now, now if all(b is not None for b in blobs) else None),
+             len(chunks), now, now if all(b is not None for b in blobs) else None, int(article.summary_only)),
         )
         title = article.display_title
         for chunk, blob in zip(chunks, blobs):
@@ -249,11 +253,20 @@ class Catalog:
                               "(SELECT max(published_ts) FROM articles)").fetchone()
         return row[0] if row else None
 
-    def list_articles(self, limit: int = 10_000) -> list[ArticleSummary]:
-        """Every article, newest first (undated ones last)."""
-        rows = self.db.execute("SELECT id, title, source, url, published_at, n_chunks FROM articles "
-                               "ORDER BY published_ts DESC NULLS LAST, title LIMIT ?", (limit,))
-        return [ArticleSummary(*r) for r in rows]
+    def list_articles(self, limit: int = 10_000, offset: int = 0, source: str | None = None,
+                      q: str | None = None) -> list[ArticleSummary]:
+        """Articles newest first (undated ones last); ``source`` narrows to one outlet, ``q`` to titles and
+        outlets containing it (both case-insensitive), ``limit``/``offset`` page through them in SQLite."""
+        where, params = _article_filter(source, q)
+        rows = self.db.execute("SELECT id, title, source, url, published_at, n_chunks, summary_only FROM articles" + where +
+                               " ORDER BY published_ts DESC NULLS LAST, title LIMIT ? OFFSET ?",
+                               (*params, limit, offset))
+        return [ArticleSummary(*r[:6], bool(r[6])) for r in rows]
+
+    def count_articles(self, source: str | None = None, q: str | None = None) -> int:
+        """How many articles ``list_articles`` pages through with the same filters."""
+        where, params = _article_filter(source, q)
+        return self.db.execute("SELECT count(*) FROM articles" + where, params).fetchone()[0]
 
     # --- status -----------------------------------------------------------------------------
     def counts(self) -> IndexCounts:
@@ -326,3 +339,16 @@ class Catalog:
 
 def _iso_from_ts(ts: int | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat() if ts is not None else None
+
+
+def _article_filter(source: str | None, q: str | None) -> tuple[str, tuple]:
+    """The WHERE clause (and its parameters) of an article listing's filters."""
+    clauses, params = [], []
+    if source:
+        clauses.append("lower(coalesce(source, '')) = lower(?)")
+        params.append(source)
+    if q and q.strip():
+        needle = q.strip().lower()
+        clauses.append("(instr(lower(coalesce(title, '')), ?) > 0 OR instr(lower(coalesce(source, '')), ?) > 0)")
+        params += [needle, needle]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)

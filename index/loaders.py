@@ -255,7 +255,7 @@ def _clean(value: Any) -> str | None:
 
 
 def _make(path: Path, relpath: str, line: int | None, *, text: str, title: Any = None, url: Any = None,
-          source: Any = None, date: Any = None, authors: Any = None) -> Article | Skipped:
+          source: Any = None, date: Any = None, authors: Any = None, summary_only: Any = False) -> Article | Skipped:
     body = clean_text(text).strip("\n") if isinstance(text, str) else ""
     if not body.strip():
         return Skipped(_where(str(path), line), "no text")
@@ -270,6 +270,7 @@ def _make(path: Path, relpath: str, line: int | None, *, text: str, title: Any =
         published_at=parse_date(date),
         authors=_authors(authors),
         line=line,
+        summary_only=summary_only is True or str(summary_only).lower() == "true",
     )
 
 
@@ -280,7 +281,7 @@ def _from_record(record: dict, path: Path, relpath: str, line: int | None) -> Ar
     return _make(path, relpath, line, text=text if isinstance(text, str) else "",
                  title=_first(record, ("title", "headline")), url=_first(record, _URL_KEYS),
                  source=_first(record, _SOURCE_KEYS), date=_first(record, _DATE_KEYS),
-                 authors=_first(record, _AUTHOR_KEYS))
+                 authors=_first(record, _AUTHOR_KEYS), summary_only=record.get("summary_only", False))
 
 
 def _from_txt(text: str, path: Path, relpath: str) -> Article | Skipped:

@@ -25,13 +25,15 @@ class Article:
     published_at: datetime | None = None  # timezone-aware, or None when unknown
     authors: tuple[str, ...] = ()
     line: int | None = None  # 1-based line number for JSONL articles
+    summary_only: bool = False  # only a feed's summary was available (``index.feeds``), not the article's text
 
     @property
     def content_hash(self) -> str:
         """Changes whenever anything that ends up in the index changes."""
         payload = json.dumps(
             [self.text, self.title, self.source, self.url,
-             self.published_at.isoformat() if self.published_at else None, list(self.authors)],
+             self.published_at.isoformat() if self.published_at else None, list(self.authors)]
+            + (["summary-only"] if self.summary_only else []),  # appended only when set: older hashes hold
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
@@ -76,6 +78,7 @@ class ArticleRecord:
     content_hash: str
     n_chunks: int
     indexed_at: str
+    summary_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class ArticleSummary:
     url: str | None
     published_at: str | None  # ISO 8601, as the article gave it
     chunks: int
+    summary_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,9 @@ class Answer:
             "refused": self.refused,
             "mode": self.mode,
             "citations": [c.to_dict() for c in self.citations],
-            "retrieved": [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": round(e.score, 6)}
+            "retrieved": [{"article_id": e.article_id, "url": e.url, "title": e.title, "source": e.source,
+                           "published_at": e.published_at.isoformat() if e.published_at else None,
+                           "score": round(e.score, 6)}
                           for e in first_per_article(self.retrieved)],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

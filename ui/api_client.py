@@ -10,6 +10,7 @@ OpenAI-compatible stream of ``POST /v1/chat/completions`` (its final chunk carri
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Iterator
 
 import httpx
@@ -51,7 +52,9 @@ class ApiDesk:
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
         self.url = (settings.service.api_url or "").rstrip("/")
-        self._client = httpx.Client(base_url=self.url, timeout=_TIMEOUT, transport=transport)
+        key = settings.service.api_key
+        headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else None
+        self._client = httpx.Client(base_url=self.url, timeout=_TIMEOUT, transport=transport, headers=headers)
         self.catalog = ApiCatalog(self._client)
 
     def close(self) -> None:
@@ -112,8 +115,17 @@ def answer_from_chunk(question: str, text: str, chunk: dict) -> Answer:
                           also_reported_by=[AlsoReported(**a) for a in c.get("also_reported_by", [])])
                  for c in chunk.get("citations", [])]
     retrieved = [Evidence(chunk_id="", article_id=r["article_id"], title=r.get("title") or "", source=r.get("source"),
-                          url=r.get("url"), published_at=None, text="", start=0, end=0, score=r.get("score", 0.0))
+                          url=r.get("url"), published_at=_date(r.get("published_at")), text="", start=0, end=0,
+                          score=r.get("score", 0.0))
                  for r in extra.get("retrieved", [])]
     return Answer(question, text, bool(extra.get("refused")), extra.get("mode", ""), citations, retrieved,
                   timings_ms=extra.get("timings_ms", {}), standalone_question=extra.get("standalone_question"),
                   notes=extra.get("notes", []))
+
+
+def _date(value: str | None) -> datetime | None:
+    """A retrieved article's ISO date as the ``Evidence`` in process carries it."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

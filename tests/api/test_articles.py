@@ -57,6 +57,11 @@ def test_add_list_get_and_remove_articles(home, serve):
     listed = httpx.get(url + "/v1/articles", params={"limit": 1}, timeout=120).json()
     assert listed["total"] == 4 and listed["articles"][0]["title"] == "Bridge reopens"  # newest first
     assert httpx.get(url + "/v1/articles", params={"q": "airlines"}, timeout=120).json()["total"] == 1
+    assert httpx.get(url + "/v1/articles", params={"q": "AIRLINES"}, timeout=120).json()["total"] == 1
+    second = httpx.get(url + "/v1/articles", params={"limit": 2, "offset": 1}, timeout=120).json()
+    everything = httpx.get(url + "/v1/articles", timeout=120).json()
+    assert second["total"] == 4 and second["offset"] == 1 and len(second["articles"]) == 2
+    assert second["articles"] == everything["articles"][1:3]  # a page is the same slice of the newest-first list
     by_outlet = httpx.get(url + "/v1/articles", params={"source": "c.example"}, timeout=120).json()
     assert by_outlet["articles"][0]["article_id"] == article_id
     one = httpx.get(url + f"/v1/articles/{article_id}", timeout=120).json()

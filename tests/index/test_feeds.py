@@ -95,7 +95,13 @@ def test_rss_items_become_article_files_the_indexer_reads(server, feeds, fsettin
         assert (report.added, report.skipped) == (4, [])
         # item ids are the indexer's own: the normalized link
         assert indexer.catalog.get_article(article_id_for(server.url("/a/full-text").upper().replace("HTTP:", "https:"), "")) is None
-        assert indexer.catalog.get_article(article_id_for(server.url("/a/full-text"), "")) is not None
+        assert indexer.catalog.get_article(article_id_for(server.url("/a/full-text"), "")).summary_only is False
+        # the summary-only mark reaches the catalog and the article list
+        assert indexer.catalog.get_article(article_id_for(server.url("/private/locked-story"), "")).summary_only
+        listed = {a.article_id: a.summary_only for a in indexer.catalog.list_articles()}
+        assert listed[article_id_for(server.url("/private/locked-story"), "")]
+        assert not listed[article_id_for(server.url("/a/full-text"), "")]
+        assert not listed[article_id_for(server.url("/a/harbour-terminal-opens"), "")]  # its page was read
         assert indexer.verify() == {"missing_in_store": [], "stale_in_store": []}
     finally:
         indexer.close()

@@ -83,6 +83,20 @@ def test_json_single_and_list(loader, tmp_path):
     assert [s.reason for s in result.skipped] == ["list item is not a JSON object"]
     assert result.articles[0].id == article_id_for(None, "many.json", 1)
 
+    assert not article.summary_only
+
+
+def test_a_feed_summary_keeps_its_summary_only_mark(loader, tmp_path):
+    """Feeds write ``summary_only`` when only an item's summary could be had; the mark is kept, and it changes
+    the content hash only when set (articles indexed before the mark keep theirs)."""
+    record = {"title": "S", "text": "Only the summary.", "url": "https://ex.com/s"}
+    (tmp_path / "plain.json").write_text(json.dumps(record))
+    (tmp_path / "summary.json").write_text(json.dumps({**record, "summary_only": True}))
+    (tmp_path / "not.json").write_text(json.dumps({**record, "summary_only": False}))
+    plain, summary, other = (load_one(loader, tmp_path / n) for n in ("plain.json", "summary.json", "not.json"))
+    assert (plain.summary_only, summary.summary_only, other.summary_only) == (False, True, False)
+    assert plain.content_hash == other.content_hash != summary.content_hash
+
 
 def test_jsonl_plain_and_gzip(loader, tmp_path):
     rows = [{"title": "T1", "text": "One.", "url": "https://ex.com/1", "published_at": "2022/01/02"},

@@ -53,7 +53,10 @@ def test_json_shape(desk):
     assert set(data) == {"question", "answer", "refused", "mode", "citations", "retrieved", "timings_ms"}
     assert "28,500" in data["answer"] and data["mode"] == "extractive" and not data["refused"]
     assert set(data["citations"][0]) == {"n", "article_id", "title", "source", "url", "published_at", "quote"}
-    assert set(data["retrieved"][0]) == {"article_id", "url", "title", "score"}
+    assert set(data["retrieved"][0]) == {"article_id", "url", "title", "source", "published_at", "score"}
+    cited = data["citations"][0]
+    first = next(r for r in data["retrieved"] if r["article_id"] == cited["article_id"])
+    assert (first["source"], first["published_at"]) == (cited["source"], cited["published_at"])
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     json.dumps(data)
 

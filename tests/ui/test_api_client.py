@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.keys import KeyStore
 from api.service import Service
 from errors import IndexEmpty, NewsdeskError
 from rag.engine import NewsDesk
@@ -61,8 +62,8 @@ def test_the_api_desk_gives_the_answer_the_desk_in_process_gives(shared_home, ap
             assert answer.refused == expected.refused and answer.mode == "extractive"
             assert [(c.n, c.article_id, c.title, c.quote) for c in answer.citations] == \
                    [(c.n, c.article_id, c.title, c.quote) for c in expected.citations]
-            assert [e.article_id for e in answer.retrieved] == \
-                   list(dict.fromkeys(e.article_id for e in expected.retrieved))
+            assert [(e.article_id, e.source, e.published_at) for e in answer.retrieved] == \
+                   list(dict.fromkeys((e.article_id, e.source, e.published_at) for e in expected.retrieved))
         cited = remote.stream(TROOPS_QUESTION, mode="extractive")
         article = [p for p in cited if not isinstance(p, str)][0].citations[0].article_id
         assert "Pyongyang" in remote.catalog.article_text(article)
@@ -82,6 +83,22 @@ def test_the_servers_errors_come_back_as_the_same_newsdesk_errors(tmp_path, embe
     with pytest.raises(NewsdeskError, match="could not be reached"):
         list(gone.stream("What happened?"))
     gone.close()
+
+
+def test_the_api_desk_sends_its_key_to_a_service_that_has_keys(tmp_path, embedder):
+    home = tmp_path / "keyed"
+    key = KeyStore(home).create("app", read_only=True)
+    with ThreadServer(Settings(_env_file=None, home=home), embedder) as server:
+        anonymous = ApiDesk(Settings(_env_file=None, home=tmp_path / "unused", api_url=server.url))
+        with pytest.raises(NewsdeskError, match="(?i)key") as refused:
+            list(anonymous.stream("What happened?", mode="extractive"))
+        assert not isinstance(refused.value, IndexEmpty)
+        anonymous.close()
+        keyed = ApiDesk(Settings(_env_file=None, home=tmp_path / "unused", api_url=server.url, api_key=key))
+        with pytest.raises(IndexEmpty, match="No articles are indexed"):  # past the key check, to the empty index
+            list(keyed.stream("What happened?", mode="extractive"))
+        assert key not in repr(keyed.settings) and key not in str(keyed.settings.model_dump())
+        keyed.close()
 
 
 @pytest.mark.parametrize("through_api", [False, True], ids=["in-process", "api"])

@@ -98,7 +98,8 @@ def page() -> None:
              if not needle or needle in (a.title or "").lower() or needle in (a.source or "").lower()]
     st.caption(f"{number(len(shown))} of {number(len(articles))} articles")
     if shown:
-        rows = [{"title": a.title or "Untitled", "outlet": a.source or "unknown",
+        rows = [{"title": (a.title or "Untitled") + (" (feed summary only)" if a.summary_only else ""),
+                 "outlet": a.source or "unknown",
                  "published": date_text(a.published_at), "link": safe_href(a.url), "chunks": a.chunks,
                  "id": a.article_id} for a in shown]
         st.dataframe(rows, hide_index=True, width="stretch", column_config={
