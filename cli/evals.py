@@ -101,6 +101,7 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
         figures = run_api_bench(settings, chat_clients=args.chat_clients, stream_clients=args.stream_clients,
                                 search_clients=args.search_clients, requests=args.requests, phase_s=args.phase_seconds,
                                 writers=args.writers, write_interval_s=args.write_interval, work=args.work,
+                                server_workers=args.server_workers,
                                 on_progress=lambda text: err.print(text, markup=False, highlight=False))
         if not args.json:
             print(format_api_bench(figures))
@@ -203,6 +204,7 @@ def register(sub) -> None:
     b.add_argument("--phase-seconds", type=float, default=120.0, help="no request starts later in a phase (default 120)")
     b.add_argument("--writers", type=int, default=2, help="clients adding articles during chat and stream (default 2)")
     b.add_argument("--write-interval", type=float, default=2.0, help="seconds between one writer's articles (default 2)")
+    b.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes of the server (default 1)")
     b.add_argument("--work", type=Path, help="folder for the index copy (default: the system's temporary folder)")
     json_option(b, "the figures")
     for parser in bench.choices.values():

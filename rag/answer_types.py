@@ -228,5 +228,58 @@ school museum times post news media studios motors biologics pharmaceuticals lab
 cup award prize olympics olympiad contest summit treaty act war day""".split()}
 
 
+# --- who said it: "What did China's foreign ministry say?" is answered only by what that speaker said -------
+# the verbs of saying, judging and announcing a "what did X ...?" question asks about X's words by
+_SAYING = ("say|said|tell|call|announce|criticize|criticise|claim|warn|describe|reveal|predict|promise|propose|"
+           "accuse|deny|confirm|argue|suggest|demand|threaten|urge|write|post|tweet|blame|praise|admit|insist|vow|"
+           "pledge|reply|respond|comment|state|recommend|ask")
+_SPEAKER = re.compile(rf"\bwhat (?:did|does|do|has|have|had|will|would) (?P<who>(?:[\w’'.-]+ ){{0,5}}?[\w’'.-]+) "
+                      rf"(?:{_SAYING})\b", re.I)
+_NOT_A_SPEAKER = {"it", "he", "she", "they", "we", "you", "i", "this", "that", "the report", "the article",
+                  "the study", "the statement", "people", "officials", "experts", "critics", "the news"}
+# how far before a quote its speaker may be named: '"With the congress approaching, ...," he observed.' names
+# Yang Moo-jin a sentence earlier (seed article); 300 characters is about two sentences (a choice)
+SPEAKER_REACH = 300
+# the words of a speaker that is not a name stand at most this many words apart beyond their own count
+# ("the foreign ministry of China": 1 between them) (a choice)
+SPEAKER_GAP = 3
+
+
+def speaker_of(question: str) -> str | None:
+    """The speaker a "what did X say/call/announce ...?" question asks about, or None."""
+    match = _SPEAKER.search(CONTEXT_NOTE.sub("", question))
+    who = match.group("who").strip() if match else None
+    return None if not who or who.lower() in _NOT_A_SPEAKER else who
+
+
+def names_speaker(speaker: str, text: str) -> bool:
+    """Whether ``text`` names ``speaker``: a person's or outlet's name by any of its words ("Kim" for
+    "Kim Jong Un"), anything else by all of them ("China's foreign ministry" is not "the defense ministry"
+    near "a mission to China")."""
+    words = re.findall(r"[\w’'-]+", speaker)
+    wanted = content_stems(speaker.replace("-", " "))
+    if not wanted:
+        return True
+    if all(w[0].isupper() for w in words):  # a name
+        found = content_stems(text.replace("-", " ")) | content_stems(text)
+        return bool(wanted & found - _GENERIC_LAST)
+    # all of its words, close together: "a Chinese Foreign Ministry spokesperson", "the foreign ministry of
+    # China", not "accused China of [30 words] by its Ministry of Foreign Affairs" (Taiwan's, gold corpus)
+    stems = [stem(w.lower().strip("’'").replace("’", "'").removesuffix("'s"))
+             for w in re.findall(r"[\w’'-]+", text.replace("-", " "))]
+    reach = len(wanted) + SPEAKER_GAP
+    return any(wanted <= set(stems[i:i + reach]) for i, w in enumerate(stems) if w in wanted)
+
+
+def speaker_named(speaker: str | None, evidence: Evidence, start: int, end: int) -> bool:
+    """Whether the article names ``speaker`` in the quote ``start:end`` (article offsets) or just before it."""
+    if speaker is None:
+        return True
+    offset = evidence.start
+    lo, hi = max(0, start - offset - SPEAKER_REACH), max(0, end - offset)
+    window = evidence.text[lo:hi] if hi > lo else ""
+    return names_speaker(speaker, window or evidence.text)
+
+
 RECENT = re.compile(r"\b(?:this|last|past) (?:week|weekend|month)\b|\b(?:today|tonight|yesterday|recently)\b", re.I)
 PAST_YEAR = re.compile(r"\b(?:in|since|during|until|by)\s+((?:19|20)\d\d)\b(?!\s+(?!and\b|or\b)[a-z])")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from index.embedders import Embedder
 from rag.answer_types import (CAUSE, CHECKED, MANNER, NAME_LIST, OTHER, PAST_YEAR, RECENT, YES_NO_QUESTION, YESNO,
-                              asked_for, holds, mentions_key_terms)
+                              asked_for, holds, mentions_key_terms, speaker_named, speaker_of)
 from rag.citations import MARKER, cited
 from rag.rewrite import CONTEXT_NOTE
 from rag.safety import is_instruction_like
@@ -148,12 +148,14 @@ class ExtractiveAnswerer:
             asked = asked_for(earlier.group(1))  # "And what about Japan?" asks what the earlier question asked
         articles = article_texts(ranked)
         mentions: dict[str, bool] = {}
+        speaker = speaker_of(asked_by)  # "what did X say?": only X's words answer
 
         def good(candidate: Candidate) -> bool:
             article = candidate.evidence.article_id
             if article not in mentions:
                 mentions[article] = mentions_key_terms(asked_by, articles[article])
-            return candidate.score >= self.refuse_below and mentions[article]
+            return (candidate.score >= self.refuse_below and mentions[article]
+                    and speaker_named(speaker, candidate.evidence, candidate.start, candidate.end))
 
         if parts or asked.kind == YESNO:
             return ranked[0] if ranked and good(ranked[0]) else None

@@ -21,7 +21,8 @@ from typing import Callable, Generator, Iterator
 
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
 from rag.citations import MARKER, CitationVerifier, cited, lexical_support
-from rag.answer_types import DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms
+from rag.answer_types import (DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms,
+                              speaker_named, speaker_of)
 from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
 from rag.llm import LLMClient
 from rag.query import QueryPlan
@@ -206,7 +207,8 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
-        sentences = self._sentences(llm().stream(system, user, examples=examples), sources)
+        sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
+                                    speaker_of(plan.focus or plan.standalone))
         asked = asked_for(plan.standalone)
         if asked.kind in _MUST_HOLD:
             sentences = _held_until_it_holds(sentences, asked, plan.standalone)
@@ -238,8 +240,10 @@ class GenerativeAnswerer:
         user = load_prompt("answer_user").format(sources=body, question=asked, today=today)
         return load_prompt("answer_system"), user, load_examples()
 
-    def _sentences(self, deltas: Iterator[str], sources: list[Source]) -> Generator[str, None, Generated]:
-        """Checked sentences of the model's answer as they complete; returns what was kept."""
+    def _sentences(self, deltas: Iterator[str], sources: list[Source],
+                   speaker: str | None = None) -> Generator[str, None, Generated]:
+        """Checked sentences of the model's answer as they complete; returns what was kept. ``speaker``: the
+        one a "what did X say?" question asks about, whom a supporting quote must name (``speaker_named``)."""
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
@@ -257,7 +261,7 @@ class GenerativeAnswerer:
                 spans.pop()
             if len(spans) > 1:
                 for a, b in spans[:-1]:
-                    sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote)
+                    sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker)
                     silent = silent or said_silent
                     if sentence:
                         kept.append(sentence)
@@ -270,7 +274,7 @@ class GenerativeAnswerer:
         if not refused_by_token:
             text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
             for a, b in sentence_spans(text):
-                sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote)
+                sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker)
                 silent = silent or said_silent
                 if sentence:
                     kept.append(sentence)
@@ -283,7 +287,7 @@ class GenerativeAnswerer:
         return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, declined)
 
     def _checked(self, sentence: str, sources: list[Source], citations: list[Citation],
-                 by_quote: dict[tuple[str, int], int]) -> tuple[str | None, bool]:
+                 by_quote: dict[tuple[str, int], int], speaker: str | None = None) -> tuple[str | None, bool]:
         """(the sentence as shown, or None; whether it says the sources are silent)."""
         markers = [int(m) for m in MARKER.findall(sentence)]
         claim = MARKER.sub("", sentence).strip()
@@ -297,7 +301,7 @@ class GenerativeAnswerer:
             pool = sources  # no marker: attribute it afterwards to whichever source supports it
         numbers: list[int] = []
         for source in pool:
-            span = self._best_quote(claim, source)
+            span = self._best_quote(claim, source, speaker)
             if span is None:
                 continue
             key = (source.evidence.article_id, span[0])
@@ -313,8 +317,8 @@ class GenerativeAnswerer:
             return None, False
         return cited(claim, numbers), False
 
-    def _best_quote(self, claim: str, source: Source) -> tuple[int, int, str] | None:
-        spans = source.spans
+    def _best_quote(self, claim: str, source: Source, speaker: str | None = None) -> tuple[int, int, str] | None:
+        spans = [s for s in source.spans if speaker_named(speaker, source.evidence, s[0], s[1])]
         if not spans:
             return None
         context = f"{source.evidence.title} {source.text()}"  # what the model read of this article

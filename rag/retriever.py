@@ -22,6 +22,7 @@ from index.search import Bm25Search, ChunkFilter, WindowCounter, WindowShare
 from index.store import ChunkStore
 from index.vectors import WindowVectors
 from rag.query import split_question
+from rag.sentence_cache import SentenceVectors
 from rag.text import query_terms
 from rag.timeparse import TimeFilter
 from rag.types import Evidence
@@ -49,6 +50,7 @@ class HybridRetriever:
         self.windows = WindowCounter(catalog)
         self.bm25 = Bm25Search(catalog, config, self.windows)
         self.vectors = WindowVectors(catalog)
+        self.vectors_cache = SentenceVectors.shared(embedder)
 
     def retrieve(self, question: str, k: int = 8, time_filter: TimeFilter | None = None,
                  sources: list[str] | None = None, reference: datetime | None = None,
@@ -66,7 +68,7 @@ class HybridRetriever:
     # --- the two retrievers and their fusion ------------------------------------------------
     def _fused(self, query: str, time_filter: TimeFilter, sources: list[str] | None) -> list[_Fused]:
         c = self.config
-        vector = self.embedder.embed([query])[0]
+        vector = self.vectors_cache.embed([query])[0]  # the answerer scores sentences against the same vector
         terms = query_terms(query)
         since_ts, until_ts = to_epoch(time_filter.since), to_epoch(time_filter.until)
         passes = [(since_ts, 1.0)]

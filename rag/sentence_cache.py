@@ -1,6 +1,8 @@
 """Sentence vectors embedded once per process: the extractive answerer scores every sentence of the top
 chunks against the question, and the same chunks come back for many questions (and twice within one:
 ``_one_per_part``, ``_conflicting``, the generative answerer's fallback), so each sentence's vector is kept.
+The retriever embeds its queries through the same cache, so the answerer reuses the question's vector and a
+question asked again (many users, the API) costs no embedding (about 10 ms of CPU a question on 2 cores).
 
 A vector depends only on its text (MiniLM pads each batch under an attention mask, and its outputs do not
 change with the batch: ``tests/rag/test_sentence_cache.py`` checks it), so a cached vector is the one a fresh

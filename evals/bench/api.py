@@ -11,6 +11,10 @@ httpx async clients then drive three phases, one after the other:
 while ``writers`` clients ``POST /v1/articles`` (one new article each, every ``write_interval_s``) during the
 chat and stream phases. Each phase sends at most ``requests`` requests and starts none after ``phase_s``
 seconds. Every figure is counted from what came back: ``requests = ok + errors``.
+
+Each phase asks the RealTime QA questions in a seeded shuffle, each once until all have been asked (206), so
+a cached question vector (``rag.sentence_cache``) serves a repeat only past that. ``server_workers`` > 1
+runs uvicorn's worker processes (``newsdesk serve --workers``) on the copy.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ class Phase:
 
 def run_api_bench(settings: Settings, chat_clients: int = 50, stream_clients: int = 20, search_clients: int = 20,
                   requests: int = 200, phase_s: float = 120.0, writers: int = 2, write_interval_s: float = 2.0,
-                  seed: int = 7, work: Path | None = None, on_progress=None) -> dict:
+                  seed: int = 7, work: Path | None = None, server_workers: int = 1, on_progress=None) -> dict:
     """Runs the three phases against a server on a copy of the index in ``settings``; returns the figures."""
     if settings.index.server_mode:
         raise BadInput("`newsdesk bench api` copies the embedded index it measures; unset NEWSDESK_CHROMA_HOST.")
@@ -76,11 +80,11 @@ def run_api_bench(settings: Settings, chat_clients: int = 50, stream_clients: in
     try:
         copy = copy_index(settings, folder / "home")
         port = _free_port()
-        server = _start_server(copy, port)
+        server = _start_server(copy, port, server_workers)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(base, server)
-            say(f"server on {base}, index copied to {copy.index.home}")
+            say(f"server on {base} ({server_workers} worker(s)), index copied to {copy.index.home}")
             questions = [q.question for q in realtimeqa_questions()] or ["What happened?"]
             return asyncio.run(_drive(base, questions, chat_clients, stream_clients, search_clients, requests,
                                       phase_s, writers, write_interval_s, seed, say))
@@ -113,19 +117,31 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(settings: Settings, port: int) -> None:
-    """The child process: uvicorn with the app, quiet but for errors."""
+def _serve(settings: Settings, port: int, workers: int) -> None:
+    """The child process: uvicorn with the app, quiet but for errors; with ``workers`` > 1 each worker builds
+    it from the environment (as ``newsdesk serve --workers`` does), given the copy's home and rate here."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
     from index.runtime import configure_runtime
 
     configure_runtime()
-    uvicorn.run(create_app(settings, host="127.0.0.1"), host="127.0.0.1", port=port, log_level="error")
+    if workers == 1:
+        uvicorn.run(create_app(settings, host="127.0.0.1"), host="127.0.0.1", port=port, log_level="error")
+        return
+    os.environ.update({"NEWSDESK_HOME": str(settings.index.home), "NEWSDESK_API_HOST": "127.0.0.1",
+                       "NEWSDESK_API_RATE_PER_MINUTE": str(settings.service.api_rate_per_minute)})
+    os.environ.pop("NEWSDESK_CHROMA_HOST", None)
+    uvicorn.run("api.app:create_app_from_env", factory=True, host="127.0.0.1", port=port, workers=workers,
+                log_level="error")
 
 
-def _start_server(settings: Settings, port: int):
-    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, port), daemon=True)
+def _start_server(settings: Settings, port: int, workers: int = 1):
+    # uvicorn's supervisor starts the workers as its children, which a daemonic process may not have
+    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, port, workers),
+                                                           daemon=workers == 1)
     process.start()
     return process
 
@@ -159,7 +175,7 @@ async def _drive(base: str, questions: list[str], chat_clients: int, stream_clie
     async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(120.0), limits=limits) as client:
         await client.post("/v1/chat/completions", json=_chat(questions[0]))  # warm-up: the embedder loaded
 
-        search = await _phase("search", search_clients, [rng.choice(questions) for _ in range(requests)], phase_s,
+        search = await _phase("search", search_clients, _asks(questions, requests, rng), phase_s,
                               lambda q, p: _search(client, q, p))
         say(_line(search))
         written = Phase("writes", writers)
@@ -169,7 +185,7 @@ async def _drive(base: str, questions: list[str], chat_clients: int, stream_clie
             stop = asyncio.Event()
             writing = [asyncio.create_task(_write(client, written, stop, write_interval_s, f"{name}-{n}"))
                        for n in range(writers)]
-            phase = await _phase(name, clients, [rng.choice(questions) for _ in range(requests)], phase_s, one)
+            phase = await _phase(name, clients, _asks(questions, requests, rng), phase_s, one)
             stop.set()
             await asyncio.gather(*writing)
             phases.append(phase)
@@ -179,6 +195,14 @@ async def _drive(base: str, questions: list[str], chat_clients: int, stream_clie
     figures["writes"] = {k: v for k, v in written.figures().items() if k not in ("throughput_rps",)}
     figures["errors"] = sum(len(p.errors) for p in phases) + len(written.errors)
     return figures
+
+
+def _asks(questions: list[str], requests: int, rng: random.Random) -> list[str]:
+    """``requests`` questions: shuffled rounds of the whole list, so none repeats before all were asked."""
+    asks: list[str] = []
+    while len(asks) < requests:
+        asks += rng.sample(questions, len(questions))
+    return asks[:requests]
 
 
 async def _phase(name: str, clients: int, asks: list[str], phase_s: float, one) -> Phase:

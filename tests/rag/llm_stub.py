@@ -116,6 +116,8 @@ class StubLLM:
         last = body["messages"][-1]["content"] if "messages" in body else prompt
         sources = re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', last, re.S)
         first = re.split(r"(?<=[.!?])\s+", sources[0][1].strip())[0] if sources else "Nothing."
+        if behaviour == "misattribute":  # the 1.5B on the seed suite: another speaker's words given to the one asked
+            return f"China's foreign ministry said that {first[0].lower()}{first[1:].rstrip('.')} [1]."
         if behaviour == "uncited":
             return "The bridge was painted pink by aliens. It cost nothing."
         # a supported claim, an unsupported claim with a real marker, and a marker that points nowhere

@@ -8,7 +8,7 @@ from index.sync import Indexer
 from rag.text import content_stems
 from prompts import REFUSAL
 from rag.engine import NewsDesk
-from rag.answer_types import Asked, asked_for, holds, mentions_key_terms
+from rag.answer_types import Asked, asked_for, holds, mentions_key_terms, names_speaker, speaker_of
 
 SEED_TITLE = "North Korea Conducts"
 
@@ -21,6 +21,28 @@ def test_a_why_question_quotes_the_stated_reason_not_the_launch(desk):
     quote = answer.citations[0].quote
     assert "intended to heighten tensions" in quote or "a response to Colby's visit" in quote, quote
     assert answer.citations[0].title.startswith(SEED_TITLE)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did China's foreign ministry say about the launch?", None),  # no such statement: Yang Moo-jin's is not it
+    ("What did South Korea's Unification Ministry say about North Korea?", "strong regrets"),
+    ("What did Elbridge Colby call South Korea?", "model ally"),
+])
+def test_what_a_speaker_said_is_quoted_only_where_the_article_names_the_speaker(desk, question, expected):
+    answer = desk.ask(question)
+    if expected is None:
+        assert answer.refused, answer.answer
+    else:
+        assert not answer.refused and expected in answer.answer
+
+
+def test_the_speaker_a_question_asks_about():
+    assert speaker_of("What did China's foreign ministry say about the launch?") == "China's foreign ministry"
+    assert speaker_of("What did Kim Jong Un criticize last month?") == "Kim Jong Un"
+    assert speaker_of("What did it say?") is None and speaker_of("Which airline cancelled flights?") is None
+    assert names_speaker("Kim Jong Un", "Last month, Kim criticized the plan")  # a name by any of its words
+    assert names_speaker("China's foreign ministry", "a Chinese Foreign Ministry spokesperson said")  # by stem
+    assert not names_speaker("China's foreign ministry", "the defense ministry, before a mission to China")
 
 
 def test_which_city_is_answered_from_the_hanoi_sentence(desk):

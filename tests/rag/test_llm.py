@@ -101,6 +101,16 @@ def test_a_supported_sentence_without_the_asked_quantity_is_withheld(gold_settin
     desk.close()
 
 
+def test_words_given_to_a_speaker_the_quote_does_not_name_are_withheld(gold_settings, embedder, stub):
+    """Pins the seed suite's "What did China's foreign ministry say about the launch?": the 1.5B gave Yang
+    Moo-jin's words to China's foreign ministry, citing his quote. A quote answers "what did X say?" only
+    where the article names X in it or just before it; with none, the fallback finds none either."""
+    desk = llm_desk(gold_settings, embedder, stub, "misattribute")
+    answer = desk.ask("What did China's foreign ministry say about the launch?")
+    assert stub.requests and answer.refused and answer.answer == REFUSAL, answer.answer
+    desk.close()
+
+
 @pytest.mark.parametrize("model", ["uncited"])
 def test_a_withheld_model_answer_falls_back_to_a_checked_quote(gold_settings, embedder, stub, model):
     """The model writes nothing verifiable on a question the articles answer: the extractive answer is

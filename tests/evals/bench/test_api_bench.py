@@ -15,14 +15,15 @@ from settings import Settings
 
 
 @pytest.mark.slow  # a server process and three phases: about a minute on 2 busy cores
-def test_a_tiny_api_bench_counts_every_request_and_leaves_the_index_alone(tmp_path, seed_file, embedder):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: uvicorn's worker processes, writes in one seen by the other
+def test_a_tiny_api_bench_counts_every_request_and_leaves_the_index_alone(tmp_path, seed_file, embedder, workers):
     settings = Settings(_env_file=None, home=tmp_path / "home")
     indexer = Indexer(settings, embedder=embedder)
     indexer.sync([seed_file])
     indexer.close()
 
     figures = run_api_bench(settings, chat_clients=3, stream_clients=3, search_clients=3, requests=6, phase_s=120,
-                            writers=1, write_interval_s=0.5, work=tmp_path)
+                            writers=1, write_interval_s=0.5, work=tmp_path, server_workers=workers)
 
     for name in ("search", "chat", "stream"):
         phase = figures[name]
