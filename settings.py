@@ -51,6 +51,8 @@ class IndexSettings(BaseSettings):
                                                      "cut at a chunk edge is whole in one of the two).")
     embed_batch_size: int = Field(8, ge=1, le=1024, description="Texts per embedding call: small length-sorted "
                                                                "batches were fastest on 2 cores (`newsdesk bench index`).")
+    embed_threads: int | None = Field(None, ge=1, le=64, description="ONNX threads of the packaged embedder "
+                                      "(unset: one per core, onnxruntime's default).")
     write_batch_chunks: int = Field(256, ge=1, description="Chunks embedded and committed together while indexing: "
                                                            "bounds memory to one batch, not the corpus.")
     max_article_mb: float = Field(5.0, gt=0, description="Single-article files and JSON lines larger than this are "
@@ -319,6 +321,14 @@ class FreshnessSettings(BaseSettings):
     feed_backoff_max_seconds: float = Field(21600.0, gt=0, description="Longest wait after repeated feed errors "
                                                                        "(6 hours; a choice).")
 
+    watch_embed_threads: int | None = Field(1, ge=1, le=64, description="ONNX threads of a watcher's embedder "
+                                            "(and `bench fresh`'s writer): 1 leaves the other core to questions "
+                                            "(README 'Freshness', measured); unset: one per core.")
+    reader_refresh_seconds: float = Field(5.0, ge=0, description="A desk reading an index another process writes "
+                                          "reopens its vectors in the background at most this often (each "
+                                          "reopen loads the vector index: about 0.5 s of CPU at 42,000 chunks): "
+                                          "new vectors are searchable within it; keyword search sees new articles "
+                                          "at once. A choice, a few embedding steps of a watcher.")
     embed_step_chunks: int = Field(16, ge=1, description="Pending chunks a watcher embeds between two checks for "
                                                          "new files (a new arrival waits for one step): 16 gave "
                                                          "keyword-answerable p50 5.4 s vs 18.0 s at 64 (`newsdesk "

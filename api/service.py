@@ -2,8 +2,10 @@
 
 One ``Service`` per process holds one ``NewsDesk`` (opened on first use, and again after the Chroma
 store failed, so the server recovers when the store is back), the embedder shared with writers, the
-answer queue and the key store. Readers see writes at once: ``NewsDesk.evidence`` calls ``refresh()``,
-which compares the catalog's writer marker, so workers sharing one index follow each other's writes.
+answer queue and the key store. Readers follow writes: ``NewsDesk.evidence`` calls ``refresh()``, which
+compares the catalog's writer marker. A write through this process's own store is searchable at once, and
+keyword search sees every committed article at once; another process's new vectors reach dense search
+when the background reopen finishes (within ``NEWSDESK_READER_REFRESH_SECONDS``).
 Writes take a process-wide lock first (then the index's own file lock, which another process may hold:
 ``IndexBusy`` -> 409).
 """

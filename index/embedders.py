@@ -149,4 +149,4 @@ def make_embedder(settings: Settings) -> Embedder:
             settings.index.resolved_openai_key(),
             settings.index.resolved_openai_base_url(),
         )
-    return MiniLMEmbedder(batch_size=settings.index.embed_batch_size)
+    return MiniLMEmbedder(batch_size=settings.index.embed_batch_size, threads=settings.index.embed_threads)

@@ -130,13 +130,16 @@ class ChunkStore:
         origin sees the write at once; writers record it in the catalog (meta "writer_origin")."""
         return f"{os.getpid()}:{id(self.client._server)}"
 
-    def reopen(self, embedder: Embedder) -> bool:
+    def reopen(self, embedder: Embedder, warm: bool = False) -> bool:
         """Open the collection again, in place, on a fresh embedded client, so that vectors another origin
         wrote become visible (an embedded client keeps its vector index in memory; whoever holds the old
-        client keeps using it). A server holds the index itself: nothing to do. Returns whether it reopened."""
+        client keeps using it). A server holds the index itself: nothing to do. Returns whether it reopened.
+        ``warm``: one search first, which loads the vector index, so that no caller's search waits for it."""
         if self.settings.index.server_mode:
             return False
         fresh = ChunkStore(self.settings, embedder, client=make_client(self.settings, fresh=True))
+        if warm and fresh.count():
+            fresh.query(np.full(embedder.dimension, embedder.dimension ** -0.5, dtype=np.float32), 1)  # any unit vector
         self.client, self.collection, self.max_batch = fresh.client, fresh.collection, fresh.max_batch
         return True
 

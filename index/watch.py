@@ -76,7 +76,8 @@ class Watcher:
             except IndexBusy:
                 raise IndexBusy(self._busy_message()) from None
             self.feeds_root.mkdir(parents=True, exist_ok=True)
-            self.indexer = Indexer(self.settings, embedder=self.embedder)
+            writing = self.settings.updated(embed_threads=self.fresh.watch_embed_threads)  # the other core: questions
+            self.indexer = Indexer(writing, embedder=self.embedder)
             stack.callback(self.indexer.close)
             if self.stop_event.is_set():
                 return 0

@@ -14,6 +14,7 @@ harness all use it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
@@ -36,6 +37,8 @@ from rag.types import Answer, Evidence, Preview
 from rag.wire import fold_wire_copies, wire_pool
 from settings import Settings
 
+log = logging.getLogger("newsdesk.engine")
+
 
 class NewsDesk:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None) -> None:
@@ -53,6 +56,8 @@ class NewsDesk:
         self.generative = GenerativeAnswerer(self.extractive, self.verifier, settings.answer, settings.llm)
         self._marker_seen = self.catalog.get_meta("writer")
         self._refresh_lock = threading.Lock()
+        self._refreshing: threading.Thread | None = None
+        self._refreshed_at = time.monotonic()
         self._llm: LLMClient | None = None
 
     def close(self) -> None:
@@ -110,7 +115,7 @@ class NewsDesk:
     def evidence(self, plan: QueryPlan) -> list[Evidence]:
         """The evidence for a plan. A window start that only the words (or as_of) implied is dropped when no
         dated article is in the window, and the plan's time filter says so."""
-        self.refresh()
+        self.refresh(wait=False)
         evidence = self._search(plan)
         if not evidence and plan.time_filter.since is not None and not plan.since_given:
             # no dated article in the window: the words may describe the event, not the publication
@@ -125,20 +130,48 @@ class NewsDesk:
         plan = self.plan(question, k=k, since=since, until=until, sources=sources, as_of=as_of)
         return self.evidence(plan), plan.time_filter, plan.reference
 
-    def refresh(self) -> bool:
+    def refresh(self, wait: bool = True) -> bool:
         """Make vectors indexed since the last question visible to dense search. When the catalog's writer
         marker changed and the write went into another vector index than this desk's (another process,
-        or a client reopened since), the embedded store reopens in place. Returns whether it reopened."""
+        or a client reopened since), the embedded store reopens in place. Returns whether it reopened.
+
+        ``wait=False`` (every question): the store reopens in a background thread, at most once every
+        ``freshness.reader_refresh_seconds``, and questions meanwhile search the vectors they had. The
+        first search of a reopened store loads its vector index (about 300 ms on 42,000 chunks), a cost a
+        question paid after every embedding step of a watcher (``bench fresh``: the tail of query p95)."""
         marker = self.catalog.get_meta("writer")
         if marker == self._marker_seen:
             return False
         with self._refresh_lock:
             if marker == self._marker_seen:
                 return False
-            self._marker_seen = marker
             if self.catalog.get_meta("writer_origin") == self.store.origin:
+                self._marker_seen = marker
                 return False  # written through this store's own in-memory index: already visible
-            return self.store.reopen(self.embedder)
+            if wait:
+                self._marker_seen = marker
+                return self._reopen()
+            busy = self._refreshing is not None and self._refreshing.is_alive()
+            due = time.monotonic() - self._refreshed_at >= self.settings.freshness.reader_refresh_seconds
+            if not busy and due:
+                self._refreshing = threading.Thread(target=self._reopen_later, args=(marker,), daemon=True,
+                                                    name="newsdesk-store-refresh")
+                self._refreshing.start()
+            return False
+
+    def _reopen(self) -> bool:
+        reopened = self.store.reopen(self.embedder, warm=True)
+        self._refreshed_at = time.monotonic()
+        return reopened
+
+    def _reopen_later(self, marker: str | None) -> None:
+        try:
+            self._reopen()
+        except Exception as error:  # noqa: BLE001 - the next question tries again, and waits if it must
+            log.warning("Reopening the vector store in the background failed: %s", error)
+            return
+        with self._refresh_lock:
+            self._marker_seen = marker  # a write since then changed the marker again: refreshed on a later question
 
     def _pending_note(self) -> list[str]:
         """Articles answerable by keyword whose vectors are still queued (``index.embed_queue``)."""

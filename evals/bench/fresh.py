@@ -106,7 +106,7 @@ def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
     from index.sync import Indexer, index_lock
 
     configure_runtime()
-    indexer = Indexer(settings)
+    indexer = Indexer(settings.updated(embed_threads=settings.freshness.watch_embed_threads))  # as the watcher
     seen: set[Path] = set()
     step = settings.freshness.embed_step_chunks
     with index_lock(settings):
@@ -198,6 +198,7 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
     return {
         "stream": f"{total} articles at {rate:g}/s ({stream_seconds:.0f} s)",
         "cores": multiprocessing.cpu_count(), "embed_step_chunks": settings.freshness.embed_step_chunks,
+        "writer_embed_threads": settings.freshness.watch_embed_threads,
         "keyword_answerable_p50_s": _p(keyword, 0.5), "keyword_answerable_p95_s": _p(keyword, 0.95),
         "embedded_p50_s": _p(embedded, 0.5), "embedded_p95_s": _p(embedded, 0.95),
         "not_indexed": missing,

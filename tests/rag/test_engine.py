@@ -167,10 +167,14 @@ indexer.close()
 """
 
 
-def test_a_reader_finds_the_vectors_another_process_indexed(store_settings, embedder, tmp_path):
+@pytest.mark.parametrize("background", [False, True], ids=["waiting", "background"])
+def test_a_reader_finds_the_vectors_another_process_indexed(store_settings, embedder, tmp_path, background):
     """An embedded store keeps its vector index in memory: after another process indexed, ``refresh``
     reopens the desk's store in place (the retriever keeps the same object) and dense search finds the
-    new chunks. A Chroma server holds the index itself: nothing is reopened, the chunks are found."""
+    new chunks. A Chroma server holds the index itself: nothing is reopened, the chunks are found.
+    ``background``: what every question does, ``refresh(wait=False)``: the reopen runs in a thread while
+    the question goes on, and the next questions find the new chunks."""
+    store_settings = store_settings.updated(reader_refresh_seconds=0)
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "bridge.json").write_text(json.dumps({"url": "https://a.example/1", "title": "Bridge reopens",
@@ -190,7 +194,14 @@ def test_a_reader_finds_the_vectors_another_process_indexed(store_settings, embe
             "collection": index.collection, "chunk_size": index.chunk_size, "chunk_overlap": index.chunk_overlap}
     subprocess.run([sys.executable, "-c", INDEX_IN_ANOTHER_PROCESS, json.dumps(flat), str(folder)], cwd=REPO,
                    env=clean_env(), check=True, timeout=300)
-    assert desk.refresh() is (not index.server_mode)
+    if background:
+        assert desk.refresh(wait=False) is False  # nothing waited for
+        if desk._refreshing is not None:
+            desk._refreshing.join(60)
+        assert desk._marker_seen == desk.catalog.get_meta("writer")  # taken once the reopen finished
+        assert desk.ask("What destroyed the apple orchards of Calderra?").citations[0].title == "Frost in Calderra"
+    else:
+        assert desk.refresh() is (not index.server_mode)
     assert desk.store is store and desk.retriever.store is store
     found = desk.catalog.chunk_records([cid for cid, _ in store.query(question, 5)])
     assert "Frost in Calderra" in {record.title for record in found.values()}
