@@ -321,9 +321,10 @@ class FreshnessSettings(BaseSettings):
     feed_backoff_max_seconds: float = Field(21600.0, gt=0, description="Longest wait after repeated feed errors "
                                                                        "(6 hours; a choice).")
 
-    watch_embed_threads: int | None = Field(1, ge=1, le=64, description="ONNX threads of a watcher's embedder "
-                                            "(and `bench fresh`'s writer): 1 leaves the other core to questions "
-                                            "(README 'Freshness', measured); unset: one per core.")
+    watch_embed_threads: int | None = Field(None, ge=1, le=64, description="ONNX threads of a watcher's embedder "
+                                            "(and `bench fresh`'s writer); unset: one per core. 1 (the other core "
+                                            "left to questions) let the queue grow (bench fresh: 463 chunks "
+                                            "waiting after 150 arrivals, against 271 with both cores).")
     reader_refresh_seconds: float = Field(5.0, ge=0, description="A desk reading an index another process writes "
                                           "reopens its vectors in the background at most this often (each "
                                           "reopen loads the vector index: about 0.5 s of CPU at 42,000 chunks): "

@@ -110,7 +110,7 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
         from evals.bench.fresh import run_fresh
 
         figures = run_fresh(settings, minutes=args.minutes, rate=args.rate, base=args.base, work=args.work,
-                            drain_seconds=args.drain_seconds, console=err)
+                            drain_seconds=args.drain_seconds, question_interval=args.question_interval, console=err)
     elif args.bench == "scale":
         from evals.bench.scale import run_scale
 
@@ -194,6 +194,8 @@ def register(sub) -> None:
     b.add_argument("--base", type=int, default=3827, help="RealTime QA articles in the base index (default all 3,827)")
     b.add_argument("--work", type=Path, help="folder that keeps the base index between runs (default: a new one)")
     b.add_argument("--drain-seconds", type=float, default=300.0, help="how long to wait for the queue to drain")
+    b.add_argument("--question-interval", type=float, default=0.0,
+                   help="seconds from one question's start to the next's during the stream (default 0: back to back)")
     json_option(b, "the figures")
     b = bench.add_parser("api", help="the HTTP API on 127.0.0.1 (a copy of the index): search, chat and streaming "
                                      "clients with writers adding articles: throughput, p50/p95, errors")

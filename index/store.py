@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -77,18 +79,25 @@ class ChunkStore:
                 f"({embedder.dimension}). Set NEWSDESK_EMBEDDER back, or re-embed everything with "
                 f"`newsdesk index --rebuild PATH...` (or use another NEWSDESK_COLLECTION)."
             )
-        self.max_batch = max(1, min(self._call("connecting", self.client.get_max_batch_size), 4096))
-
-    def _call(self, action: str, fn, **kwargs):
+        self._lock = ReadWriteLock()
         try:
-            return fn(**kwargs)
+            self.max_batch = max(1, min(self.client.get_max_batch_size(), 4096))
         except Exception as error:  # chromadb and httpx raise many types; all become one clear error
-            raise _store_error(self.settings, action, error) from error
+            raise _store_error(self.settings, "connecting", error) from error
+
+    def _call(self, action: str, method: str, **kwargs):
+        """``self.collection.<method>(**kwargs)``, the collection read under the lock that ``reopen`` takes
+        to swap it: a search never runs on a client while a fresh one replaces it."""
+        with self._lock.reading():
+            try:
+                return getattr(self.collection, method)(**kwargs)
+            except Exception as error:  # chromadb and httpx raise many types; all become one clear error
+                raise _store_error(self.settings, action, error) from error
 
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         for start in range(0, len(chunks), self.max_batch):
             part = chunks[start:start + self.max_batch]
-            self._call("writing vectors", self.collection.upsert,
+            self._call("writing vectors", "upsert",
                        ids=[c.id for c in part],
                        embeddings=embeddings[start:start + len(part)],
                        metadatas=[chunk_metadata(c) for c in part])
@@ -96,28 +105,28 @@ class ChunkStore:
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), self.max_batch):
-            self._call("deleting vectors", self.collection.delete, ids=ids[start:start + self.max_batch])
+            self._call("deleting vectors", "delete", ids=ids[start:start + self.max_batch])
 
     def query(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the nearest chunks (unfiltered: see ``index.vectors``)."""
         if limit <= 0:
             return []
-        result = self._call("searching", self.collection.query, query_embeddings=vector.reshape(1, -1),
+        result = self._call("searching", "query", query_embeddings=vector.reshape(1, -1),
                             n_results=limit, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        got = self._call("reading vectors", self.collection.get, ids=list(ids), include=["embeddings"])
+        got = self._call("reading vectors", "get", ids=list(ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     def count(self) -> int:
-        return self._call("counting", self.collection.count)
+        return self._call("counting", "count")
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         offset = 0
         while True:
-            page = self._call("listing ids", self.collection.get, include=[], limit=self.max_batch, offset=offset)["ids"]
+            page = self._call("listing ids", "get", include=[], limit=self.max_batch, offset=offset)["ids"]
             ids.update(page)
             if len(page) < self.max_batch:
                 return ids
@@ -137,10 +146,13 @@ class ChunkStore:
         ``warm``: one search first, which loads the vector index, so that no caller's search waits for it."""
         if self.settings.index.server_mode:
             return False
-        fresh = ChunkStore(self.settings, embedder, client=make_client(self.settings, fresh=True))
-        if warm and fresh.count():
-            fresh.query(np.full(embedder.dimension, embedder.dimension ** -0.5, dtype=np.float32), 1)  # any unit vector
-        self.client, self.collection, self.max_batch = fresh.client, fresh.collection, fresh.max_batch
+        # the old client's searches finish first, and none starts until the fresh one is loaded: a search
+        # that ran while the fresh client replaced the process's cached one failed (InternalError, bench fresh)
+        with self._lock.writing():
+            fresh = ChunkStore(self.settings, embedder, client=make_client(self.settings, fresh=True))
+            if warm and fresh.count():
+                fresh.query(np.full(embedder.dimension, embedder.dimension ** -0.5, dtype=np.float32), 1)  # any unit vector
+            self.client, self.collection, self.max_batch = fresh.client, fresh.collection, fresh.max_batch
         return True
 
 
@@ -155,3 +167,42 @@ def chunk_metadata(chunk: Chunk) -> dict:
     ``position``, ``source`` and ``published_ts``; nothing reads them.
     """
     return {"article_id": chunk.article_id}
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer holds back new readers (so it is not starved)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()

@@ -7,7 +7,8 @@ and embeds the queue in steps of ``embed_step_chunks`` between arrivals. Once it
 process drops one article file every ``1/--rate`` seconds for ``--minutes`` (the corpus articles
 left out of the base, then the others again, each under a new URL with a line of its own, so no
 arrival is an exact copy that wire folding would keep without chunks; published "now") while it asks
-questions one after another, as a chat would.
+questions one after another (the heaviest load one asker makes), or one every ``--question-interval``
+seconds (a person reading the answers).
 
 Printed (never asserted): arrival -> answerable by keyword and arrival -> embedded, p50/p95, from the
 catalog's own stamps (``articles.indexed_at``/``embedded_at``, written in the commit that makes them
@@ -37,7 +38,7 @@ from settings import Settings
 
 def run_fresh(settings: Settings, minutes: float = 10.0, rate: float = 1.0, base: int = 3827,
               work: Path | None = None, drain_seconds: float = 300.0, quiet_questions: int = 30,
-              console: Console | None = None) -> dict:
+              question_interval: float = 0.0, console: Console | None = None) -> dict:
     console = console or Console(stderr=True)
     if minutes <= 0 or rate <= 0 or minutes * 60 * rate > 36_000:
         raise BadInput("--minutes and --rate must be positive, and the stream at most 36,000 articles")
@@ -53,7 +54,8 @@ def run_fresh(settings: Settings, minutes: float = 10.0, rate: float = 1.0, base
         shutil.rmtree(inbox, ignore_errors=True)
         inbox.mkdir()
         _register_inbox(bench_settings, inbox)
-        figures = _measure(bench_settings, arrivals, inbox, minutes, rate, drain_seconds, quiet_questions, console)
+        figures = _measure(bench_settings, arrivals, inbox, minutes, rate, drain_seconds, quiet_questions, console,
+                           question_interval)
         return {"base_articles": len(corpus), **figures}
     finally:
         if own_work:
@@ -119,13 +121,16 @@ def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
             embedded = indexer.embed_pending(max_chunks=step)
             if not new and not embedded:
                 if Path(stop).exists():
-                    break
+                    # the last file may have been dropped between this pass's listing and the stop flag
+                    if not any(p.suffix == ".json" and p not in seen for p in Path(inbox).iterdir()):
+                        break
+                    continue
                 time.sleep(0.1)
     indexer.close()
 
 
 def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: float, rate: float,
-             drain_seconds: float, quiet_questions: int, console: Console) -> dict:
+             drain_seconds: float, quiet_questions: int, console: Console, question_interval: float = 0.0) -> dict:
     from index.catalog import Catalog
     from index.freshness import read_freshness
     from rag.engine import NewsDesk
@@ -156,6 +161,7 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
     total = int(minutes * 60 * rate)
     started = time.time()
     n = asked = 0
+    next_question = 0.0
     while n < total:
         due = started + n / rate
         if time.time() >= due:
@@ -166,6 +172,10 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
                 peak_pending = max(peak_pending, pending)
                 console.print(f"{n}/{total} articles dropped, {pending} chunks waiting for vectors")
             continue
+        if time.time() < next_question:  # a paced asker (--question-interval) waits for its next question
+            time.sleep(max(0.0, min(due, next_question) - time.time()))
+            continue
+        next_question = time.time() + question_interval
         # other questions than the quiet ones: a repeated question would find the answerer's caches warm
         loaded.append(_timed_ask(desk, questions[(quiet_questions + asked) % len(questions)]))
         asked += 1
@@ -206,7 +216,7 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
         "query_stream_p50_ms": round(percentile(loaded, 0.5), 1) if loaded else None,
         "query_stream_p95_ms": round(percentile(loaded, 0.95), 1) if loaded else None,
         "query_p95_ratio": round(percentile(loaded, 0.95) / percentile(quiet, 0.95), 2) if loaded else None,
-        "queries_during_stream": len(loaded),
+        "queries_during_stream": len(loaded), "question_interval_s": question_interval,
         "queue_peak_chunks": peak_pending, "queue_at_stream_end_chunks": at_end,
         "queue_drained": left == 0, "drain_seconds": round(drained_after, 1),
         # the freshness view's figure: over every article that arrived in its window (the base too)
