@@ -115,7 +115,7 @@ class NewsDesk:
     def evidence(self, plan: QueryPlan) -> list[Evidence]:
         """The evidence for a plan. A window start that only the words (or as_of) implied is dropped when no
         dated article is in the window, and the plan's time filter says so."""
-        self.refresh(wait=False)
+        self.refresh(wait=not self.settings.freshness.reader_refresh_seconds)
         evidence = self._search(plan)
         if not evidence and plan.time_filter.since is not None and not plan.since_given:
             # no dated article in the window: the words may describe the event, not the publication
@@ -135,10 +135,12 @@ class NewsDesk:
         marker changed and the write went into another vector index than this desk's (another process,
         or a client reopened since), the embedded store reopens in place. Returns whether it reopened.
 
-        ``wait=False`` (every question): the store reopens in a background thread, at most once every
-        ``freshness.reader_refresh_seconds``, and questions meanwhile search the vectors they had. The
-        first search of a reopened store loads its vector index (about 300 ms on 42,000 chunks), a cost a
-        question paid after every embedding step of a watcher (``bench fresh``: the tail of query p95)."""
+        Every question refreshes; by default it waits (``freshness.reader_refresh_seconds`` 0), paying for
+        loading the reopened vector index (about 300 ms on 42,000 chunks) after each write of another
+        process. ``wait=False`` (that setting > 0): the store reopens in a background thread at most once
+        every so many seconds, and questions meanwhile search the vectors they had, so an article another
+        process embedded or replaced since is found by keyword only and may be outranked (README,
+        "How fresh is the index")."""
         marker = self.catalog.get_meta("writer")
         if marker == self._marker_seen:
             return False
