@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from rag.rewrite import CONTEXT_NOTE
-from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem
+from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem, words
 from rag.types import Evidence
 
 YES_NO_QUESTION = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
@@ -256,17 +256,16 @@ def names_speaker(speaker: str, text: str) -> bool:
     """Whether ``text`` names ``speaker``: a person's or outlet's name by any of its words ("Kim" for
     "Kim Jong Un"), anything else by all of them ("China's foreign ministry" is not "the defense ministry"
     near "a mission to China")."""
-    words = re.findall(r"[\w’'-]+", speaker)
+    parts = re.findall(r"[\w’'-]+", speaker)
     wanted = content_stems(speaker.replace("-", " "))
     if not wanted:
         return True
-    if all(w[0].isupper() for w in words):  # a name
+    if all(w[0].isupper() for w in parts):  # a name
         found = content_stems(text.replace("-", " ")) | content_stems(text)
         return bool(wanted & found - _GENERIC_LAST)
     # all of its words, close together: "a Chinese Foreign Ministry spokesperson", "the foreign ministry of
     # China", not "accused China of [30 words] by its Ministry of Foreign Affairs" (Taiwan's, gold corpus)
-    stems = [stem(w.lower().strip("’'").replace("’", "'").removesuffix("'s"))
-             for w in re.findall(r"[\w’'-]+", text.replace("-", " "))]
+    stems = [stem(w) for w in words(text.replace("-", " "))]
     reach = len(wanted) + SPEAKER_GAP
     return any(wanted <= set(stems[i:i + reach]) for i, w in enumerate(stems) if w in wanted)
 

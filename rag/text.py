@@ -22,13 +22,19 @@ said says say also one two many much may might must shall ever still yet""".spli
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
 
+def words(text: str) -> list[str]:
+    """Every word of ``text`` in order: lower case, no possessive 's (stopwords kept)."""
+    out = []
+    for word in _WORD.findall(text.lower()):
+        word = word.strip("'’-").replace("’", "'")
+        out.append(word[:-2] if word.endswith("'s") else word)
+    return out
+
+
 def query_terms(text: str, limit: int = 24) -> list[str]:
     """The first ``limit`` distinct content words of ``text``: lower case, no stopwords, no possessive 's."""
     terms: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        word = word.strip("'’-").replace("’", "'")
-        if word.endswith("'s"):
-            word = word[:-2]
+    for word in words(text):
         if len(word) < 2 or word in STOPWORDS or word in terms:
             continue
         terms.append(word)
