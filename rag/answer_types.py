@@ -14,9 +14,9 @@ YES_NO_QUESTION = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|co
 
 # --- what the question asks for, and whether a sentence holds it ----------------------------------
 # "other" (what did X say?), "yesno" and "manner" (how did X do it?) are not CHECKED: never refused for it.
-DISTANCE, DURATION, WHEN, NUMBER, CAUSE, PERSON, PLACE, NAME, MANNER, YESNO, OTHER = (
-    "distance", "duration", "when", "number", "cause", "person", "place", "name", "manner", "yesno", "other")
-CHECKED = {DISTANCE, DURATION, WHEN, NUMBER, CAUSE, PERSON, PLACE, NAME}
+DISTANCE, DURATION, WHEN, NUMBER, CAUSE, PERSON, PLACE, NAME, CALLED, MANNER, YESNO, OTHER = (
+    "distance", "duration", "when", "number", "cause", "person", "place", "name", "called", "manner", "yesno", "other")
+CHECKED = {DISTANCE, DURATION, WHEN, NUMBER, CAUSE, PERSON, PLACE, NAME, CALLED}
 
 # which/what + up to 4 words, no verb, no possessive ("which country’s new prime minister" asks for a place); 4 is
 # the longest gap in the 259 gold and seed questions ("which of the following US cities")
@@ -48,6 +48,8 @@ _KINDS = [
     (PLACE, rf"{_WHO}where\b|{_WHICH[PLACE]}"),
     (NAME, rf"\bwhat (?:is|was|are|were) (?:the |its |his |her |their )?names?\b|\bwhat (?:is|was) (?:it|this|that|"
            rf"the \w+) called\b|{_WHICH[NAME]}"),
+    # "What does South Korea call the Sea of Japan?": a name given to something, said as such
+    (CALLED, r"\bwhat (?:do|does|did) (?:[\w’'.-]+ ){1,5}?call\b|\bwhat (?:is|are|was|were) [\w\s’'.-]{1,40}? (?:known|referred to) as\b"),
     (MANNER, rf"{_WH}how (?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should|might)\b"),
 ]
 _KIND_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _KINDS]
@@ -80,6 +82,11 @@ _CAPITAL = re.compile(r"[A-Z][\w’'.&-]*\w|[A-Z]")
 _PLURAL = re.compile(rf"\b(?:which|what) (?!of\b)(?:two|three|four|several|{_BETWEEN}(?:countries|states|cities|nations|"
                      rf"teams|companies|supermarkets|automakers|players|bands))\b", re.I)
 NAME_LIST = re.compile(r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*,?\s+and\s+(?:the\s+)?[A-Z]")  # "Japan and South Korea"
+# how a sentence gives something's name, or calls it something: "what they refer to as the East Sea",
+# "praised South Korea as Washington's 'model ally'" (seed)
+_NAMING = re.compile(r"\b(?:call(?:s|ed)?|refer(?:s|red)? to (?:it |them )?as|known as|dubbed|nicknamed|named|"
+                     r"term(?:s|ed)?)\b|\b(?:described|praised|hailed|labell?ed|branded|characteri[sz]ed|denounced|"
+                     r"condemned|called)\b[^.;]{0,60}?\bas\b", re.I)
 _CALENDAR = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})\.?$")
 
 
@@ -131,6 +138,8 @@ def holds(asked: Asked, sentence: str, question: str, context: str | None = None
         # the sentence names the thing counted, except "how many times" (a count rarely says "times")
         return bool(numbers) and (asked.counted in (None, "tim", "way")
                                   or asked.counted in content_stems(sentence.replace("-", " ")))
+    if kind == CALLED:  # a name, given as one: "what they refer to as the East Sea"
+        return bool(_NAMING.search(sentence)) and bool(new_names(sentence, question, context or ""))
     if kind in (CAUSE, MANNER):  # manner: a means ("by cutting", "through") is an answer too
         return _states_cause(sentence, question) or (kind == MANNER and bool(_MEANS.search(sentence)))
     return bool(new_names(sentence, question, context or "", places=kind == PLACE))

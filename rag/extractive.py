@@ -25,6 +25,10 @@ _YES_NO_LEXICAL = 0.6  # "Yes."/"No." only before a sentence that has most of th
 # a rival report: one of the 5 best sentences, from another article, within 10% of the best's score, about
 # the same thing (cosine >= 0.75 and 4 shared stems) but with other figures
 _RIVALS, _RIVAL_SCORE, _SAME_COSINE, _SAME_STEMS = 5, 0.9, 0.75, 4
+# a sentence that opens by pointing back ("This gathering marks the first such event in five years") is
+# read and quoted with the sentence before it, which says what it is ("a major congress of its ruling
+# Workers' Party"): alone it neither matches the question's words nor stands as a quote (seed-14)
+_ANAPHOR = re.compile(r"(?:This|These|That|Those|Such)\s+(?!is\b|was\b|are\b|were\b)[a-z]")
 
 
 @dataclass
@@ -70,13 +74,17 @@ class ExtractiveAnswerer:
         out: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for item in evidence[: self.max_chunks]:
+            before: tuple[int, int] | None = None
             for a, b in sentence_spans(item.text):
                 key = (item.article_id, item.start + a)
                 text = item.text[a:b]
+                lead, before = before, (a, b)
                 if (key in seen or len(text) < _SHORTEST_CHARS or len(text.split()) < _SHORTEST_WORDS
                         or text.endswith("?") or is_instruction_like(text)):
                     continue
                 seen.add(key)
+                if lead and _ANAPHOR.match(text) and not item.text[lead[1]:a].strip():
+                    a, text = lead[0], item.text[lead[0]:b]  # "This gathering ...": quoted with what it refers to
                 out.append(Candidate(item, item.start + a, item.start + b, text))
         if not out:
             return out

@@ -17,7 +17,7 @@ her here hers herself him himself his how i if in into is it its itself just me 
 off on once only or other our ours ourselves out over own same she should so some such than that the their theirs
 them themselves then there these they this those through to too under until up very was we were what when where which
 while who whom why will with would you your yours yourself yourselves according recently latest new news week
-said says say also one two many much may might must shall ever still yet""".split())
+said says say also one two many much may might must shall ever still yet since""".split())
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 

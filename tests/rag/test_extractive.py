@@ -111,7 +111,8 @@ def test_a_new_question_after_an_unrelated_one_is_answered(desk):
     ("How did the company cut its costs?", "manner"),
     ("Did the United Nations Security Council meet about the launch?", "yesno"),
     ("Who is Yang Moo-jin?", "other"),  # a description, not a name
-    ("What did Elbridge Colby call South Korea?", "other"),
+    ("What did Elbridge Colby call South Korea?", "called"),
+    ("What does South Korea call the Sea of Japan?", "called"),
     ("Kanye West, who changed his name to Ye, is buying which controversial social media platform?", "name"),
 ])
 def test_answer_type_of_a_question(question, kind):
@@ -138,6 +139,34 @@ def test_a_sentence_holds_an_answer_of_the_asked_type():
     assert not holds(why, "Allies stay alert in response to Pyongyang's expanding missile capabilities.", question)
     many = asked_for("How many nuclear warheads does North Korea have?")
     assert not holds(many, "About 28,500 US troops are stationed in South Korea.", "How many nuclear warheads?")
+
+
+def test_a_name_given_is_held_only_by_a_sentence_that_gives_it():
+    """Issue 10, seed: "What does South Korea call the Sea of Japan?" quoted a sentence naming both countries
+    instead of "... toward what they refer to as the East Sea"."""
+    question = "What does South Korea call the Sea of Japan?"
+    called = asked_for(question)
+    assert holds(called, "South Korea's Joint Chiefs of Staff said missiles flew toward what they refer to as "
+                         "the East Sea.", question)
+    assert not holds(called, "The action was confirmed by officials from both Japan and South Korea, amid friction "
+                             "on the Korean Peninsula.", question)
+    colby = "What did Elbridge Colby call South Korea?"
+    assert holds(asked_for(colby), 'He publicly praised South Korea as Washington\'s "model ally."', colby)
+
+
+def test_what_a_country_calls_a_sea_is_answered_from_the_naming_sentence(desk):
+    answer = desk.ask("What does South Korea call the Sea of Japan?")
+    assert not answer.refused and "East Sea" in answer.answer
+
+
+def test_a_sentence_pointing_back_is_quoted_with_the_sentence_it_points_to(desk):
+    """Issue 10, seed-14: "How many years since the last party congress?" was refused: the answer, "This
+    gathering marks the first such event in five years", names no congress; the sentence before does."""
+    answer = desk.ask("How many years since North Korea's last party congress?")  # the gold corpus has other parties
+    assert not answer.refused and "five years" in answer.answer
+    quote = answer.citations[0].quote
+    assert quote.startswith("The timing of this missile launch") and "This gathering marks" in quote
+    assert "congress of its ruling Workers' Party" in quote  # what "this gathering" is, in the same quote
 
 
 def test_names_and_words_match_by_stem():
