@@ -325,12 +325,15 @@ class FreshnessSettings(BaseSettings):
                                             "(and `bench fresh`'s writer); unset: one per core. 1 (the other core "
                                             "left to questions) let the queue grow (bench fresh: 463 chunks "
                                             "waiting after 150 arrivals, against 271 with both cores).")
-    reader_refresh_seconds: float = Field(0.0, ge=0, description="0: a question after another process's write "
-                                          "reopens the vectors first and waits (about 0.3 s at 42,000 chunks). "
-                                          "N > 0: reopened in the background at most every N s, so questions do "
-                                          "not wait (bench fresh, back to back: query p95 2.54x -> 1.29x) but an "
-                                          "article embedded or replaced meanwhile is found by keyword only and can "
-                                          "be outranked for up to N s (tests/test_faults.py). 0 is the safe choice.")
+    watch_nice: int = Field(10, ge=0, le=19, description="How much lower the CPU priority of a watcher (and `bench "
+                            "fresh`'s writer) runs than a reader's: its embedding takes the cores questions leave "
+                            "and yields them when a question comes (a choice, measured by bench fresh; 0: same).")
+    reader_reopen_chunks: int = Field(2000, ge=0, description="A reader (app, API, chat) scores the vectors another "
+                                      "process committed since it loaded Chroma's index from the catalog, exactly "
+                                      "(about 3 us a chunk), so no question waits for a reload; past this many "
+                                      "such chunks it reloads the index in the background (about 0.3 s at 42,000 "
+                                      "chunks, searches waiting). A choice: 2,000 is about 3 minutes of a one-"
+                                      "article-a-second stream, a few ms a question.")
     embed_step_chunks: int = Field(16, ge=1, description="Pending chunks a watcher embeds between two checks for "
                                                          "new files (a new arrival waits for one step): 16 gave "
                                                          "keyword-answerable p50 5.4 s vs 18.0 s at 64 (`newsdesk "

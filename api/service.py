@@ -5,7 +5,7 @@ store failed, so the server recovers when the store is back), the embedder share
 answer queue and the key store. Readers follow writes: ``NewsDesk.evidence`` calls ``refresh()``, which
 compares the catalog's writer marker. A write through this process's own store is searchable at once, and
 keyword search sees every committed article at once; another process's new vectors reach dense search
-on the next question (or, with ``NEWSDESK_READER_REFRESH_SECONDS`` N, after a background reopen within N s).
+on the next question, scored from the catalog until the store reloads in the background (``NewsDesk.refresh``).
 Writes take a process-wide lock first (then the index's own file lock, which another process may hold:
 ``IndexBusy`` -> 409).
 """

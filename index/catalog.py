@@ -91,6 +91,8 @@ class Catalog:
                 self.db.execute("ALTER TABLE articles ADD COLUMN embedded_at TEXT")
                 self.db.execute("UPDATE articles SET embedded_at = indexed_at")
             self.db.execute("CREATE INDEX IF NOT EXISTS articles_arrival ON articles(indexed_at)")
+            # readers score the vectors committed after their vector index was loaded (index.vectors)
+            self.db.execute("CREATE INDEX IF NOT EXISTS articles_embedded ON articles(embedded_at)")
             # the embedding queue: chunks without a vector yet (a partial index: counting it costs its size)
             self.db.execute("CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(article_id) WHERE embedding IS NULL")
 

@@ -1,4 +1,5 @@
-"""Process-wide set-up that keeps newsdesk offline: tiktoken's BPE files and Chroma's telemetry."""
+"""Process-wide set-up: what keeps newsdesk offline (tiktoken's BPE files, Chroma's telemetry), and a
+background writer's CPU priority."""
 
 from __future__ import annotations
 
@@ -20,3 +21,25 @@ def configure_runtime() -> None:
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(tiktoken_cache_dir()))
     # Chroma's client would otherwise try to send telemetry over the network.
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def lower_priority(niceness: int) -> int:
+    """Run this process's threads (and those they start later) at ``niceness`` more than now, so that a
+    background writer's embedding yields the CPU to questions and takes whatever they leave. Linux keeps
+    the nice value per thread, so every thread of ``/proc/self/task`` is lowered (ONNX's pool exists
+    already); elsewhere the process's. Returns the niceness reached (0 when nothing changed)."""
+    if niceness <= 0:
+        return 0
+    tasks = Path("/proc/self/task")
+    try:
+        if tasks.is_dir():
+            for task in tasks.iterdir():
+                tid = int(task.name)
+                try:
+                    os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+                except (ProcessLookupError, PermissionError):
+                    continue  # a thread that ended meanwhile
+            return os.getpriority(os.PRIO_PROCESS, 0)
+        return os.nice(niceness)
+    except (OSError, AttributeError):  # a platform without priorities: run as is
+        return 0

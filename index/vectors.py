@@ -47,6 +47,26 @@ class WindowVectors:
         top = np.argsort(-scores)[:limit]
         return [(ids[i], float(scores[i])) for i in top]
 
+    def changed_since(self, stamp: str, where: ChunkFilter) -> tuple[list[str], np.ndarray]:
+        """(chunk ids, vectors as rows) of the window's chunks whose article got vectors at or after
+        ``stamp`` (``articles.embedded_at``, written in the commit after the Chroma upsert) or is still
+        partly queued: what a vector index opened before ``stamp`` may lack or hold stale."""
+        condition, params = where.sql()
+        rows = self.catalog.db.execute(
+            "SELECT c.id, c.embedding FROM articles a JOIN chunks c ON c.article_id = a.id "
+            f"WHERE (a.embedded_at >= ? OR a.embedded_at IS NULL) AND {condition} AND c.embedding IS NOT NULL",
+            [stamp, *params]).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+
+    def changed_count(self, stamp: str) -> int:
+        """How many chunks ``changed_since(stamp)`` would score (articles embedded since, or partly queued)."""
+        db = self.catalog.db
+        done = db.execute("SELECT coalesce(sum(n_chunks), 0) FROM articles WHERE embedded_at >= ?", (stamp,)).fetchone()[0]
+        return done + db.execute("SELECT count(*) FROM chunks WHERE embedding IS NOT NULL AND article_id IN "
+                                 "(SELECT id FROM articles WHERE embedded_at IS NULL)").fetchone()[0]
+
     def admitted(self, chunk_ids: list[str], where: ChunkFilter) -> set[str]:
         """Which of ``chunk_ids`` are live chunks that the window admits (to filter Chroma's neighbours)."""
         inside: set[str] = set()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from errors import IndexEmpty
@@ -38,6 +38,7 @@ from rag.wire import fold_wire_copies, wire_pool
 from settings import Settings
 
 log = logging.getLogger("newsdesk.engine")
+_LOADED_MARGIN_SECONDS = 5.0  # clock granularity between processes on one machine (a choice)
 
 
 class NewsDesk:
@@ -48,6 +49,7 @@ class NewsDesk:
             raise IndexEmpty(f"No articles are indexed in {settings.index.home}: run `newsdesk index PATH` first.")
         self.embedder = embedder or make_embedder(settings)
         self.catalog = Catalog(settings.index.catalog_path, read_only=True)
+        self._loaded_at = _stamp_before_now()  # Chroma's index holds at least what was embedded before this
         self.store = ChunkStore(settings, self.embedder, client=client)
         self.retriever = HybridRetriever(self.catalog, self.store, self.embedder, settings.retrieval)
         self.planner = QueryPlanner(settings, self.catalog.newest_published, lambda: self.llm)
@@ -55,9 +57,8 @@ class NewsDesk:
         self.verifier = CitationVerifier(self.embedder, settings.answer)
         self.generative = GenerativeAnswerer(self.extractive, self.verifier, settings.answer, settings.llm)
         self._marker_seen = self.catalog.get_meta("writer")
-        self._refresh_lock = threading.Lock()
+        self._refresh_lock = threading.RLock()  # refresh(wait=True) holds it through _reopen
         self._refreshing: threading.Thread | None = None
-        self._refreshed_at = time.monotonic()
         self._llm: LLMClient | None = None
 
     def close(self) -> None:
@@ -115,7 +116,7 @@ class NewsDesk:
     def evidence(self, plan: QueryPlan) -> list[Evidence]:
         """The evidence for a plan. A window start that only the words (or as_of) implied is dropped when no
         dated article is in the window, and the plan's time filter says so."""
-        self.refresh(wait=not self.settings.freshness.reader_refresh_seconds)
+        self.refresh()
         evidence = self._search(plan)
         if not evidence and plan.time_filter.since is not None and not plan.since_given:
             # no dated article in the window: the words may describe the event, not the publication
@@ -130,50 +131,54 @@ class NewsDesk:
         plan = self.plan(question, k=k, since=since, until=until, sources=sources, as_of=as_of)
         return self.evidence(plan), plan.time_filter, plan.reference
 
-    def refresh(self, wait: bool = True) -> bool:
-        """Make vectors indexed since the last question visible to dense search. When the catalog's writer
-        marker changed and the write went into another vector index than this desk's (another process,
-        or a client reopened since), the embedded store reopens in place. Returns whether it reopened.
+    def refresh(self, wait: bool = False) -> bool:
+        """Make vectors another process wrote since this desk loaded Chroma's index visible to dense search.
+        Returns whether it reopened the store (only with ``wait``).
 
-        Every question refreshes; by default it waits (``freshness.reader_refresh_seconds`` 0), paying for
-        loading the reopened vector index (about 300 ms on 42,000 chunks) after each write of another
-        process. ``wait=False`` (that setting > 0): the store reopens in a background thread at most once
-        every so many seconds, and questions meanwhile search the vectors they had, so an article another
-        process embedded or replaced since is found by keyword only and may be outranked (README,
-        "How fresh is the index")."""
+        An embedded Chroma client keeps its vector index in memory, and loading it again costs about
+        300 ms on 42,000 chunks, during which searches wait. So when the catalog's writer marker changed
+        and the write went into another vector index than this desk's, no question waits for a reopen:
+        the retriever scores the chunks embedded since the index was loaded from the catalog's copy of
+        their vectors (``HybridRetriever.stale_since``: exact, and replacing any stale copy Chroma holds).
+        Once they exceed ``freshness.reader_reopen_chunks``, the store reopens in a background thread.
+        ``wait``: reopen now, in this thread (tests, and callers that want a fresh index at once).
+        A Chroma server holds the index itself: nothing to do."""
         marker = self.catalog.get_meta("writer")
-        if marker == self._marker_seen:
+        if marker == self._marker_seen and (not wait or self.retriever.stale_since is None):
             return False
         with self._refresh_lock:
-            if marker == self._marker_seen:
-                return False
-            if self.catalog.get_meta("writer_origin") == self.store.origin:
-                self._marker_seen = marker
-                return False  # written through this store's own in-memory index: already visible
+            own = self.catalog.get_meta("writer_origin") == self.store.origin
+            self._marker_seen = marker
+            if self.settings.index.server_mode or (own and self.retriever.stale_since is None):
+                return False  # a server, or written through this store's own in-memory index: visible already
             if wait:
-                self._marker_seen = marker
                 return self._reopen()
+            if self.retriever.stale_since is None:
+                self.retriever.stale_since = self._loaded_at
             busy = self._refreshing is not None and self._refreshing.is_alive()
-            due = time.monotonic() - self._refreshed_at >= self.settings.freshness.reader_refresh_seconds
-            if not busy and due:
-                self._refreshing = threading.Thread(target=self._reopen_later, args=(marker,), daemon=True,
+            if not busy and self.retriever.vectors.changed_count(self.retriever.stale_since) \
+                    > self.settings.freshness.reader_reopen_chunks:
+                self._refreshing = threading.Thread(target=self._reopen_later, daemon=True,
                                                     name="newsdesk-store-refresh")
                 self._refreshing.start()
             return False
 
     def _reopen(self) -> bool:
-        reopened = self.store.reopen(self.embedder, warm=True)
-        self._refreshed_at = time.monotonic()
+        """Load Chroma's index again; afterwards only what was committed during the load is scored apart."""
+        marker = self.catalog.get_meta("writer")
+        loaded_at = _stamp_before_now()
+        reopened = self.store.reopen(self.embedder, warm=True)  # questions meanwhile wait in the store's lock
+        with self._refresh_lock:
+            self._loaded_at = loaded_at
+            # a write committed while the index loaded may be missing from it: it stays scored from the catalog
+            self.retriever.stale_since = None if self.catalog.get_meta("writer") == marker else loaded_at
         return reopened
 
-    def _reopen_later(self, marker: str | None) -> None:
+    def _reopen_later(self) -> None:
         try:
             self._reopen()
-        except Exception as error:  # noqa: BLE001 - the next question tries again, and waits if it must
+        except Exception as error:  # noqa: BLE001 - the catalog's vectors keep serving; a later question retries
             log.warning("Reopening the vector store in the background failed: %s", error)
-            return
-        with self._refresh_lock:
-            self._marker_seen = marker  # a write since then changed the marker again: refreshed on a later question
 
     def _pending_note(self) -> list[str]:
         """Articles answerable by keyword whose vectors are still queued (``index.embed_queue``)."""
@@ -203,6 +208,13 @@ class NewsDesk:
             timings["first_token"] = (stats["first"] - started) * 1000
             timings["generate"] = ((stats["done"] or done) - stats["first"]) * 1000
         return timings
+
+
+def _stamp_before_now() -> str:
+    """A catalog time stamp (``utcnow_iso(precise=True)``'s format) a little before now: vectors stamped
+    after it may be missing from a vector index loaded from now on (the stamp follows the Chroma write;
+    the margin covers clock granularity)."""
+    return (datetime.now(timezone.utc) - timedelta(seconds=_LOADED_MARGIN_SECONDS)).isoformat(timespec="milliseconds")
 
 
 __all__ = ["NewsDesk"]

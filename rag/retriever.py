@@ -3,7 +3,8 @@
 Time expressions become a date window (hard filter) or a recency preference; questions with two
 parts retrieve for each part; no one article fills the evidence alone. A chunk still waiting for its
 vector (the embedding queue, ``index.embed_queue``) is found by BM25 alone and fused as if dense search
-had ranked it where BM25 did, so a new article is not pushed down for lacking a vector.
+had ranked it where BM25 did, so a new article is not pushed down for lacking a vector. Vectors another
+process wrote after this process loaded Chroma's index are scored from the catalog (``stale_since``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class HybridRetriever:
         self.bm25 = Bm25Search(catalog, config, self.windows)
         self.vectors = WindowVectors(catalog)
         self.vectors_cache = SentenceVectors.shared(embedder)
+        # set by the reader (``NewsDesk.refresh``) when another process wrote vectors after its Chroma
+        # index was loaded: the chunks embedded since this stamp are scored from the catalog instead
+        self.stale_since: str | None = None
 
     def retrieve(self, question: str, k: int = 8, time_filter: TimeFilter | None = None,
                  sources: list[str] | None = None, reference: datetime | None = None,
@@ -107,7 +111,7 @@ class HybridRetriever:
           then the filter here (about 18 us a neighbour), widened once if too few passed.
         """
         if window is None:
-            return self.store.query(vector, limit)
+            return self._with_changed(self.store.query(vector, limit), vector, limit, where)
         if window.admitted == 0:
             return []
         c = self.config
@@ -124,7 +128,23 @@ class HybridRetriever:
             if len(kept) >= limit or len(hits) < wanted or wanted >= c.max_neighbours:
                 break
             wanted = min(wanted * 4, c.max_neighbours)
-        return kept[:limit]  # at worst fewer than ``limit``: BM25 still searches the whole window
+        return self._with_changed(kept, vector, limit, where)  # at worst fewer than ``limit``: BM25 still searches
+
+    def _with_changed(self, hits: list[tuple[str, float]], vector: np.ndarray, limit: int,
+                      where: ChunkFilter) -> list[tuple[str, float]]:
+        """Chroma's neighbours, with the chunks embedded after its index was loaded (``stale_since``)
+        scored exactly from the catalog's copy of their vectors, which also replaces any stale copy."""
+        stale_since = self.stale_since
+        if stale_since is None:
+            return hits[:limit]
+        ids, matrix = self.vectors.changed_since(stale_since, where)
+        if not ids:
+            return hits[:limit]
+        changed = set(ids)
+        scores = matrix @ vector
+        merged = [(cid, s) for cid, s in hits if cid not in changed] + list(zip(ids, scores.tolist()))
+        merged.sort(key=lambda hit: -hit[1])
+        return merged[:limit]
 
     def _to_evidence(self, ranked: list[_Fused], records: dict[str, ChunkRecord], time_filter: TimeFilter,
                      reference: datetime) -> list[Evidence]:

@@ -104,11 +104,12 @@ def _register_inbox(settings: Settings, inbox: Path) -> None:
 
 def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
     """The watcher's loop: keyword-commit new files, then one embedding step; until told to stop."""
-    from index.runtime import configure_runtime
+    from index.runtime import configure_runtime, lower_priority
     from index.sync import Indexer, index_lock
 
     configure_runtime()
     indexer = Indexer(settings.updated(embed_threads=settings.freshness.watch_embed_threads))  # as the watcher
+    lower_priority(settings.freshness.watch_nice)
     seen: set[Path] = set()
     step = settings.freshness.embed_step_chunks
     with index_lock(settings):
@@ -208,7 +209,8 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
     return {
         "stream": f"{total} articles at {rate:g}/s ({stream_seconds:.0f} s)",
         "cores": multiprocessing.cpu_count(), "embed_step_chunks": settings.freshness.embed_step_chunks,
-        "writer_embed_threads": settings.freshness.watch_embed_threads,
+        "writer_embed_threads": settings.freshness.watch_embed_threads, "writer_nice": settings.freshness.watch_nice,
+        "reader_reopen_chunks": settings.freshness.reader_reopen_chunks,
         "keyword_answerable_p50_s": _p(keyword, 0.5), "keyword_answerable_p95_s": _p(keyword, 0.95),
         "embedded_p50_s": _p(embedded, 0.5), "embedded_p95_s": _p(embedded, 0.95),
         "not_indexed": missing,
