@@ -83,11 +83,24 @@ def _build_base(settings: Settings, corpus: list[dict], work: Path, console: Con
     try:
         started = time.perf_counter()
         console.print(f"base index: {len(corpus)} articles in {settings.index.home} (built once, kept with --work)")
-        report = indexer.sync([source])
+        report = indexer.sync([source], on_progress=_every_minute(console, started))
         console.print(f"base index ready: {report.added} added, {report.unchanged} unchanged, "
                       f"{time.perf_counter() - started:.0f} s")
     finally:
         indexer.close()
+
+
+def _every_minute(console: Console, started: float):
+    """A progress callback that prints a line at most once a minute (the base takes about an hour)."""
+    last = [started]
+
+    def report(read: int, total: int, embedded: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 60:
+            last[0] = now
+            console.print(f"base index: {read} of {total} articles read, {embedded} chunks embedded "
+                          f"({embedded / (now - started):.1f} chunks/s)")
+    return report
 
 
 def _register_inbox(settings: Settings, inbox: Path) -> None:
