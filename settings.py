@@ -325,9 +325,10 @@ class FreshnessSettings(BaseSettings):
                                             "(and `bench fresh`'s writer); unset: one per core. 1 (the other core "
                                             "left to questions) let the queue grow (bench fresh: 463 chunks "
                                             "waiting after 150 arrivals, against 271 with both cores).")
-    watch_nice: int = Field(10, ge=0, le=19, description="How much lower the CPU priority of a watcher (and `bench "
-                            "fresh`'s writer) runs than a reader's: its embedding takes the cores questions leave "
-                            "and yields them when a question comes (a choice, measured by bench fresh; 0: same).")
+    watch_nice: int = Field(10, ge=0, le=19, description="How much lower the CPU priority of a watcher's (and `bench "
+                            "fresh`'s writer's) embedding threads is than a reader's: its vectors take the cores "
+                            "questions leave and yield them when a question comes, while its keyword commits keep "
+                            "the normal priority (a choice, measured by bench fresh; 0: the same).")
     reader_reopen_chunks: int = Field(2000, ge=0, description="A reader (app, API, chat) scores the vectors another "
                                       "process committed since it loaded Chroma's index from the catalog, exactly "
                                       "(about 3 us a chunk), so no question waits for a reload; past this many "

@@ -27,7 +27,6 @@ def _log_to_stderr() -> None:
 
 def cmd_watch(args, settings, out: Console, err: Console) -> int:
     from index.feed_state import FeedStates
-    from index.runtime import lower_priority
     from index.watch import Watcher
 
     if args.interval is not None and args.interval <= 0:
@@ -39,7 +38,6 @@ def cmd_watch(args, settings, out: Console, err: Console) -> int:
             for url in args.feed:
                 states.add(url)
     _log_to_stderr()
-    lower_priority(settings.freshness.watch_nice)  # this process only writes: questions elsewhere come first
     return Watcher(settings, args.paths, feed_interval=args.interval).run()
 
 

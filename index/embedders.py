@@ -58,6 +58,11 @@ class MiniLMEmbedder:
             self._load()
         return self._session
 
+    def load(self) -> None:
+        """Load the model now (idempotent); otherwise it loads on first use."""
+        if self._session is None:
+            self._load()
+
     def _load(self) -> None:
         """Loaded on first use: a run with nothing to embed never pays for the model."""
         import onnxruntime
@@ -140,6 +145,41 @@ class OpenAIEmbedder:
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimension)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return matrix / np.clip(norms, 1e-12, None)
+
+
+class LowPriorityEmbedder:
+    """Another embedder's work, run in a thread of its own at ``niceness`` more than the caller's priority.
+
+    A watcher embeds in the background while questions are answered on the same cores: its vectors take
+    the CPU the questions leave, while its keyword commits (the caller's thread) keep the normal priority,
+    so a new article is answerable by keyword as fast as before (bench fresh, README "How fresh is the
+    index"). The model is loaded in that thread, so ONNX's pool threads, which take the priority of the
+    thread that creates them, run lowered too. Everything else is the wrapped embedder's."""
+
+    def __init__(self, inner: Embedder, niceness: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from index.runtime import lower_thread_priority
+
+        self.inner = inner
+        self.name, self.dimension = inner.name, inner.dimension
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="embed-low-priority",
+                                        initializer=lower_thread_priority, initargs=(niceness,))
+        self._loaded = not hasattr(inner, "load")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._pool.submit(self.inner.embed, texts).result()
+
+    def __getattr__(self, attribute: str):  # the tokenizer, count_tokens, batch_size, ...
+        if attribute.startswith("__") or attribute in ("inner", "_pool", "_loaded"):
+            raise AttributeError(attribute)
+        if not self._loaded:  # load in the lowered thread before anything can load it in the caller's
+            self._pool.submit(self.inner.load).result()
+            self._loaded = True
+        return getattr(self.inner, attribute)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
 
 
 def make_embedder(settings: Settings) -> Embedder:

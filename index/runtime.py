@@ -1,9 +1,10 @@
-"""Process-wide set-up: what keeps newsdesk offline (tiktoken's BPE files, Chroma's telemetry), and a
-background writer's CPU priority."""
+"""Process-wide set-up: what keeps newsdesk offline (tiktoken's BPE files, Chroma's telemetry), and the
+lower CPU priority of a background writer's embedding thread."""
 
 from __future__ import annotations
 
 import os
+import threading
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -23,23 +24,17 @@ def configure_runtime() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def lower_priority(niceness: int) -> int:
-    """Run this process's threads (and those they start later) at ``niceness`` more than now, so that a
-    background writer's embedding yields the CPU to questions and takes whatever they leave. Linux keeps
-    the nice value per thread, so every thread of ``/proc/self/task`` is lowered (ONNX's pool exists
-    already); elsewhere the process's. Returns the niceness reached (0 when nothing changed)."""
+def lower_thread_priority(niceness: int) -> int:
+    """Run the calling thread (and the threads it starts later, which take its priority) at ``niceness``
+    more than now; the process's other threads keep theirs. Linux keeps the nice value per thread; elsewhere
+    the whole process is lowered. Returns the niceness reached (0 when nothing changed)."""
     if niceness <= 0:
         return 0
-    tasks = Path("/proc/self/task")
     try:
-        if tasks.is_dir():
-            for task in tasks.iterdir():
-                tid = int(task.name)
-                try:
-                    os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
-                except (ProcessLookupError, PermissionError):
-                    continue  # a thread that ended meanwhile
-            return os.getpriority(os.PRIO_PROCESS, 0)
+        if Path("/proc/self/task").is_dir():
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+            return os.getpriority(os.PRIO_PROCESS, tid)
         return os.nice(niceness)
     except (OSError, AttributeError):  # a platform without priorities: run as is
         return 0

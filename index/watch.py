@@ -30,6 +30,7 @@ from typing import Sequence
 
 from errors import IndexBusy, NewsdeskError
 from index.catalog import utcnow_iso
+from index.embedders import LowPriorityEmbedder, make_embedder
 from index.feeds import FeedPoller, feeds_dir
 from index.sync import Indexer, index_lock
 from index.watch_events import FolderWatch, PendingPaths
@@ -77,7 +78,9 @@ class Watcher:
                 raise IndexBusy(self._busy_message()) from None
             self.feeds_root.mkdir(parents=True, exist_ok=True)
             writing = self.settings.updated(embed_threads=self.fresh.watch_embed_threads)  # the other core: questions
-            self.indexer = Indexer(writing, embedder=self.embedder)
+            # vectors at a lower priority than questions elsewhere, keyword commits at the normal one
+            embedder = self.embedder or LowPriorityEmbedder(make_embedder(writing), self.fresh.watch_nice)
+            self.indexer = Indexer(writing, embedder=embedder)
             stack.callback(self.indexer.close)
             if self.stop_event.is_set():
                 return 0

@@ -1,4 +1,4 @@
-"""Process-wide set-up: a background writer's lowered CPU priority reaches every thread."""
+"""A background writer's lowered CPU priority: only its embedding threads, ONNX's pool included."""
 
 import os
 import subprocess
@@ -9,39 +9,46 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-# in a child process: lowering pytest's own threads would slow every test after this one
+# in a child process: a thread's priority cannot be raised back, and pytest's threads must keep theirs
 LOWER = """
 import os, sys, threading
 from pathlib import Path
-from index.runtime import lower_priority
+from index.embedders import LowPriorityEmbedder, MiniLMEmbedder
+
+def priorities():
+    return {int(t.name): os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in Path("/proc/self/task").iterdir()}
+
 before = os.getpriority(os.PRIO_PROCESS, 0)
-started = threading.Event()
-worker = threading.Thread(target=lambda: (started.set(), threading.Event().wait(30)), daemon=True)
-worker.start()  # a thread that exists before (like ONNX's pool)
-started.wait()
-reached = lower_priority(int(sys.argv[1]))
-later = []
-late = threading.Thread(target=lambda: later.append(os.getpriority(os.PRIO_PROCESS, 0)))
-late.start(); late.join()  # and one started after
-tasks = {os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in Path("/proc/self/task").iterdir()}
-print(before, reached, sorted(tasks), later[0])
+plain = MiniLMEmbedder(threads=2)
+expected = plain.embed(["North Korea fired two missiles.", "Seoul said so."])
+threads_before = set(priorities())
+low = LowPriorityEmbedder(MiniLMEmbedder(threads=2), int(sys.argv[1]))
+tokens = low.count_tokens("North Korea fired two missiles.")  # the model loads in the lowered thread first
+got = low.embed(["North Korea fired two missiles.", "Seoul said so."])
+after = priorities()
+new = {tid: p for tid, p in after.items() if tid not in threads_before}
+print(before, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), sorted(set(new.values())), len(new),
+      sorted({p for tid, p in after.items() if tid in threads_before}), tokens, float(abs(got - expected).max()))
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread priorities are read from /proc")
-def test_lower_priority_reaches_threads_that_exist_and_threads_started_later():
-    out = subprocess.run([sys.executable, "-c", LOWER, "7"], cwd=REPO, capture_output=True, text=True, timeout=60,
+def test_the_low_priority_embedder_lowers_its_own_threads_only_and_embeds_the_same():
+    out = subprocess.run([sys.executable, "-c", LOWER, "7"], cwd=REPO, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout.split()
-    before = int(out[0])
+    before, caller = int(out[0]), int(out[1])
     expected = min(19, before + 7)
-    assert int(out[1]) == expected
-    assert out[2] == f"[{expected}]"  # every thread, the one started before included
-    assert int(out[3]) == expected
+    assert caller == before  # the caller (a watcher's keyword commits) keeps its priority
+    assert out[2] == f"[{expected}]"  # every thread it added: its worker and ONNX's pool, loaded there
+    assert int(out[3]) >= 2  # the worker and at least one pool thread (threads=2)
+    assert out[4] == f"[{before}]"  # the threads that were there before are untouched
+    assert int(out[5]) > 0
+    assert float(out[6]) < 1e-5  # the same vectors as the embedder it wraps
 
 
 def test_zero_leaves_the_priority_alone():
-    from index.runtime import lower_priority
+    from index.runtime import lower_thread_priority
 
     before = os.getpriority(os.PRIO_PROCESS, 0)
-    assert lower_priority(0) == 0
+    assert lower_thread_priority(0) == 0
     assert os.getpriority(os.PRIO_PROCESS, 0) == before
