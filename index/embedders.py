@@ -178,9 +178,6 @@ class LowPriorityEmbedder:
             self._loaded = True
         return getattr(self.inner, attribute)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False)
-
 
 def make_embedder(settings: Settings) -> Embedder:
     if settings.index.embedder == "openai":

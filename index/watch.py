@@ -43,6 +43,15 @@ class _Stopped(Exception):
     """Raised from the progress callback to end a long start-up sync when the watcher is stopped."""
 
 
+def watcher_indexer(settings: Settings, embedder=None) -> Indexer:
+    """The indexer a background writer (the watcher, bench fresh's writer) writes with: its ONNX threads are
+    ``watch_embed_threads``, and its vectors are computed at ``watch_nice`` lower CPU priority than questions
+    elsewhere while its keyword commits keep the normal one (``embedder``, when given, is used as it is)."""
+    writing = settings.updated(embed_threads=settings.freshness.watch_embed_threads)
+    embedder = embedder or LowPriorityEmbedder(make_embedder(writing), settings.freshness.watch_nice)
+    return Indexer(writing, embedder=embedder)
+
+
 class Watcher:
     """Watches ``roots`` (and the feeds folder) and keeps the index equal to them until stopped."""
 
@@ -77,10 +86,7 @@ class Watcher:
             except IndexBusy:
                 raise IndexBusy(self._busy_message()) from None
             self.feeds_root.mkdir(parents=True, exist_ok=True)
-            writing = self.settings.updated(embed_threads=self.fresh.watch_embed_threads)  # the other core: questions
-            # vectors at a lower priority than questions elsewhere, keyword commits at the normal one
-            embedder = self.embedder or LowPriorityEmbedder(make_embedder(writing), self.fresh.watch_nice)
-            self.indexer = Indexer(writing, embedder=embedder)
+            self.indexer = watcher_indexer(self.settings, self.embedder)
             stack.callback(self.indexer.close)
             if self.stop_event.is_set():
                 return 0

@@ -117,13 +117,12 @@ def _register_inbox(settings: Settings, inbox: Path) -> None:
 
 def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
     """The watcher's loop: keyword-commit new files, then one embedding step; until told to stop."""
-    from index.embedders import LowPriorityEmbedder, make_embedder
     from index.runtime import configure_runtime
-    from index.sync import Indexer, index_lock
+    from index.sync import index_lock
+    from index.watch import watcher_indexer
 
     configure_runtime()
-    writing = settings.updated(embed_threads=settings.freshness.watch_embed_threads)  # as the watcher
-    indexer = Indexer(writing, embedder=LowPriorityEmbedder(make_embedder(writing), settings.freshness.watch_nice))
+    indexer = watcher_indexer(settings)  # as the watcher
     seen: set[Path] = set()
     step = settings.freshness.embed_step_chunks
     with index_lock(settings):
