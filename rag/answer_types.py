@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from rag.rewrite import CONTEXT_NOTE
-from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem, words
+from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem, text_stems, words
 from rag.types import Evidence
 
 YES_NO_QUESTION = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
@@ -222,7 +222,7 @@ def mentions_key_terms(question: str, evidence: Evidence | str) -> bool:
     haystack = evidence if isinstance(evidence, str) else f"{evidence.title} {evidence.text}"
     if any(n not in haystack.lower().replace(",", "") for n in numbers):
         return False
-    stems = content_stems(haystack.replace("-", " ")) | content_stems(haystack)  # "Moo-jin" has "jin"
+    stems = text_stems(haystack.replace("-", " ")) | text_stems(haystack)  # "Moo-jin" has "jin"
     # "most" is more than half: on realtimeqa-gold, "World Chess Boxing Olympiad" (2 of 4 known) is unknown
     missing = [n for n in names if (n[-1] not in stems or n[-1] in _GENERIC_LAST) and 2 * sum(w in stems for w in n)
                <= len(n) and (len(n) < 2 or "".join(w[0] for w in n) not in stems)]
@@ -270,7 +270,7 @@ def names_speaker(speaker: str, text: str) -> bool:
     if not wanted:
         return True
     if all(w[0].isupper() for w in parts):  # a name
-        found = content_stems(text.replace("-", " ")) | content_stems(text)
+        found = text_stems(text.replace("-", " ")) | text_stems(text)
         return bool(wanted & found - _GENERIC_LAST)
     # all of its words, close together: "a Chinese Foreign Ministry spokesperson", "the foreign ministry of
     # China", not "accused China of [30 words] by its Ministry of Foreign Affairs" (Taiwan's, gold corpus)

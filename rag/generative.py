@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Generator, Iterator
 
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
-from rag.citations import MARKER, CitationVerifier, cited, lexical_support
+from rag.citations import MARKER, CitationVerifier, cited, echoed_premise, lexical_support
 from rag.answer_types import (DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms,
                               speaker_named, speaker_of)
 from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
@@ -28,6 +28,7 @@ from rag.llm import LLMClient
 from rag.query import QueryPlan
 from rag.safety import neutralize
 from rag.sentences import sentence_spans
+from rag.text import content_stems
 from rag.types import Answer, Citation, Evidence, Preview
 from settings import AnswerSettings, LLMSettings
 
@@ -44,6 +45,8 @@ _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
 # [1]."; seed suite). Names and causes are left to the support check: models paraphrase them.
 _MUST_HOLD = {DISTANCE, DURATION, NUMBER, WHEN}
 NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question"
+ECHOED_NOTE = "the model's answer was withheld: it states what the question assumes, which no article read says"
+_SILENT, _ECHOED = "silent", "echoed"  # why a sentence of the model's was not shown (besides no support)
 FALLBACK_NOTE = "the model did not give a verifiable answer: the sentence quoted is the extractive answerer's"
 
 
@@ -68,6 +71,18 @@ class Source:
 
     def citation(self, n: int, span: tuple[int, int, str]) -> Citation:
         return Citation.from_evidence(n, self.evidence, span[2], span[0], span[1])
+
+
+@dataclass
+class Premise:
+    """The question and the text read of each article (title and retrieved chunks), against which a
+    claim's words taken from the question are checked (``echoed_premise``)."""
+
+    question: str
+    articles: dict[str, str]
+
+    def echoed(self, claim: str, article_id: str) -> bool:
+        return bool(echoed_premise(claim, self.question, self.articles.get(article_id, "")))
 
 
 def count_tokens(text: str) -> int:
@@ -207,8 +222,9 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
+        premise = Premise(plan.focus or plan.standalone, article_texts(ranked))
         sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
-                                    speaker_of(plan.focus or plan.standalone))
+                                    speaker_of(plan.focus or plan.standalone), premise)
         asked = asked_for(plan.standalone)
         if asked.kind in _MUST_HOLD:
             sentences = _held_until_it_holds(sentences, asked, plan.standalone)
@@ -240,15 +256,17 @@ class GenerativeAnswerer:
         user = load_prompt("answer_user").format(sources=body, question=asked, today=today)
         return load_prompt("answer_system"), user, load_examples()
 
-    def _sentences(self, deltas: Iterator[str], sources: list[Source],
-                   speaker: str | None = None) -> Generator[str, None, Generated]:
+    def _sentences(self, deltas: Iterator[str], sources: list[Source], speaker: str | None = None,
+                   premise: Premise | None = None) -> Generator[str, None, Generated]:
         """Checked sentences of the model's answer as they complete; returns what was kept. ``speaker``: the
-        one a "what did X say?" question asks about, whom a supporting quote must name (``speaker_named``)."""
+        one a "what did X say?" question asks about, whom a supporting quote must name (``speaker_named``);
+        ``premise``: the question and the articles read, whose words a claim may not take unsupported."""
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
         raw, buffer = "", ""
         silent = False
+        echoed = False  # a sentence was dropped for stating the question's premise, which no article read holds
         for delta in deltas:
             raw += delta
             buffer += delta
@@ -261,8 +279,8 @@ class GenerativeAnswerer:
                 spans.pop()
             if len(spans) > 1:
                 for a, b in spans[:-1]:
-                    sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker)
-                    silent = silent or said_silent
+                    sentence, why = self._checked(text[a:b], sources, citations, by_quote, speaker, premise)
+                    silent, echoed = silent or why == _SILENT, echoed or why == _ECHOED
                     if sentence:
                         kept.append(sentence)
                         yield sentence + " "
@@ -274,34 +292,44 @@ class GenerativeAnswerer:
         if not refused_by_token:
             text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
             for a, b in sentence_spans(text):
-                sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker)
-                silent = silent or said_silent
+                sentence, why = self._checked(text[a:b], sources, citations, by_quote, speaker, premise)
+                silent, echoed = silent or why == _SILENT, echoed or why == _ECHOED
                 if sentence:
                     kept.append(sentence)
                     yield sentence + " "
         refused = refused_by_token or not citations
         notes = []
-        if refused and not refused_by_token and not silent and raw.strip():
+        if refused and echoed:
+            notes.append(ECHOED_NOTE)
+        elif refused and not refused_by_token and not silent and raw.strip():
             notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
-        declined = refused_by_token or (silent and not citations)
+        # no fallback after the model declined, nor after it took the question's premise for a fact: the
+        # articles do not hold the premise, so no quote of theirs answers the question either
+        declined = refused_by_token or ((silent or echoed) and not citations)
         return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, declined)
 
     def _checked(self, sentence: str, sources: list[Source], citations: list[Citation],
-                 by_quote: dict[tuple[str, int], int], speaker: str | None = None) -> tuple[str | None, bool]:
-        """(the sentence as shown, or None; whether it says the sources are silent)."""
+                 by_quote: dict[tuple[str, int], int], speaker: str | None = None,
+                 premise: Premise | None = None) -> tuple[str | None, str | None]:
+        """(the sentence as shown, or None; why not: ``_SILENT`` when it says the sources are silent,
+        ``_ECHOED`` when it states the question's premise that no article read holds)."""
         markers = [int(m) for m in MARKER.findall(sentence)]
         claim = MARKER.sub("", sentence).strip()
         if not claim or _ONLY_MARKERS.fullmatch(claim):
-            return None, False
+            return None, None
         if _SAYS_SILENT.search(claim):
-            return None, True
+            return None, _SILENT
         if markers:
             pool = [s for s in sources if s.number in dict.fromkeys(markers)]  # markers that point nowhere drop out
         else:
             pool = sources  # no marker: attribute it afterwards to whichever source supports it
+        if premise is not None:
+            pool = [s for s in pool if not premise.echoed(claim, s.evidence.article_id)]
+            if not pool:
+                return None, _ECHOED
         numbers: list[int] = []
         for source in pool:
-            span = self._best_quote(claim, source, speaker)
+            span = self._best_quote(claim, source, speaker, premise.question if premise else "")
             if span is None:
                 continue
             key = (source.evidence.article_id, span[0])
@@ -313,11 +341,16 @@ class GenerativeAnswerer:
                 break  # the best-supported source, by the order of relevance
         if not numbers:
             if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:  # "Yes.", "No, it did not."
-                return claim, False  # "Yes." / "No." lead in to a cited sentence
-            return None, False
-        return cited(claim, numbers), False
+                return claim, None  # "Yes." / "No." lead in to a cited sentence
+            return None, None
+        return cited(claim, numbers), None
 
-    def _best_quote(self, claim: str, source: Source, speaker: str | None = None) -> tuple[int, int, str] | None:
+    def _best_quote(self, claim: str, source: Source, speaker: str | None = None,
+                    question: str = "") -> tuple[int, int, str] | None:
+        """The source's sentence that supports the claim, preferring the one that holds what the claim adds
+        to the question (its answer), then the most of its words: "South Korea calls the Sea of Japan the
+        East Sea" is cited to the sentence naming the East Sea, not to one naming the Sea of Japan, which
+        supports it as well once the article's other sentences lend it "East" (seed suite, 1.5B, 2026-12-03)."""
         spans = [s for s in source.spans if speaker_named(speaker, source.evidence, s[0], s[1])]
         if not spans:
             return None
@@ -326,4 +359,5 @@ class GenerativeAnswerer:
         supported = [s for s, ok in zip(spans, verdicts) if ok]
         if not supported:
             return None
-        return max(supported, key=lambda s: lexical_support(claim, s[2]))
+        added = content_stems(MARKER.sub("", claim)) - content_stems(question)
+        return max(supported, key=lambda s: (len(added & content_stems(s[2])), lexical_support(claim, s[2])))

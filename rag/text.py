@@ -76,6 +76,11 @@ def content_stems(text: str) -> set[str]:
     return {stem(t) for t in query_terms(text, limit=200)}
 
 
+def text_stems(text: str) -> set[str]:
+    """The stems of all of a long text's content words (an article's), where ``content_stems`` keeps the first 200."""
+    return {stem(w) for w in set(words(text)) if len(w) >= 2 and w not in STOPWORDS}
+
+
 # A number is digits with their separators ("28,500", "6.6"); the checks differ in where one may stand:
 DIGITS = re.compile(r"\d[\d,.]*")  # anywhere, also inside a word ("A320"): a changed digit is a changed figure
 NUMBER = re.compile(r"\b\d[\d,.]*\b")  # a word of its own, without a trailing point or comma
@@ -87,4 +92,4 @@ def number_value(number: str) -> str:
     return number.rstrip(".,").replace(",", "")
 
 
-__all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "DIGITS", "NUMBER", "FREE_NUMBER", "number_value"]
+__all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "text_stems", "DIGITS", "NUMBER", "FREE_NUMBER", "number_value"]

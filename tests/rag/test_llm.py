@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from prompts import REFUSAL
-from rag.generative import FALLBACK_NOTE, NOT_MENTIONED_NOTE
+from rag.generative import ECHOED_NOTE, FALLBACK_NOTE, NOT_MENTIONED_NOTE
 from rag.engine import NewsDesk
 from errors import LLMError
 from tests.rag.llm_stub import StubLLM
@@ -85,6 +85,27 @@ def test_a_model_that_declines_is_not_overruled_by_the_extractive_quote(gold_set
     answer = desk.ask("How many US troops are stationed in South Korea?")
     assert answer.refused and answer.answer == REFUSAL and FALLBACK_NOTE not in answer.notes
     assert stub.requests  # the model was asked, and declined
+    desk.close()
+
+
+def test_an_answer_that_states_the_questions_premise_is_withheld_without_a_fallback(settings, seed_file, embedder,
+                                                                                    stub):
+    """Pins the seed suite's "Which airline cancelled flights because of the missile test?" (the seed article
+    alone, as in that suite): the 1.5B wrote "North Korea cancelled flights because of the missile test [1]",
+    which the support check passed on 4 of its 6 words. The article cancels no flight, so the claim is dropped,
+    and the extractive fallback, which quoted an unrelated sentence there, is not asked: the refusal stands."""
+    from index.sync import Indexer
+
+    indexer = Indexer(settings, embedder=embedder)
+    indexer.sync([seed_file])
+    indexer.close()
+    desk = llm_desk(settings, embedder, stub, "premise")
+    answer = desk.ask("Which airline cancelled flights because of the missile test?")
+    assert stub.requests and answer.refused and answer.answer == REFUSAL, answer.answer
+    assert ECHOED_NOTE in answer.notes and FALLBACK_NOTE not in answer.notes
+    # the same sentence for a question whose words the article uses: not a premise (the support check decides)
+    answer = desk.ask("Why did North Korea fire the missiles toward the Sea of Japan?")
+    assert ECHOED_NOTE not in answer.notes
     desk.close()
 
 
