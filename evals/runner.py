@@ -240,6 +240,7 @@ class SuiteRun:
             data = answer.to_dict()
             evidence = answer.retrieved
             data["usage"] = answer.usage
+            data["notes"] = answer.notes
             data["citations"] = [c.to_dict() | {"start": c.start, "end": c.end} for c in answer.citations]
             if case.gold_article_ids:  # rank metrics look at 10 articles, more than the answer's evidence
                 ranked, _, _ = desk.retrieve(case.question, k=RANKED_CHUNKS, as_of=case.as_of)
@@ -250,7 +251,7 @@ class SuiteRun:
             retrieved_at = time.perf_counter()
             draft = desk.extractive.answer(case.question, evidence[:desk.settings.retrieval.top_k])
             data = {"answer": draft.text if not draft.refused else REFUSAL,
-                    "refused": draft.refused, "citations": [c.to_dict() | {"start": c.start, "end": c.end} for c in draft.citations],
+                    "refused": draft.refused, "notes": draft.notes, "citations": [c.to_dict() | {"start": c.start, "end": c.end} for c in draft.citations],
                     "retrieved": [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score} for e in evidence],
                     "timings_ms": {"retrieve": (retrieved_at - started) * 1000,
                                    "answer": (time.perf_counter() - retrieved_at) * 1000,
@@ -267,7 +268,8 @@ class SuiteRun:
                   "gold_answers": case.gold_answers, "gold_article_ids": case.gold_article_ids, "as_of": case.as_of,
                   "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
                   "citation_checks": checks, "retrieved": first_per_article(data["retrieved"], RANKED_ARTICLES),
-                  "scores": scores, "timings_ms": data["timings_ms"], "usage": data.get("usage")}
+                  "scores": scores, "timings_ms": data["timings_ms"], "usage": data.get("usage"),
+                  "notes": data.get("notes") or []}  # why an answer was withheld, which fallback answered
         if self.judge is not None:
             record["judge_ms"] = round((time.perf_counter() - judging) * 1000, 1)
         return record

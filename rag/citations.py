@@ -14,7 +14,7 @@ import numpy as np
 
 from index.embedders import Embedder
 from rag.sentence_cache import SentenceVectors
-from rag.text import DIGITS, content_stems, number_value, text_stems
+from rag.text import DIGITS, content_stems, number_value
 from rag.types import Answer, Citation
 from settings import AnswerSettings
 
@@ -74,28 +74,6 @@ def names_agree(claim: str, quote: str, context: str = "") -> bool:
         if stems and not stems <= quote_stems:
             return False
     return True
-
-
-# A claim that repeats this many of the question's words which the cited article never uses, for a question most
-# of whose words the article does not use, states what the question assumes as fact: "North Korea cancelled
-# flights because of the missile test [1]" for "Which airline cancelled flights because of the missile test?",
-# an article with no airline, cancellation or flight (seed suite, Qwen2.5-Coder-1.5B, 2026-12-02: the support
-# check passed it on 4 of 6 words). Quiz writers paraphrase: 160 of the 206 realtimeqa-gold questions have a word
-# their gold article does not use, 99 two or more, but only 18 miss more than half of their words (stems of
-# each question against its whole gold article, 2026-12-03).
-PREMISE_WORDS = 2
-
-
-def echoed_premise(claim: str, question: str, article: str) -> set[str]:
-    """The question's words (stems) that the claim repeats and the article (all of it that was read) never
-    uses: ``PREMISE_WORDS`` or more of them, from a question more than half of whose words the article does
-    not use; else the empty set."""
-    asked = content_stems(question)
-    unknown = asked - text_stems(article) - text_stems(article.replace("-", " "))
-    if 2 * len(unknown) <= len(asked):
-        return set()
-    echoed = content_stems(MARKER.sub("", claim)) & unknown
-    return echoed if len(echoed) >= PREMISE_WORDS else set()
 
 
 # a country named by its usual other names (news says "Washington" for the US, "London" for the UK)

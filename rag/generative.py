@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Generator, Iterator
 
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
-from rag.citations import MARKER, CitationVerifier, cited, echoed_premise, lexical_support
+from rag.citations import MARKER, CitationVerifier, cited, lexical_support
 from rag.answer_types import (DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms,
                               speaker_named, speaker_of)
 from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
@@ -45,8 +45,6 @@ _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
 # [1]."; seed suite). Names and causes are left to the support check: models paraphrase them.
 _MUST_HOLD = {DISTANCE, DURATION, NUMBER, WHEN}
 NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question"
-ECHOED_NOTE = "the model's answer was withheld: it states what the question assumes, which no article read says"
-_SILENT, _ECHOED = "silent", "echoed"  # why a sentence of the model's was not shown (besides no support)
 FALLBACK_NOTE = "the model did not give a verifiable answer: the sentence quoted is the extractive answerer's"
 
 
@@ -71,18 +69,6 @@ class Source:
 
     def citation(self, n: int, span: tuple[int, int, str]) -> Citation:
         return Citation.from_evidence(n, self.evidence, span[2], span[0], span[1])
-
-
-@dataclass
-class Premise:
-    """The question and the text read of each article (title and retrieved chunks), against which a
-    claim's words taken from the question are checked (``echoed_premise``)."""
-
-    question: str
-    articles: dict[str, str]
-
-    def echoed(self, claim: str, article_id: str) -> bool:
-        return bool(echoed_premise(claim, self.question, self.articles.get(article_id, "")))
 
 
 def count_tokens(text: str) -> int:
@@ -222,9 +208,8 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
-        premise = Premise(plan.focus or plan.standalone, article_texts(ranked))
         sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
-                                    speaker_of(plan.focus or plan.standalone), premise)
+                                    speaker_of(plan.focus or plan.standalone), plan.focus or plan.standalone)
         asked = asked_for(plan.standalone)
         if asked.kind in _MUST_HOLD:
             sentences = _held_until_it_holds(sentences, asked, plan.standalone)
@@ -257,16 +242,15 @@ class GenerativeAnswerer:
         return load_prompt("answer_system"), user, load_examples()
 
     def _sentences(self, deltas: Iterator[str], sources: list[Source], speaker: str | None = None,
-                   premise: Premise | None = None) -> Generator[str, None, Generated]:
+                   question: str = "") -> Generator[str, None, Generated]:
         """Checked sentences of the model's answer as they complete; returns what was kept. ``speaker``: the
         one a "what did X say?" question asks about, whom a supporting quote must name (``speaker_named``);
-        ``premise``: the question and the articles read, whose words a claim may not take unsupported."""
+        ``question``: what a claim adds to it is looked for in the quote (``_best_quote``)."""
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
         raw, buffer = "", ""
         silent = False
-        echoed = False  # a sentence was dropped for stating the question's premise, which no article read holds
         for delta in deltas:
             raw += delta
             buffer += delta
@@ -279,8 +263,8 @@ class GenerativeAnswerer:
                 spans.pop()
             if len(spans) > 1:
                 for a, b in spans[:-1]:
-                    sentence, why = self._checked(text[a:b], sources, citations, by_quote, speaker, premise)
-                    silent, echoed = silent or why == _SILENT, echoed or why == _ECHOED
+                    sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker, question)
+                    silent = silent or said_silent
                     if sentence:
                         kept.append(sentence)
                         yield sentence + " "
@@ -292,44 +276,35 @@ class GenerativeAnswerer:
         if not refused_by_token:
             text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
             for a, b in sentence_spans(text):
-                sentence, why = self._checked(text[a:b], sources, citations, by_quote, speaker, premise)
-                silent, echoed = silent or why == _SILENT, echoed or why == _ECHOED
+                sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker, question)
+                silent = silent or said_silent
                 if sentence:
                     kept.append(sentence)
                     yield sentence + " "
         refused = refused_by_token or not citations
         notes = []
-        if refused and echoed:
-            notes.append(ECHOED_NOTE)
-        elif refused and not refused_by_token and not silent and raw.strip():
+        if refused and not refused_by_token and not silent and raw.strip():
             notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
-        # no fallback after the model declined, nor after it took the question's premise for a fact: the
-        # articles do not hold the premise, so no quote of theirs answers the question either
-        declined = refused_by_token or ((silent or echoed) and not citations)
+        declined = refused_by_token or (silent and not citations)
         return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, declined)
 
     def _checked(self, sentence: str, sources: list[Source], citations: list[Citation],
                  by_quote: dict[tuple[str, int], int], speaker: str | None = None,
-                 premise: Premise | None = None) -> tuple[str | None, str | None]:
-        """(the sentence as shown, or None; why not: ``_SILENT`` when it says the sources are silent,
-        ``_ECHOED`` when it states the question's premise that no article read holds)."""
+                 question: str = "") -> tuple[str | None, bool]:
+        """(the sentence as shown, or None; whether it says the sources are silent)."""
         markers = [int(m) for m in MARKER.findall(sentence)]
         claim = MARKER.sub("", sentence).strip()
         if not claim or _ONLY_MARKERS.fullmatch(claim):
-            return None, None
+            return None, False
         if _SAYS_SILENT.search(claim):
-            return None, _SILENT
+            return None, True
         if markers:
             pool = [s for s in sources if s.number in dict.fromkeys(markers)]  # markers that point nowhere drop out
         else:
             pool = sources  # no marker: attribute it afterwards to whichever source supports it
-        if premise is not None:
-            pool = [s for s in pool if not premise.echoed(claim, s.evidence.article_id)]
-            if not pool:
-                return None, _ECHOED
         numbers: list[int] = []
         for source in pool:
-            span = self._best_quote(claim, source, speaker, premise.question if premise else "")
+            span = self._best_quote(claim, source, speaker, question)
             if span is None:
                 continue
             key = (source.evidence.article_id, span[0])
@@ -341,9 +316,9 @@ class GenerativeAnswerer:
                 break  # the best-supported source, by the order of relevance
         if not numbers:
             if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:  # "Yes.", "No, it did not."
-                return claim, None  # "Yes." / "No." lead in to a cited sentence
-            return None, None
-        return cited(claim, numbers), None
+                return claim, False  # "Yes." / "No." lead in to a cited sentence
+            return None, False
+        return cited(claim, numbers), False
 
     def _best_quote(self, claim: str, source: Source, speaker: str | None = None,
                     question: str = "") -> tuple[int, int, str] | None:

@@ -78,6 +78,7 @@ def test_answerers_side_by_side_with_a_judge(tmp_path, settings):
     assert meta["models"] == {"newsdesk-extractive": None, "newsdesk-answer": "answer"} and meta["judge"] == "answer"
     llm_rows = [r for r in records if r["system"] == "newsdesk-answer"]
     assert all(r["timings_ms"]["total"] > 0 and "judge_ms" in r for r in records)
+    assert all(isinstance(r["notes"], list) for r in records)  # why an answer was withheld, kept for reading
     cited = [r for r in llm_rows if r["citations"]]
     assert cited and all("green cheese" not in r["answer"] for r in cited)  # the answerer's own check held
     for r in cited:

@@ -118,8 +118,8 @@ class StubLLM:
         first = re.split(r"(?<=[.!?])\s+", sources[0][1].strip())[0] if sources else "Nothing."
         if behaviour == "misattribute":  # the 1.5B on the seed suite: another speaker's words given to the one asked
             return f"China's foreign ministry said that {first[0].lower()}{first[1:].rstrip('.')} [1]."
-        if behaviour == "premise":  # the 1.5B on the seed suite: the question's premise stated as the answer
-            return "North Korea cancelled flights because of the missile test [1]."
+        if behaviour == "east-sea":  # the 1.5B on the seed suite: a name from one sentence, said of the article
+            return "South Korea calls the Sea of Japan the East Sea [1]."
         if behaviour == "uncited":
             return "The bridge was painted pink by aliens. It cost nothing."
         # a supported claim, an unsupported claim with a real marker, and a marker that points nowhere

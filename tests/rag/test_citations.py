@@ -1,4 +1,4 @@
-from rag.citations import CitationVerifier, echoed_premise, lexical_support, numbers_agree
+from rag.citations import CitationVerifier, lexical_support, numbers_agree
 
 ARTICLE = ("Japan's coast guard reported two ballistic missiles flying toward the Sea of Japan. "
            "Washington stations approximately 28,500 troops in South Korea.")
@@ -48,17 +48,3 @@ def test_names_and_counted_things_must_be_in_the_quote(embedder):
               "The US stations approximately 28,500 troops in South Korea [1]."]
     assert verifier.supports(claims, [launch, troops, launch, troops]) == [False, False, True, True]
 
-
-def test_a_claim_stating_what_the_question_assumes_is_caught():
-    """The seed suite's airline question: the claim repeats "cancelled flights", which the article never uses."""
-    article = ("North Korea fired at least two ballistic missiles toward the Sea of Japan on Tuesday. "
-               "The test came hours before South Korea's president left for China.")
-    question = "Which airline cancelled flights because of the missile test?"
-    assert echoed_premise("North Korea cancelled flights because of the missile test [1].", question,
-                          article) == {"cancel", "flight"}
-    assert echoed_premise("North Korea fired two missiles [1].", question, article) == set()  # repeats none
-    # one word the article puts otherwise is a paraphrase, not a premise
-    assert echoed_premise("Korea cancelled a missile test [1].", question, article) == set()
-    # a question most of whose words the article uses: its wording differs, its premise holds
-    assert echoed_premise("North Korea fired two missiles toward Japan in a test launch [1].",
-                          "Where did North Korea's test missiles land after the launch?", article) == set()

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from prompts import REFUSAL
-from rag.generative import ECHOED_NOTE, FALLBACK_NOTE, NOT_MENTIONED_NOTE
+from rag.generative import FALLBACK_NOTE, NOT_MENTIONED_NOTE
 from rag.engine import NewsDesk
 from errors import LLMError
 from tests.rag.llm_stub import StubLLM
@@ -88,24 +88,19 @@ def test_a_model_that_declines_is_not_overruled_by_the_extractive_quote(gold_set
     desk.close()
 
 
-def test_an_answer_that_states_the_questions_premise_is_withheld_without_a_fallback(settings, seed_file, embedder,
-                                                                                    stub):
-    """Pins the seed suite's "Which airline cancelled flights because of the missile test?" (the seed article
-    alone, as in that suite): the 1.5B wrote "North Korea cancelled flights because of the missile test [1]",
-    which the support check passed on 4 of its 6 words. The article cancels no flight, so the claim is dropped,
-    and the extractive fallback, which quoted an unrelated sentence there, is not asked: the refusal stands."""
+def test_a_claim_is_cited_to_the_sentence_holding_its_answer(settings, seed_file, embedder, stub):
+    """Pins the seed suite's "What does South Korea call the Sea of Japan?": the 1.5B wrote "South Korea
+    calls the Sea of Japan the East Sea [1]", and the check cited it to the launch sentence (the Sea of
+    Japan), which passes once the source's other sentences lend it "East". The quote must hold the answer."""
     from index.sync import Indexer
 
     indexer = Indexer(settings, embedder=embedder)
     indexer.sync([seed_file])
     indexer.close()
-    desk = llm_desk(settings, embedder, stub, "premise")
-    answer = desk.ask("Which airline cancelled flights because of the missile test?")
-    assert stub.requests and answer.refused and answer.answer == REFUSAL, answer.answer
-    assert ECHOED_NOTE in answer.notes and FALLBACK_NOTE not in answer.notes
-    # the same sentence for a question whose words the article uses: not a premise (the support check decides)
-    answer = desk.ask("Why did North Korea fire the missiles toward the Sea of Japan?")
-    assert ECHOED_NOTE not in answer.notes
+    desk = llm_desk(settings, embedder, stub, "east-sea")
+    answer = desk.ask("What does South Korea call the Sea of Japan?")
+    assert stub.requests and not answer.refused, answer.notes
+    assert [c.quote for c in answer.citations if "East Sea" in c.quote] == [c.quote for c in answer.citations]
     desk.close()
 
 
