@@ -167,6 +167,7 @@ def test_library_upload_in_a_real_browser(streamlit_app, browser):
     button.click()
     page.get_by_text("Upload: 1 added").wait_for(state="visible", timeout=120_000)
     assert (home / "uploads" / "ferry_report_final.txt").read_bytes() == body
+    page.get_by_text("3 of 3 articles").wait_for(state="visible", timeout=30_000)  # the rerun may render it later
     assert page.get_by_text("3 of 3 articles").count() == 1
 
     # and the chat answers from it at once
