@@ -269,7 +269,7 @@ class SuiteRun:
                   "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
                   "citation_checks": checks, "retrieved": first_per_article(data["retrieved"], RANKED_ARTICLES),
                   "scores": scores, "timings_ms": data["timings_ms"], "usage": data.get("usage"),
-                  "notes": data.get("notes") or []}  # why an answer was withheld, which fallback answered
+                  "notes": data["notes"]}  # why an answer was withheld, which fallback answered
         if self.judge is not None:
             record["judge_ms"] = round((time.perf_counter() - judging) * 1000, 1)
         return record

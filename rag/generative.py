@@ -209,7 +209,7 @@ class GenerativeAnswerer:
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
         sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
-                                    speaker_of(plan.focus or plan.standalone), plan.focus or plan.standalone)
+                                    plan.focus or plan.standalone)
         asked = asked_for(plan.standalone)
         if asked.kind in _MUST_HOLD:
             sentences = _held_until_it_holds(sentences, asked, plan.standalone)
@@ -241,11 +241,12 @@ class GenerativeAnswerer:
         user = load_prompt("answer_user").format(sources=body, question=asked, today=today)
         return load_prompt("answer_system"), user, load_examples()
 
-    def _sentences(self, deltas: Iterator[str], sources: list[Source], speaker: str | None = None,
+    def _sentences(self, deltas: Iterator[str], sources: list[Source],
                    question: str = "") -> Generator[str, None, Generated]:
-        """Checked sentences of the model's answer as they complete; returns what was kept. ``speaker``: the
-        one a "what did X say?" question asks about, whom a supporting quote must name (``speaker_named``);
-        ``question``: what a claim adds to it is looked for in the quote (``_best_quote``)."""
+        """Checked sentences of the model's answer as they complete; returns what was kept. ``question``: the
+        one asked, whose speaker ("what did X say?") a supporting quote must name (``speaker_named``) and
+        beside which a quote must hold what a claim adds (``_best_quote``)."""
+        speaker = speaker_of(question) if question else None
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
@@ -303,8 +304,9 @@ class GenerativeAnswerer:
         else:
             pool = sources  # no marker: attribute it afterwards to whichever source supports it
         numbers: list[int] = []
+        added = content_stems(claim) - content_stems(question)  # the claim's answer to the question
         for source in pool:
-            span = self._best_quote(claim, source, speaker, question)
+            span = self._best_quote(claim, source, speaker, added)
             if span is None:
                 continue
             key = (source.evidence.article_id, span[0])
@@ -321,7 +323,7 @@ class GenerativeAnswerer:
         return cited(claim, numbers), False
 
     def _best_quote(self, claim: str, source: Source, speaker: str | None = None,
-                    question: str = "") -> tuple[int, int, str] | None:
+                    added: frozenset[str] | set[str] = frozenset()) -> tuple[int, int, str] | None:
         """The source's sentence that supports the claim, preferring the one that holds what the claim adds
         to the question (its answer), then the most of its words: "South Korea calls the Sea of Japan the
         East Sea" is cited to the sentence naming the East Sea, not to one naming the Sea of Japan, which
@@ -334,5 +336,4 @@ class GenerativeAnswerer:
         supported = [s for s, ok in zip(spans, verdicts) if ok]
         if not supported:
             return None
-        added = content_stems(MARKER.sub("", claim)) - content_stems(question)
         return max(supported, key=lambda s: (len(added & content_stems(s[2])), lexical_support(claim, s[2])))

@@ -35,10 +35,13 @@ def query_terms(text: str, limit: int = 24) -> list[str]:
     """The first ``limit`` distinct content words of ``text``: lower case, no stopwords, no possessive 's."""
     terms: list[str] = []
     for word in words(text):
-        if len(word) < 2 or word in STOPWORDS or word in terms:
-            continue
-        terms.append(word)
+        if _is_content(word) and word not in terms:
+            terms.append(word)
     return terms[:limit]
+
+
+def _is_content(word: str) -> bool:
+    return len(word) >= 2 and word not in STOPWORDS
 
 
 # The shortest word each suffix is cut from, chosen on 67 word pairs (inflections and demonyms of the gold
@@ -78,7 +81,7 @@ def content_stems(text: str) -> set[str]:
 
 def text_stems(text: str) -> set[str]:
     """The stems of all of a long text's content words (an article's), where ``content_stems`` keeps the first 200."""
-    return {stem(w) for w in set(words(text)) if len(w) >= 2 and w not in STOPWORDS}
+    return {stem(w) for w in set(words(text)) if _is_content(w)}
 
 
 # A number is digits with their separators ("28,500", "6.6"); the checks differ in where one may stand:

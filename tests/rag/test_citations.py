@@ -47,4 +47,3 @@ def test_names_and_counted_things_must_be_in_the_quote(embedder):
               "North Korea fired at least two ballistic missiles toward the Sea of Japan [1].",
               "The US stations approximately 28,500 troops in South Korea [1]."]
     assert verifier.supports(claims, [launch, troops, launch, troops]) == [False, False, True, True]
-
