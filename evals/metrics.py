@@ -81,3 +81,42 @@ def percentile(values: list[float], q: float) -> float:
     position = (len(ordered) - 1) * q
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --- which choice a free text states (multiple choice read off an open answer) ----------------------------
+_AMOUNT = re.compile(r"(?<![\w.])\$?(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|million|thousand)?\b", re.I)
+_SCALE = {"trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3}
+# two amounts are one when they differ by at most 5%: "$405 million" states "$400 million", "$12,600,000"
+# states "$12.6 million"; the closest wrong choices of the realtimeqa slice differ by 3x or more (a choice)
+AMOUNT_TOLERANCE = 0.05
+_FILLER = frozenset("and or of in on at for to by with they their them it its he she his her we our &".split())
+
+
+def amounts(text: str) -> list[float]:
+    """The numbers a text states, scaled: "$12.6 million" is 12600000.0, "1,600" is 1600.0."""
+    out = []
+    for match in _AMOUNT.finditer(text):
+        try:
+            value = float(match.group(1).replace(",", ""))
+        except ValueError:
+            continue
+        out.append(value * _SCALE.get((match.group(2) or "").lower(), 1.0))
+    return out
+
+
+def choice_match(text: str, choice: str, choices: list[str]) -> float:
+    """How fully ``text`` states ``choice`` among ``choices``, from 0 to 1: 1 when it contains the choice
+    (normalized); for an amount, 1 when it states the same amount within ``AMOUNT_TOLERANCE``; otherwise
+    the share of the choice's own words (those no other choice has) that the text uses ("Boris Johnson"
+    states 2 of the 5 of "UK Prime Minister Boris Johnson")."""
+    if contains_answer(text, [choice]):
+        return 1.0
+    wanted = amounts(choice)
+    if wanted:  # an amount is matched by value only: "million" alone states no choice
+        return 1.0 if any(abs(v - w) <= AMOUNT_TOLERANCE * w for v in amounts(text) for w in wanted if w) else 0.0
+    others = {t for c in choices if c != choice for t in normalize(c).split()}
+    own = [t for t in dict.fromkeys(normalize(choice).split()) if t not in others and t not in _FILLER]
+    if not own:
+        return 0.0
+    words = set(normalize(answer_text(text, [])).split())
+    return sum(t in words for t in own) / len(own)

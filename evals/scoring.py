@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from evals.metrics import contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, token_f1
+from evals.metrics import choice_match, contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, token_f1
 from evals.suite import Case
 from rag.types import first_per_article
 
@@ -29,20 +29,18 @@ CHOICE_TYPES = ("multiple-choice", "nota")
 
 
 def pick_choice(answer_text: str, evidence_texts: list[str], choices: list[str]) -> str:
-    """Multiple choice from a free answer: the choice the answer (or else the evidence) states."""
+    """Multiple choice from a free answer: the choice the answer states most fully (``choice_match``);
+    when it states none, the choice the evidence states in full, the best-ranked chunks weighing most
+    (a chunk naming a choice's one word, "Texas", does not state it)."""
     real = [c for c in choices if not normalize(c).startswith("none of above")]
-    scored = []
-    for choice in real:
-        # the answer stating a choice outweighs the three best chunks stating another (1 + 1/2 + 1/3 < 2):
-        # a choice made with the harness (commit 073a5a9); no measurement of other weights is recorded
-        score = 2.0 * contains_answer(answer_text, [choice])
-        score += sum(contains_answer(text, [choice]) / (rank + 1) for rank, text in enumerate(evidence_texts))
-        scored.append((score, choice))
-    best = max(scored, default=(0.0, ""))
-    if best[0] == 0.0:
+    scored = [(choice_match(answer_text, c, choices),
+               sum((choice_match(text, c, choices) == 1.0) / (rank + 1) for rank, text in enumerate(evidence_texts)), c)
+              for c in real]
+    best = max(scored, default=(0.0, 0.0, ""))  # the answer first; the evidence breaks its ties
+    if best[0] == 0.0 and best[1] == 0.0:
         nota = [c for c in choices if normalize(c).startswith("none of above")]
         return nota[0] if nota else (real[0] if real else "")
-    return best[1]
+    return best[2]
 
 
 def judges_correctness(case: Case) -> bool:

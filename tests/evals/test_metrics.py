@@ -2,7 +2,7 @@
 
 import pytest
 
-from evals.metrics import contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile
+from evals.metrics import amounts, choice_match, contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, percentile
 
 
 def test_ranking_metrics():
@@ -45,3 +45,12 @@ def test_markers_and_a_leading_yes_are_not_scored():
     assert token_f1("1 2 3", ["1"]) < 1.0 and contains_answer("Four people were hurt [1].", ["1"]) == 0.0
     assert token_f1("Yes [1].", ["Yes"]) == 1.0 and exact_match("No.", ["no"]) == 1.0  # a yes/no gold keeps it
     assert token_f1("Ohio [3].", ["Texas", "Ohio"]) == 1.0  # the best gold counts
+
+
+def test_amounts_and_choice_match():
+    assert amounts("$12.6 million and 1,600 titles, 9%") == [12_600_000.0, 1600.0, 9.0]
+    choices = ["Tampa Bay Lightning", "Colorado Avalanche", "Boston Bruins"]
+    assert choice_match("The Lightning won [1].", "Tampa Bay Lightning", choices) == 1 / 3
+    assert choice_match("The Avalanche won the Stanley Cup.", "Colorado Avalanche", choices) == 0.5
+    assert choice_match("Colorado Avalanche", "Colorado Avalanche", choices) == 1.0
+    assert choice_match("It rose by a million.", "$1 million", ["$1 million", "$2 million"]) == 0.0

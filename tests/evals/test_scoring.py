@@ -48,6 +48,24 @@ def test_pick_choice():
     assert pick_choice("", ["Nothing relevant."], choices) == "None of the above"
 
 
+def test_a_choice_is_read_off_an_answer_that_words_it_otherwise():
+    """The choice an answer states, though not verbatim: a name by its own words, an amount by its value."""
+    heads = ["North Korean leader Kim Jong Un", "UK Prime Minister Boris Johnson", "Russian President Vladimir Putin"]
+    assert pick_choice("Boris Johnson announced his resignation [1].", ["Kim Jong Un fired."], heads) == heads[1]
+    amounts = ["$126,000", "$408,000", "$4.8 million", "$12.6 million"]
+    assert pick_choice("The card sold for $12,600,000 [1].", [], amounts) == "$12.6 million"
+    fines = ["$40,000", "$100,000", "$1 million", "$400 million"]
+    assert pick_choice("Instagram was fined $405 million [1].", [], fines) == "$400 million"
+    # an amount more than 5% off states no choice ("million" alone is no amount); the evidence decides
+    assert pick_choice("It cost $233,610 [1].", ["It costs $1 million now."], ["$300,000", "$1 million"]) == "$1 million"
+    # a word that two choices share states neither; a chunk naming one word of a choice does not state it
+    states = ["North Dakota", "South Dakota", "Maryland", "None of the above"]
+    assert pick_choice("South Dakota approved it [1].", ["Maryland voters approved it."], states) == "South Dakota"
+    assert pick_choice("", ["Dakota voters met."], states) == "None of the above"
+    # two choices in the answer: the evidence breaks the tie
+    assert pick_choice("Maryland and South Dakota voted [1].", ["Maryland approved it."], states) == "Maryland"
+
+
 def test_an_open_question_with_choices_is_also_graded_as_multiple_choice():
     """The realtimeqa-llm slice asks each question once; the multiple-choice grade is read off the same answer."""
     choices = ["Sweden and Finland", "Norway and Denmark", "Austria and Ireland", "None of the above"]
