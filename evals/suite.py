@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -159,18 +160,24 @@ def _rgb_rows() -> list[dict]:
 
 
 def write_rgb_corpus(folder: Path) -> Path:
-    """Each RGB question's true and falsified passages as same-day articles from two outlets."""
+    """Each RGB question's true and falsified passages as same-day articles from two outlets (and its
+    irrelevant ones from a third)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "rgb.jsonl.gz"
+    target = folder / "rgb-outlets.jsonl.gz"  # not "rgb.jsonl.gz": that one, written before, named the outlets "true"/"falsified"
     if target.exists():
         return target
     with gzip.open(target.with_suffix(".tmp"), "wt", encoding="utf-8") as out:
         for row in _rgb_rows():
+            # nothing an answerer reads (outlet, URL) tells the true passages from the falsified ones: which
+            # outlet carries which is a coin flipped per question, from its id
+            flip = hashlib.sha256(str(row["id"]).encode()).digest()[0] % 2
+            outlets = {"true": "ab"[flip], "falsified": "ba"[flip], "irrelevant": "c"}
             for kind, passages in (("true", row["positive"]), ("falsified", row["positive_wrong"]),
                                    ("irrelevant", row["negative"])):
                 for i, text in enumerate(passages):
-                    out.write(json.dumps({"url": f"https://rgb.example/{row['id']}/{kind}/{i}", "title": row["query"],
-                                          "source": f"{kind}.rgb.example", "published_at": "2023-01-15",
+                    outlet = f"outlet-{outlets[kind]}.example"
+                    out.write(json.dumps({"url": f"https://{outlet}/rgb/{row['id']}/{i}", "title": row["query"],
+                                          "source": outlet, "published_at": "2023-01-15",
                                           "text": text}) + "\n")
     target.with_suffix(".tmp").rename(target)
     return target

@@ -75,3 +75,24 @@ def test_a_bad_suite_file_is_one_sentence_naming_the_field(tmp_path, monkeypatch
     _write(tmp_path, "good", 'name = "good"\n' + head + 'questions = "seed"\n')
     suite = load_suite("good")
     assert suite.variants == ["open"] and suite.mode is None and suite.thresholds == {} and suite.question_ids is None
+
+
+def test_the_rgb_corpus_does_not_say_which_passages_are_falsified(tmp_path):
+    """An answerer reads outlets and titles: neither may tell the true passages from the falsified ones."""
+    import gzip
+    import json
+
+    from evals.suite import _rgb_rows, write_rgb_corpus
+
+    records = [json.loads(line) for line in gzip.open(write_rgb_corpus(tmp_path), "rt", encoding="utf-8")]
+    assert not any(word in (r["url"] + r["source"] + r["title"]).lower() for r in records for word in ("true", "fals"))
+    rows = {str(row["id"]): row for row in _rgb_rows()}
+    outlets: dict[str, dict[str, set[str]]] = {}
+    for r in records:
+        row = rows[r["url"].split("/")[-2]]
+        true, falsified = r["text"] in row["positive"], r["text"] in row["positive_wrong"]
+        kind = "both" if true and falsified else "true" if true else "falsified" if falsified else "other"
+        outlets.setdefault(str(row["id"]), {}).setdefault(kind, set()).add(r["source"])
+    assert all(len(o["true"]) == 1 and o["true"] != o["falsified"] for o in outlets.values())
+    true_a = sum(o["true"] == {"outlet-a.example"} for o in outlets.values())
+    assert 30 < true_a < 70  # a coin per question, not one outlet for the truth
