@@ -111,8 +111,8 @@ def choice_match(text: str, choice: str, choices: list[str]) -> float:
     states 2 of the 5 of "UK Prime Minister Boris Johnson")."""
     if contains_answer(text, [choice]):
         return 1.0
-    wanted = amounts(choice)
-    if wanted:  # an amount is matched by value only: "million" alone states no choice
+    wanted = amounts(choice) if len(normalize(_AMOUNT.sub(" ", choice)).split()) <= 1 else []
+    if wanted:  # an amount ("$12.6 million", "1,600 titles") is matched by value only: "million" states none
         return 1.0 if any(abs(v - w) <= AMOUNT_TOLERANCE * w for v in amounts(text) for w in wanted if w) else 0.0
     others = {t for c in choices if c != choice for t in normalize(c).split()}
     own = [t for t in dict.fromkeys(normalize(choice).split()) if t not in others and t not in _FILLER]

@@ -54,3 +54,6 @@ def test_amounts_and_choice_match():
     assert choice_match("The Avalanche won the Stanley Cup.", "Colorado Avalanche", choices) == 0.5
     assert choice_match("Colorado Avalanche", "Colorado Avalanche", choices) == 1.0
     assert choice_match("It rose by a million.", "$1 million", ["$1 million", "$2 million"]) == 0.0
+    # a choice with a number in it is no amount: "The 2012 Sandy Hook massacre" is matched by its words
+    topics = ["The 2012 Sandy Hook massacre", "The 2020 election"]
+    assert choice_match("The lawsuits are related to Sandy Hook [1].", topics[0], topics) == 0.5
