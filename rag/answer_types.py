@@ -217,43 +217,16 @@ still instead despite although though even later earlier yesterday today""".spli
 
 def mentions_key_terms(question: str, evidence: Evidence | str) -> bool:
     """The article (``Evidence`` or its chunks' text) mentions all the question's numbers and nearly all its
-    names, by stem: by a name's last word ("Pelosi", not a generic one), most words or initials ("UK");
-    and one of the words of its ``question_focus``."""
+    names, by stem: by a name's last word ("Pelosi", not a generic one), most words or initials ("UK")."""
     numbers, names = key_terms(question)
     haystack = evidence if isinstance(evidence, str) else f"{evidence.title} {evidence.text}"
     if any(n not in haystack.lower().replace(",", "") for n in numbers):
         return False
     stems = text_stems(haystack.replace("-", " ")) | text_stems(haystack)  # "Moo-jin" has "jin"
-    focus = question_focus(question)
-    if len(focus) == FOCUS_WORDS and not any(w in stems for w in focus):
-        return False  # "Which airline cancelled flights ...?" of an article with no airline, cancelling or flight
     # "most" is more than half: on realtimeqa-gold, "World Chess Boxing Olympiad" (2 of 4 known) is unknown
     missing = [n for n in names if (n[-1] not in stems or n[-1] in _GENERIC_LAST) and 2 * sum(w in stems for w in n)
                <= len(n) and (len(n) < 2 or "".join(w[0] for w in n) not in stems)]
     return len(missing) <= len(names) // 3
-
-
-# What a question is about: the first content words after its question word ("which airline cancelled
-# flights"). An article using none of the three is not about it. On the 153 RealTime QA questions with a
-# question word and a gold article with text, 3 gold articles use none of the first three ("Which state
-# announced it is legalizing jaywalking?") and 14 none of the first two; the seed suite's airline
-# question is the one it is for (its article has no airline, cancelling or flight; the premise rule that
-# checked every word of a claim, taken back, withheld 7 right answers of the 1.5B on realtimeqa-llm)
-FOCUS_WORDS = 3
-_QUESTION_WORD = re.compile(r"\b(?:which|what|who)\b", re.I)
-
-
-def question_focus(question: str) -> list[str]:
-    """The stems of the first ``FOCUS_WORDS`` content words after the question word of the question's last
-    sentence that has one (fewer when the question has fewer). Names count: leaving them out made 4 gold
-    articles fail the check, not 3 ("Which popular US tourist attraction ...?" lost "US")."""
-    text = CONTEXT_NOTE.sub("", question).strip()
-    for sentence in reversed(re.split(r"(?<=[.?!])\s+(?=[A-Z])", text)):
-        match = _QUESTION_WORD.search(sentence)
-        if match:
-            after = [w for w in words(sentence[match.end():]) if len(w) >= 2 and w not in STOPWORDS]
-            return [stem(w) for w in after[:FOCUS_WORDS]]
-    return []
 
 
 # a name ending in one of these is not known by its last word ("Quorvex Biologics", "Gobi Desert")

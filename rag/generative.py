@@ -44,7 +44,7 @@ _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
 # the same event can lack ("How far did the missiles fly?" -> "The missiles flew toward the Sea of Japan
 # [1]."; seed suite). Names and causes are left to the support check: models paraphrase them.
 _MUST_HOLD = {DISTANCE, DURATION, NUMBER, WHEN}
-NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question, or what it is about"
+NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question"
 FALLBACK_NOTE = "the model did not give a verifiable answer: the sentence quoted is the extractive answerer's"
 
 

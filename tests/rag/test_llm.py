@@ -78,23 +78,6 @@ def test_a_question_whose_names_no_article_mentions_is_refused_without_a_model_c
     desk.close()
 
 
-def test_a_question_about_what_no_article_mentions_is_refused_without_asking_the_model(settings, seed_file, embedder,
-                                                                                      stub):
-    """The seed suite's "Which airline cancelled flights because of the missile test?": the 1.5B wrote "North
-    Korea cancelled flights because of the missile test [1]", which the check passed on "North Korea". No
-    article read has an airline, cancelling or flight (``question_focus``): no model call."""
-    from index.sync import Indexer
-
-    indexer = Indexer(settings, embedder=embedder)
-    indexer.sync([seed_file])
-    indexer.close()
-    desk = llm_desk(settings, embedder, stub, "east-sea")
-    answer = desk.ask("Which airline cancelled flights because of the missile test?")
-    assert answer.refused and NOT_MENTIONED_NOTE in answer.notes and stub.requests == []
-    assert not desk.ask("What does South Korea call the Sea of Japan?").refused and stub.requests
-    desk.close()
-
-
 def test_a_model_that_declines_is_not_overruled_by_the_extractive_quote(gold_settings, embedder, stub):
     """The model says the sources do not answer: the refusal stands. Pins the seed suite's "Which airline
     cancelled flights because of the missile test?", which the fallback answered with an unrelated quote."""
