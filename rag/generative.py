@@ -309,18 +309,32 @@ class GenerativeAnswerer:
             span = self._best_quote(claim, source, speaker, added)
             if span is None:
                 continue
-            key = (source.evidence.article_id, span[0])
-            if key not in by_quote:
-                by_quote[key] = len(citations) + 1
-                citations.append(source.citation(by_quote[key], span))
-            numbers.append(by_quote[key])
+            numbers.append(self._cite(source, span, citations, by_quote))
             if not markers:
                 break  # the best-supported source, by the order of relevance
+        if markers and not numbers:
+            # a wrong number: the 1.5B wrote "King Charles III welcomes Sunak ... [1]" from source 2; the
+            # claim is attributed to the first other source that supports it, as an unmarked one is
+            for source in (s for s in sources if s not in pool):
+                span = self._best_quote(claim, source, speaker, added)
+                if span is not None:
+                    numbers.append(self._cite(source, span, citations, by_quote))
+                    break
         if not numbers:
             if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:  # "Yes.", "No, it did not."
                 return claim, False  # "Yes." / "No." lead in to a cited sentence
             return None, False
         return cited(claim, numbers), False
+
+    @staticmethod
+    def _cite(source: Source, span: tuple[int, int, str], citations: list[Citation],
+              by_quote: dict[tuple[str, int], int]) -> int:
+        """The citation number of ``span`` of ``source``: a quote cited before keeps its number."""
+        key = (source.evidence.article_id, span[0])
+        if key not in by_quote:
+            by_quote[key] = len(citations) + 1
+            citations.append(source.citation(by_quote[key], span))
+        return by_quote[key]
 
     def _best_quote(self, claim: str, source: Source, speaker: str | None = None,
                     added: frozenset[str] | set[str] = frozenset()) -> tuple[int, int, str] | None:

@@ -124,13 +124,21 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
     # relative expressions: (pattern, window, soft). A rolling window that ends at the reference ("this
     # week", "the past month", "last week") is soft; a named day, month or year ("yesterday", "last month",
     # "this year") is a wall.
+    # "over the last year", "in the past month": the rolling year or month before the reference, not the
+    # calendar one "last year" names ("How many book titles have been banned over the last year?", asked
+    # in September 2022, read only 2021 articles and missed its gold article, from September 2022)
+    rolling = re.search(r"\b(?:(?:over|in|during|within|for|throughout)\s+)?the\s+(?:last|past)\s+(year|month)\b", text)
+    if rolling:
+        window(_day(ref - timedelta(days=_UNITS[rolling.group(1)])), _end_of_day(ref), rolling.group(0))
+        result.soft = True
+        text = text.replace(rolling.group(0), " ")
     relative = [
         (r"\btoday\b|\bthis morning\b|\btonight\b", lambda: (_day(ref), _end_of_day(ref)), False),
         (r"\byesterday\b", lambda: (_day(ref - timedelta(days=1)), _end_of_day(ref - timedelta(days=1))), False),
         (r"\bthis week\b|\bthe past week\b|\bpast seven days\b",
          lambda: (_day(ref - timedelta(days=7)), _end_of_day(ref)), True),
         (r"\blast week\b", lambda: (_day(ref - timedelta(days=14)), _end_of_day(ref)), True),
-        (r"\bthis month\b|\bthe past month\b", lambda: (_day(ref - timedelta(days=31)), _end_of_day(ref)), True),
+        (r"\bthis month\b", lambda: (_day(ref - timedelta(days=31)), _end_of_day(ref)), True),
         (r"\blast month\b", lambda: _month_window(*((ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12))),
          False),
         (r"\bthis year\b", lambda: (datetime(ref.year, 1, 1, tzinfo=timezone.utc), _end_of_day(ref)), False),

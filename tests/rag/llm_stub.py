@@ -120,6 +120,9 @@ class StubLLM:
             return f"China's foreign ministry said that {first[0].lower()}{first[1:].rstrip('.')} [1]."
         if behaviour == "east-sea":  # the 1.5B on the seed suite: a name from one sentence, said of the article
             return "South Korea calls the Sea of Japan the East Sea [1]."
+        if behaviour == "wrong-number" and len(sources) > 1:  # the 1.5B on realtimeqa-llm: source 2's sentence as [1]
+            last_source = re.split(r"(?<=[.!?])\s+", sources[-1][1].strip())[0]
+            return f"{last_source.rstrip('.')} [1]. The moon is made of green cheese [1]."
         if behaviour == "uncited":
             return "The bridge was painted pink by aliens. It cost nothing."
         # a supported claim, an unsupported claim with a real marker, and a marker that points nowhere

@@ -1,6 +1,7 @@
 """The llm answer path against a deterministic OpenAI-compatible stub server (protocol cases)."""
 
 import logging
+import re
 
 import pytest
 from pydantic import SecretStr
@@ -75,6 +76,19 @@ def test_a_question_whose_names_no_article_mentions_is_refused_without_a_model_c
     answer = desk.ask(question)
     assert answer.refused and answer.answer == REFUSAL and NOT_MENTIONED_NOTE in answer.notes
     assert stub.requests == []  # the model was never asked
+    desk.close()
+
+
+def test_a_claim_cited_to_the_wrong_source_is_cited_to_the_one_that_says_it(gold_settings, embedder, stub):
+    """Pins realtimeqa-llm's "Who became the new prime minister of the United Kingdom this week?": the 1.5B
+    copied "King Charles III welcomes Sunak ..." from source 2 and marked it [1], so the answer was withheld
+    (the quote shown instead was about Truss). A claim no source supports is still dropped."""
+    desk = llm_desk(gold_settings, embedder, stub, "wrong-number")
+    answer = desk.ask("Who became the new prime minister of the United Kingdom this week?", as_of="2022-10-27")
+    assert stub.requests and not answer.refused, answer.notes
+    last = re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', stub.requests[-1]["body"]["messages"][-1]["content"], re.S)[-1]
+    assert len(answer.citations) == 1 and answer.citations[0].quote in last[1] and int(last[0]) > 1
+    assert "cheese" not in answer.answer
     desk.close()
 
 

@@ -48,6 +48,8 @@ def test_matched_phrases_are_reported():
     ("What happened in the past month?", True),
     ("Any storms in the last 3 days?", True),
     ("Any storms over the past two weeks?", True),
+    ("How many titles were banned over the last year?", True),
+    ("What changed over the last month?", True),
     # a named day, month, year or date is a wall
     ("What happened today?", False),
     ("What happened this morning?", False),
@@ -69,3 +71,16 @@ def test_soft_windows(question, soft):
     """Regression: the soft set was indexes {3, 4, 5} of the pattern list, so "this week" was a wall
     and "last month" (a calendar month) soft, against the comment's "this week / last week / this month"."""
     assert parse_time_expressions(question, REF).soft is soft
+
+
+def test_the_last_year_is_the_rolling_year_and_last_year_the_calendar_one():
+    """RealTime QA: "How many book titles have been banned in US schools over the last year?", asked on
+    2022-09-22, read only 2021's articles ("last year") and missed its gold article of September 2022."""
+    ref = datetime(2022, 9, 22, tzinfo=timezone.utc)
+    rolling = parse_time_expressions("How many book titles have been banned over the last year?", ref)
+    assert (rolling.since.date().isoformat(), rolling.until.date().isoformat()) == ("2021-09-22", "2022-09-22")
+    assert rolling.matched == ["over the last year"]
+    calendar_year = parse_time_expressions("What did the book bans look like last year?", ref)
+    assert (calendar_year.since.date().isoformat(), calendar_year.until.date().isoformat()) == ("2021-01-01", "2021-12-31")
+    month = parse_time_expressions("What changed in the past month?", ref)
+    assert (month.since.date().isoformat(), month.until.date().isoformat()) == ("2022-08-23", "2022-09-22")
