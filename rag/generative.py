@@ -312,9 +312,10 @@ class GenerativeAnswerer:
             numbers.append(self._cite(source, span, citations, by_quote))
             if not markers:
                 break  # the best-supported source, by the order of relevance
-        if markers and not numbers:
+        if markers and pool and not numbers:
             # a wrong number: the 1.5B wrote "King Charles III welcomes Sunak ... [1]" from source 2; the
-            # claim is attributed to the first other source that supports it, as an unmarked one is
+            # claim is attributed to the first other source that supports it, as an unmarked one is (a
+            # marker that points to no source at all, "[42]", is made up: its claim is dropped)
             for source in (s for s in sources if s not in pool):
                 span = self._best_quote(claim, source, speaker, added)
                 if span is not None:
