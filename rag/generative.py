@@ -303,39 +303,38 @@ class GenerativeAnswerer:
             pool = [s for s in sources if s.number in dict.fromkeys(markers)]  # markers that point nowhere drop out
         else:
             pool = sources  # no marker: attribute it afterwards to whichever source supports it
-        numbers: list[int] = []
         added = content_stems(claim) - content_stems(question)  # the claim's answer to the question
-        for source in pool:
-            span = self._best_quote(claim, source, speaker, added)
-            if span is None:
-                continue
-            numbers.append(self._cite(source, span, citations, by_quote))
-            if not markers:
-                break  # the best-supported source, by the order of relevance
+        numbers = self._attribute(claim, pool, bool(markers), speaker, added, citations, by_quote)
         if markers and pool and not numbers:
             # a wrong number: the 1.5B wrote "King Charles III welcomes Sunak ... [1]" from source 2; the
             # claim is attributed to the first other source that supports it, as an unmarked one is (a
             # marker that points to no source at all, "[42]", is made up: its claim is dropped)
-            for source in (s for s in sources if s not in pool):
-                span = self._best_quote(claim, source, speaker, added)
-                if span is not None:
-                    numbers.append(self._cite(source, span, citations, by_quote))
-                    break
+            others = [s for s in sources if s not in pool]
+            numbers = self._attribute(claim, others, False, speaker, added, citations, by_quote)
         if not numbers:
             if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:  # "Yes.", "No, it did not."
                 return claim, False  # "Yes." / "No." lead in to a cited sentence
             return None, False
         return cited(claim, numbers), False
 
-    @staticmethod
-    def _cite(source: Source, span: tuple[int, int, str], citations: list[Citation],
-              by_quote: dict[tuple[str, int], int]) -> int:
-        """The citation number of ``span`` of ``source``: a quote cited before keeps its number."""
-        key = (source.evidence.article_id, span[0])
-        if key not in by_quote:
-            by_quote[key] = len(citations) + 1
-            citations.append(source.citation(by_quote[key], span))
-        return by_quote[key]
+    def _attribute(self, claim: str, pool: list[Source], every: bool, speaker: str | None, added: set[str],
+                   citations: list[Citation], by_quote: dict[tuple[str, int], int]) -> list[int]:
+        """The citation numbers of the sources of ``pool`` whose sentences support ``claim``: every one (the
+        sources its markers name), or only the first, by the order of relevance (an unmarked claim). A quote
+        cited before keeps its number."""
+        numbers: list[int] = []
+        for source in pool:
+            span = self._best_quote(claim, source, speaker, added)
+            if span is None:
+                continue
+            key = (source.evidence.article_id, span[0])
+            if key not in by_quote:
+                by_quote[key] = len(citations) + 1
+                citations.append(source.citation(by_quote[key], span))
+            numbers.append(by_quote[key])
+            if not every:
+                break
+        return numbers
 
     def _best_quote(self, claim: str, source: Source, speaker: str | None = None,
                     added: frozenset[str] | set[str] = frozenset()) -> tuple[int, int, str] | None:

@@ -121,9 +121,6 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
         else:
             window(start, end, match.group(0))
 
-    # relative expressions: (pattern, window, soft). A rolling window that ends at the reference ("this
-    # week", "the past month", "last week") is soft; a named day, month or year ("yesterday", "last month",
-    # "this year") is a wall.
     # "over the last year", "in the past month": the rolling year or month before the reference, not the
     # calendar one "last year" names ("How many book titles have been banned over the last year?", asked
     # in September 2022, read only 2021 articles and missed its gold article, from September 2022)
@@ -132,6 +129,10 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
         window(_day(ref - timedelta(days=_UNITS[rolling.group(1)])), _end_of_day(ref), rolling.group(0))
         result.soft = True
         text = text.replace(rolling.group(0), " ")
+
+    # relative expressions: (pattern, window, soft). A rolling window that ends at the reference ("this
+    # week", "this month", "last week") is soft; a named day, month or year ("yesterday", "last month",
+    # "this year") is a wall.
     relative = [
         (r"\btoday\b|\bthis morning\b|\btonight\b", lambda: (_day(ref), _end_of_day(ref)), False),
         (r"\byesterday\b", lambda: (_day(ref - timedelta(days=1)), _end_of_day(ref - timedelta(days=1))), False),
