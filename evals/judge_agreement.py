@@ -8,6 +8,7 @@ The labels are in ``evals/data/judge-answers.jsonl`` (question, gold answers, a 
     python -m evals.judge_agreement                       # the local judge (local:qwen2.5-coder-1.5b)
     python -m evals.judge_agreement --judge local:qwen2.5-coder-0.5b
     python -m evals.judge_agreement --base-url http://127.0.0.1:8811/v1 --model qwen
+    python -m evals.judge_agreement --claim-check         # the answerer's own check (rag/claim_check.py)
 
 A verdict of ``None`` (no yes/no in the reply, or an endpoint error) counts as a disagreement in
 ``accuracy`` and is left out of ``accuracy_judged`` and ``kappa``; ``unjudged`` says how many.
@@ -79,6 +80,29 @@ def judge_file(judge, kind: str, rows: list[dict], on_item=None) -> tuple[dict, 
     return result, [r | {"verdict": v} for r, v in zip(rows, verdicts)]
 
 
+class ClaimCheckRater:
+    """The answerer's claim check (``rag.claim_check.ClaimCheck``) rating the citation labels as the judge
+    does: the same pairs, its own prompt."""
+
+    def __init__(self, settings) -> None:
+        from collections import Counter
+
+        from rag.claim_check import ClaimCheck
+        from rag.llm import LLMClient
+
+        client = LLMClient(settings)
+        self.check = ClaimCheck(lambda: client)
+        self.name = f"claim check ({settings.llm.name})"
+        self.stats: Counter = Counter()
+
+    def judge_support(self, sentence: str, quote: str, question: str | None = None) -> bool | None:
+        from rag.citations import MARKER
+
+        verdict = self.check.confirms(MARKER.sub("", sentence).strip(), quote)
+        self.stats["unparsed" if verdict is None else "yes" if verdict else "no"] += 1
+        return verdict
+
+
 def judge_from_args(args):
     from evals.judge import Judge
     from evals.systems import llm_settings
@@ -92,7 +116,7 @@ def judge_from_args(args):
                                     llm_api="chat")
     else:
         settings = llm_settings(settings, args.judge)
-    return Judge(settings)
+    return ClaimCheckRater(settings) if args.claim_check else Judge(settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="an OpenAI-compatible endpoint to judge with instead (with --model)")
     parser.add_argument("--model", help="the model name at --base-url")
     parser.add_argument("--only", choices=["answers", "citations"], help="one of the two label files")
+    parser.add_argument("--claim-check", action="store_true",
+                        help="rate the citation labels with the answerer's claim check instead of the judge")
     parser.add_argument("--limit", type=int, help="the first N rows of each file (a quick look)")
     parser.add_argument("--verdicts", type=Path, help="write every row with its verdict to this JSONL file")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -108,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 
     judge = judge_from_args(args)
     files = {"answers": ANSWER_LABELS, "citations": CITATION_LABELS}
-    if args.only:
-        files = {args.only: files[args.only]}
+    if args.only or args.claim_check:
+        files = {"citations": files["citations"]} if args.claim_check else {args.only: files[args.only]}
     report, rows_out = {"judge": judge.name}, []
 
     def show(done, total, row, verdict, seconds):

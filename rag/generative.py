@@ -9,7 +9,8 @@
 3. **Check**: the answer streams sentence by sentence. A sentence with markers keeps the markers
    whose source has a sentence that supports it; a sentence without markers is attributed to the
    source sentence that supports it best; a sentence nothing supports is dropped. The refusal token
-   ends the answer.
+   ends the answer. A sentence that repeats question words no source holds is also put to the model
+   (``rag/claim_check.py``) once it has finished writing.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from typing import Callable, Generator, Iterator
 
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
 from rag.citations import MARKER, CitationVerifier, cited, lexical_support
+from rag.claim_check import ClaimCheck
 from rag.answer_types import (DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms,
                               speaker_named, speaker_of)
 from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
 from rag.llm import LLMClient
+from rag.models import get_model
 from rag.query import QueryPlan
 from rag.safety import neutralize
 from rag.sentences import sentence_spans
@@ -175,6 +178,36 @@ def _held_until_it_holds(sentences: Generator[str, None, Generated], asked: Aske
     return generated
 
 
+def _split(deltas: Iterator[str]) -> Generator[str, None, tuple[str, bool]]:
+    """The sentences of a streamed answer (markers after the stop moved before it) as each completes;
+    returns (everything written, whether it stopped at the refusal token). The stream is closed before
+    the last sentence is given, so the endpoint is free for another request by then."""
+    raw, buffer = "", ""
+    for delta in deltas:
+        raw += delta
+        buffer += delta
+        if _REFUSAL_TOKEN.search(raw):
+            break
+        text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
+        spans = sentence_spans(text)
+        # a sentence is complete once the next one has begun with words (not just its markers)
+        while len(spans) > 1 and _ONLY_MARKERS.fullmatch(text[spans[-1][0]:]):
+            spans.pop()
+        if len(spans) > 1:
+            for a, b in spans[:-1]:
+                yield text[a:b]
+            buffer = text[spans[-1][0]:]
+    close = getattr(deltas, "close", None)
+    if close:
+        close()  # stopped at the refusal token: the endpoint stops writing too
+    if _REFUSAL_TOKEN.search(raw):
+        return raw, True
+    text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
+    for a, b in sentence_spans(text):
+        yield text[a:b]
+    return raw, False
+
+
 class GenerativeAnswerer:
     """Writes the answer with an LLM from compressed evidence and keeps only what the sources support."""
 
@@ -185,6 +218,8 @@ class GenerativeAnswerer:
         self.settings = answer
         self.api = "chat" if llm.kind == "local" else llm.llm_api  # the local server speaks chat
         self.budget_tokens = answer.local_evidence_tokens if llm.kind == "local" else answer.context_tokens
+        self.check_claims = answer.model_check if answer.model_check is not None else (
+            llm.kind != "local" or get_model(llm.local_model).checks_claims)
 
     def stream(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
                preview: bool = False) -> Generator[str | Preview, None, Answer]:
@@ -208,8 +243,9 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
+        check = ClaimCheck(llm, article_texts(ranked).values()) if self.check_claims else None
         sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
-                                    plan.focus or plan.standalone)
+                                    plan.focus or plan.standalone, check)
         asked = asked_for(plan.standalone)
         if asked.kind in _MUST_HOLD:
             sentences = _held_until_it_holds(sentences, asked, plan.standalone)
@@ -241,52 +277,60 @@ class GenerativeAnswerer:
         user = load_prompt("answer_user").format(sources=body, question=asked, today=today)
         return load_prompt("answer_system"), user, load_examples()
 
-    def _sentences(self, deltas: Iterator[str], sources: list[Source],
-                   question: str = "") -> Generator[str, None, Generated]:
+    def _sentences(self, deltas: Iterator[str], sources: list[Source], question: str = "",
+                   check: ClaimCheck | None = None) -> Generator[str, None, Generated]:
         """Checked sentences of the model's answer as they complete; returns what was kept. ``question``: the
         one asked, whose speaker ("what did X say?") a supporting quote must name (``speaker_named``) and
-        beside which a quote must hold what a claim adds (``_best_quote``)."""
+        beside which a quote must hold what a claim adds (``_best_quote``). ``check``: the model's own check
+        of a sentence that repeats question words no article read holds; it, and every sentence after it,
+        is held until the model has finished writing (the endpoint serves one request at a time). When the
+        model does not confirm the answer's first sentence, the whole answer is withheld."""
         speaker = speaker_of(question) if question else None
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
-        raw, buffer = "", ""
-        silent = False
-        for delta in deltas:
-            raw += delta
-            buffer += delta
-            if _REFUSAL_TOKEN.search(raw):
+        held: list[str] = []
+        silent = rejected = False
+        pieces = _split(deltas)
+        while True:
+            try:
+                text = next(pieces)
+            except StopIteration as stop:
+                raw, refused_by_token = stop.value
                 break
-            text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
-            spans = sentence_spans(text)
-            # a sentence is complete once the next one has begun with words (not just its markers)
-            while len(spans) > 1 and _ONLY_MARKERS.fullmatch(text[spans[-1][0]:]):
-                spans.pop()
-            if len(spans) > 1:
-                for a, b in spans[:-1]:
-                    sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker, question)
-                    silent = silent or said_silent
-                    if sentence:
-                        kept.append(sentence)
-                        yield sentence + " "
-                buffer = text[spans[-1][0]:]
-        close = getattr(deltas, "close", None)
-        if close:
-            close()  # stopped at the refusal token: the endpoint stops writing too
-        refused_by_token = bool(_REFUSAL_TOKEN.search(raw))
-        if not refused_by_token:
-            text = _MARKER_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), buffer)
-            for a, b in sentence_spans(text):
-                sentence, said_silent = self._checked(text[a:b], sources, citations, by_quote, speaker, question)
-                silent = silent or said_silent
-                if sentence:
-                    kept.append(sentence)
-                    yield sentence + " "
+            if check and (held or check.needed(MARKER.sub("", text), question)):
+                held.append(text)
+                continue
+            sentence, said_silent = self._checked(text, sources, citations, by_quote, speaker, question)
+            silent = silent or said_silent
+            if sentence:
+                kept.append(sentence)
+                yield sentence + " "
+        for text in held:
+            before = len(citations)
+            sentence, said_silent = self._checked(text, sources, citations, by_quote, speaker, question)
+            silent = silent or said_silent
+            if sentence and check.needed(MARKER.sub("", text), question) and \
+                    not check.confirms_any(MARKER.sub("", sentence).strip(),
+                                           [citations[int(n) - 1].quote for n in MARKER.findall(sentence)]):
+                del citations[before:]  # the quotes only this sentence cited go with it
+                for key in [k for k, n in by_quote.items() if n > before]:
+                    del by_quote[key]
+                rejected = True
+                if not kept:  # its answer (the prompt asks for it first) is not in the sources: nor is the rest
+                    break
+                continue
+            if sentence:
+                kept.append(sentence)
+                yield sentence + " "
         refused = refused_by_token or not citations
         notes = []
-        if refused and not refused_by_token and not silent and raw.strip():
+        if rejected:
+            notes.append("a sentence of the model's answer was withheld: asked, the model did not find it in its quote")
+        if refused and not refused_by_token and not silent and not rejected and raw.strip():
             notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
-        declined = refused_by_token or (silent and not citations)
+        # the model, asked, found no quote stating its answer: it declined, in effect (no extractive fallback)
+        declined = refused_by_token or ((silent or rejected) and not citations)
         return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, declined)
 
     def _checked(self, sentence: str, sources: list[Source], citations: list[Citation],

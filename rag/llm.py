@@ -63,14 +63,17 @@ class LLMClient:
         return self.client
 
     def stream(self, system: str, user: str, max_tokens: int | None = None,
-               examples: list[tuple[str, str]] | None = None) -> Iterator[str]:
+               examples: list[tuple[str, str]] | None = None, timed: bool = True) -> Iterator[str]:
         """Text deltas of the answer, as the endpoint sends them. ``examples``: (user, assistant) turns
-        shown before the question (a few-shot example), in chat mode."""
+        shown before the question (a few-shot example), in chat mode. ``timed``: this request's moments
+        become ``last_stats`` (an answer's; not a check asked after it)."""
         max_tokens = max_tokens or self.settings.llm.llm_max_tokens
         api = "chat" if self.local is not None else self.settings.llm.llm_api
         started = False
         # perf_counter moments of this request, its first delta and its end (for latency figures)
-        self.last_stats = stats = {"requested": time.perf_counter(), "first": None, "done": None}
+        stats = {"requested": time.perf_counter(), "first": None, "done": None}
+        if timed:
+            self.last_stats = stats
         try:
             client = self._ready()
             if api == "completions":
@@ -107,8 +110,8 @@ class LLMClient:
             raise LLMError(self.describe(error)) from None
 
     def complete(self, system: str, user: str, max_tokens: int | None = None,
-                 examples: list[tuple[str, str]] | None = None) -> str:
-        return "".join(self.stream(system, user, max_tokens, examples))
+                 examples: list[tuple[str, str]] | None = None, timed: bool = True) -> str:
+        return "".join(self.stream(system, user, max_tokens, examples, timed))
 
     def describe(self, error: Exception) -> str:
         import openai

@@ -108,6 +108,8 @@ class StubLLM:
             question = prompt.rsplit("Last question:", 1)[1].split("\n", 1)[0].strip()
             context = re.findall(r"User: (.*)", prompt)[-1]
             return f"{question.rstrip('?')} ({context.rstrip('?')})?"
+        if "Could a reader of the source tell" in prompt:  # rag/claim_check.py asking about one claim
+            return "No." if behaviour.endswith("-no") else "Yes"
         if behaviour == "refuse":
             return "NOT_IN_ARTICLES"
         if behaviour in ("verdict-yes", "verdict-no"):  # a judge's one-word verdict
@@ -120,6 +122,8 @@ class StubLLM:
             return f"China's foreign ministry said that {first[0].lower()}{first[1:].rstrip('.')} [1]."
         if behaviour == "east-sea":  # the 1.5B on the seed suite: a name from one sentence, said of the article
             return "South Korea calls the Sea of Japan the East Sea [1]."
+        if behaviour.startswith("premise"):  # the 1.5B on the seed suite: the question's premise, given as news
+            return "North Korea cancelled flights because of the missile test [1]. It fired two missiles [1]."
         if behaviour == "wrong-number" and len(sources) > 1:  # the 1.5B on realtimeqa-llm: source 2's sentence as [1]
             last_source = re.split(r"(?<=[.!?])\s+", sources[-1][1].strip())[0]
             return f"{last_source.rstrip('.')} [1]. The moon is made of green cheese [1]."

@@ -118,6 +118,50 @@ def test_a_claim_is_cited_to_the_sentence_holding_its_answer(settings, seed_file
     desk.close()
 
 
+@pytest.mark.parametrize("model, shown", [("premise-no", False), ("premise-yes", True)])
+def test_a_claim_repeating_question_words_no_source_holds_is_put_to_the_model(settings, seed_file, embedder, stub,
+                                                                              model, shown):
+    """Pins the seed suite's "Which airline cancelled flights because of the missile test?": the 1.5B wrote
+    "North Korea cancelled flights because of the missile test [1]", which the word checks pass against the
+    launch sentence. "cancelled" and "flights" come from the question and no source holds them, so the
+    model is asked whether the quote states the claim; that sentence and the ones after it are held until
+    then. Told no, the answer is refused without the extractive fallback's unrelated quote."""
+    from index.sync import Indexer
+
+    indexer = Indexer(settings, embedder=embedder)
+    indexer.sync([seed_file])
+    indexer.close()
+    desk = llm_desk(settings, embedder, stub, model)
+    pieces = list(desk.stream("Which airline cancelled flights because of the missile test?"))
+    answer = pieces[-1]
+    checks = [r for r in stub.requests if "Could a reader" in stub.prompt_text(r["body"])]
+    assert len(checks) == 1 and checks[0]["body"]["max_tokens"] == 3  # one yes/no reply
+    assert stub.requests[-1] is checks[0]  # asked once the answer was written
+    claim = stub.prompt_text(checks[0]["body"])
+    assert "Claim: North Korea cancelled flights because of the missile test." in claim and "<source" in claim
+    if shown:
+        assert not answer.refused and "cancelled flights" in answer.answer and "two missiles" in answer.answer
+        assert "".join(pieces[:-1]).strip() == answer.answer and answer.citations
+    else:
+        assert answer.refused and answer.answer == REFUSAL and pieces[:-1] == [REFUSAL]
+        assert FALLBACK_NOTE not in answer.notes and any("did not find it" in n for n in answer.notes)
+    desk.close()
+
+
+def test_without_the_model_check_the_premise_claim_is_shown(settings, seed_file, embedder, stub):
+    """The gap the model's check closes (``model_check=False``, as for the local 0.5B)."""
+    from index.sync import Indexer
+
+    indexer = Indexer(settings, embedder=embedder)
+    indexer.sync([seed_file])
+    indexer.close()
+    desk = llm_desk(settings, embedder, stub, "premise-no", model_check=False)
+    answer = desk.ask("Which airline cancelled flights because of the missile test?")
+    assert not answer.refused and "cancelled flights" in answer.answer
+    assert not [r for r in stub.requests if "Could a reader" in stub.prompt_text(r["body"])]
+    desk.close()
+
+
 def test_a_supported_sentence_without_the_asked_quantity_is_withheld(gold_settings, embedder, stub):
     """Pins the seed suite's "How far did the missiles fly before landing?": the 1.5B wrote "The missiles
     flew at least two ballistic missiles toward the Sea of Japan [1].", a sentence its quote supports that
