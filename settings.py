@@ -167,9 +167,10 @@ class AnswerSettings(BaseSettings):
     model_check: bool | None = Field(
         None, description="In llm mode, a sentence that repeats words of the question which no retrieved article "
                           "text holds is shown only if the answering model, asked, says its quote states it "
-                          "(rag/claim_check.py). Unset: on for remote endpoints and the local 1.5B, off for the local 0.5B, which said no to "
-                          "all 50 such claims of both models, 46 of them right answers (the 1.5B said yes to its 23 "
-                          "right ones, no to its wrong one and to the airline question; README, 'The model's check').")
+                          "(rag/claim_check.py). Unset: on for remote endpoints and the local 1.5B, off for the "
+                          "local 0.5B, which said no to all 50 such claims of both models, 46 of them right answers "
+                          "(the 1.5B said yes to its 23 right ones, no to its wrong one and to the airline "
+                          "question; README, 'The model's check').")
     cosine_weight: float = Field(0.6, ge=0, le=1, description="Extractive sentence score = this x cosine + the rest x "
                                                               "shared question stems (a choice, kept since the "
                                                               "first realtimeqa-gold runs).")

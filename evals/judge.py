@@ -16,6 +16,8 @@ import re
 from collections import Counter
 
 from errors import LLMError
+from rag.claim_check import VERDICT_TOKENS
+from rag.claim_check import verdict as parse_verdict  # the first "yes" or "no" word; None without one
 from rag.llm import LLMClient
 from settings import Settings
 
@@ -44,22 +46,11 @@ Is every fact of the claim written in the source, names and numbers included? If
 SHORT_CLAIM_WORDS = 6
 SHORT_CLAIM = "{claim} (the answer to: {question})"
 
-# "Yes"/"No" is one token for Qwen; 3 leaves room for a leading space or "**" without paying for prose.
-VERDICT_TOKENS = 3
 # a judge that fails this many calls in a row is down, not flaky (the client already retries each
 # call llm_max_retries times): the run stops with its error instead of filling up with "not judged".
 MAX_CONSECUTIVE_ERRORS = 5
 
-_WORD = re.compile(r"[a-z]+")
 _MARKER = re.compile(r"\s?\[\d{1,3}\]")
-
-
-def parse_verdict(reply: str) -> bool | None:
-    """The first "yes" or "no" word of the reply; ``None`` when it has neither."""
-    for word in _WORD.findall(reply.lower()):
-        if word in ("yes", "no"):
-            return word == "yes"
-    return None
 
 
 def _as_data(text: str) -> str:

@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 from errors import LLMError
 from prompts import load_prompt
 from rag.llm import LLMClient
-from rag.safety import neutralize
+from rag.safety import as_source_text
 from rag.text import content_stems, text_stems
 
 # "Yes"/"No" is one token for Qwen; 3 leaves room for a leading space or "**" without paying for prose
@@ -57,7 +57,7 @@ class ClaimCheck:
     def confirms(self, claim: str, quote: str) -> bool | None:
         """True or False as the model replies; None when its reply holds neither word or the call failed
         (the word checks the claim passed then stand)."""
-        quote = neutralize(quote).replace("</source", "</ source").replace("<source", "< source")
+        quote = as_source_text(quote)
         claim = claim.replace("<", "< ")
         try:
             user = load_prompt("claim_check_user").format(quote=quote.strip(), claim=claim.strip())

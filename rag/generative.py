@@ -29,7 +29,7 @@ from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
 from rag.llm import LLMClient
 from rag.models import get_model
 from rag.query import QueryPlan
-from rag.safety import neutralize
+from rag.safety import as_source_text
 from rag.sentences import sentence_spans
 from rag.text import content_stems
 from rag.types import Answer, Citation, Evidence, Preview
@@ -128,7 +128,7 @@ def compress(ranked: list[Candidate], budget: int, neighbours: int, anchors: int
 def format_source(source: Source) -> str:
     e = source.evidence
     date = e.published_at.date().isoformat() if e.published_at else "unknown date"
-    text = neutralize(source.text()).replace("</source", "</ source").replace("<source", "< source")
+    text = as_source_text(source.text())
     title = e.title.replace('"', "'")
     return (f'<source id="{source.number}" title="{title}" outlet="{e.source or "unknown"}" date="{date}">\n'
             f"{text}\n</source>")
@@ -232,8 +232,9 @@ class GenerativeAnswerer:
         if not ranked:  # nothing to read: no model call
             yield REFUSAL
             return Answer(plan.question, REFUSAL, True, "llm", [], evidence)
+        read = article_texts(ranked)  # each article's title and retrieved chunks
         if not plan.parts and not any(mentions_key_terms(plan.focus or plan.standalone, text)
-                                      for text in article_texts(ranked).values()):
+                                      for text in read.values()):
             # no article read names what the question names ("the 2029 festival", "Liechtenstein"): a model
             # would answer from the nearest story (the 2022 festival, another prime minister); the
             # extractive answerer refuses on the same rule. No model call.
@@ -243,7 +244,7 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
-        check = ClaimCheck(llm, article_texts(ranked).values()) if self.check_claims else None
+        check = ClaimCheck(llm, read.values()) if self.check_claims else None
         sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
                                     plan.focus or plan.standalone, check)
         asked = asked_for(plan.standalone)
@@ -289,7 +290,7 @@ class GenerativeAnswerer:
         citations: list[Citation] = []
         by_quote: dict[tuple[str, int], int] = {}
         kept: list[str] = []
-        held: list[str] = []
+        held: list[tuple[str, bool]] = []  # (sentence, whether it needs the model's check)
         silent = rejected = False
         pieces = _split(deltas)
         while True:
@@ -298,19 +299,20 @@ class GenerativeAnswerer:
             except StopIteration as stop:
                 raw, refused_by_token = stop.value
                 break
-            if check and (held or check.needed(MARKER.sub("", text), question)):
-                held.append(text)
+            needed = check is not None and check.needed(MARKER.sub("", text), question)
+            if needed or held:
+                held.append((text, needed))
                 continue
             sentence, said_silent = self._checked(text, sources, citations, by_quote, speaker, question)
             silent = silent or said_silent
             if sentence:
                 kept.append(sentence)
                 yield sentence + " "
-        for text in held:
+        for text, needed in held:
             before = len(citations)
             sentence, said_silent = self._checked(text, sources, citations, by_quote, speaker, question)
             silent = silent or said_silent
-            if sentence and check.needed(MARKER.sub("", text), question) and \
+            if sentence and needed and \
                     not check.confirms_any(MARKER.sub("", sentence).strip(),
                                            [citations[int(n) - 1].quote for n in MARKER.findall(sentence)]):
                 del citations[before:]  # the quotes only this sentence cited go with it

@@ -35,3 +35,9 @@ def neutralize(text: str) -> str:
             cursor = b
     out.append(text[cursor:])
     return "".join(out)
+
+
+def as_source_text(text: str) -> str:
+    """Article text as placed inside a ``<source>`` tag of a prompt: neutralized, and unable to open or
+    close a tag."""
+    return neutralize(text).replace("</source", "</ source").replace("<source", "< source")
