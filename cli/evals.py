@@ -36,8 +36,10 @@ def cmd_eval(args, settings, out: Console, err: Console) -> int:
 
         judge = llm_settings(settings, args.judge)
     answerers = [a.strip() for a in (args.answerers or "").split(",") if a.strip()] or None
+    if args.home:
+        settings = settings.updated(home=args.home)
     run = SuiteRun(settings, args.suite, mode=args.mode, limit=args.limit, out=args.out, baselines=baselines,
-                   on_progress=update, answerers=answerers, judge=judge)
+                   on_progress=update, answerers=answerers, judge=judge, split=args.split)
     try:
         run_dir = run.run()
     finally:
@@ -146,7 +148,11 @@ def _numbers(value: str) -> list[int]:
 def register(sub) -> None:
     p = sub.add_parser("eval", help="run an evaluation suite (evals/suites/NAME.toml)")
     p.add_argument("--suite", required=True, help="seed, realtimeqa, realtimeqa-gold, realtimeqa-llm, "
-                                                  "rgb-counterfactual, reindex")
+                                                  "rgb-counterfactual, reindex, archive-qa")
+    p.add_argument("--home", type=Path, help="the newsdesk home whose evals/corpora holds the suite's index (built "
+                                             "once, reused by later runs; default NEWSDESK_HOME)")
+    p.add_argument("--split", choices=["odd", "even"], help="only the questions with odd (tuning) or even "
+                                                           "(held-out) ids")
     p.add_argument("--limit", type=int, help="at most N questions of each type")
     p.add_argument("--mode", choices=["llm", "extractive"], help="answerer (default: the suite's, else llm when "
                                                                  "configured)")

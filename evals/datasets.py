@@ -97,6 +97,28 @@ def load_jsonl_questions(path: Path) -> list[Question]:
     return out
 
 
+def archive_qa_questions() -> list[Question]:
+    """archive-qa (``datasets/archive-qa``): questions as news readers ask them over the whole RealTime QA
+    corpus, with no as-of date; ``kind`` is the dataset's type (single, multi, temporal, null)."""
+    path = datasets_dir() / "archive-qa" / "archive-qa.jsonl"
+    out = []
+    for line in open(path, encoding="utf-8"):
+        if line.strip():
+            record = json.loads(line)
+            out.append(Question(record["id"], record["question"], list(record["gold"]),
+                                _archive_gold_articles(record), kind=record["type"]))
+    return out
+
+
+def _archive_gold_articles(record: dict) -> list[str]:
+    """The articles that answer: every listed one (a two-article question needs each), the newest report
+    alone for a latest-value question (its other urls are the older reports), none for a null one."""
+    if not record["gold"]:
+        return []
+    urls = record["urls"][:1] if record["type"] == "temporal" else record["urls"]
+    return [article_id_for(u, "") for u in urls]
+
+
 def unanswerable_questions() -> list[Question]:
     """Questions written for this project that the RealTime QA corpus cannot answer."""
     return load_jsonl_questions(EVALS_DATA / "unanswerable-realtimeqa.jsonl")

@@ -53,6 +53,30 @@ def contains_answer(answer: str, golds: list[str]) -> float:
     return 1.0 if any(f" {normalize(g)} " in text for g in golds if normalize(g)) else 0.0
 
 
+def _archive_normal(text: str) -> str:
+    """archive-qa's normalization (its README): lower case, no commas, one kind of minus and quote."""
+    text = unicodedata.normalize("NFKC", text).lower().replace(",", "")
+    return text.replace("\u2212", "-").replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+
+
+def contains_whole_words(answer: str, golds: list[str]) -> float:
+    """archive-qa's grading: a gold string occurs in the answer (markers removed) as whole words, after
+    ``_archive_normal``. A number must not be glued to other digits ("2560" is not in "25600", "7.0" not in
+    "7.04"); any other gold must not be glued to letters or digits (a gold "no" is not in "not" or "November")."""
+    text = _archive_normal(answer_text(answer, golds))
+    for gold in golds:
+        g = _archive_normal(gold).strip()
+        if not g:
+            continue
+        if re.fullmatch(r"[\d.]+", g):
+            pattern = rf"(?<![\d.]){re.escape(g)}(?!\d)"
+        else:
+            pattern = rf"(?<![\w]){re.escape(g)}(?![\w])"
+        if re.search(pattern, text):
+            return 1.0
+    return 0.0
+
+
 def exact_match(answer: str, golds: list[str]) -> float:
     text = normalize(answer_text(answer, golds))
     return 1.0 if any(text == normalize(g) for g in golds) else 0.0

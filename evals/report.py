@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from evals.metrics import percentile
-from evals.suite import Suite
+from evals.suite import Suite, split_of
 
 # what each summary metric averages, and over which cases
 _MEAN_SCORES = {
@@ -20,16 +20,23 @@ _MEAN_SCORES = {
     "retrieval.mrr@10": "mrr@10", "retrieval.ndcg@10": "ndcg@10",
     "answers.accuracy": "accuracy", "answers.exact_match": "exact_match", "answers.token_f1": "token_f1",
     "answers.judged_correct": "judged_correct", "answers.choice_accuracy": "choice_accuracy",
+    "answers.gold_in_evidence": "gold_in_evidence", "answers.gold_cited": "gold_cited",
     "citations.precision": "citation_precision", "citations.verbatim": "citation_verbatim",
     "citations.self_support": "citation_self_support", "citations.judged_support": "citation_judged_support",
     "counterfactual.repeats_fake": "repeats_fake", "counterfactual.flags_conflict": "flags_conflict",
 }
 # the systems-side-by-side headline, in this order (every metric is also in the full table below it)
-HEADLINE = ["answers.accuracy", "answers.token_f1", "answers.judged_correct", "answers.choice_accuracy",
+HEADLINE = ["answers.truthfulness", "answers.accuracy", "answers.token_f1", "answers.judged_correct", "answers.choice_accuracy",
             "refusal.precision", "refusal.recall",
             "refusal.false_refusal_rate", "citations.verbatim", "citations.self_support", "citations.judged_support",
             "latency.total.p50_ms"]
 METRIC_NOTES = {
+    "answers.truthfulness": "CRAG's score over all questions: (right - wrong) / all; a refusal counts 0 on an "
+                            "answerable question and is the right answer to an unanswerable one.",
+    "answers.wrong_rate": "answers given that are wrong (no gold answer in them, or any answer to an "
+                          "unanswerable question), over all questions.",
+    "answers.gold_in_evidence": "a gold article is among the articles the answerer read.",
+    "answers.gold_cited": "a citation points to a gold article.",
     "answers.accuracy": "a gold answer is contained in the answer (normalized; citation markers and a leading "
                         "Yes/No removed): the strict floor, a paraphrase fails it.",
     "answers.token_f1": "SQuAD-style token F1 with the best gold answer: word order is free, padding costs.",
@@ -62,6 +69,12 @@ def summarize(records: list[dict], model: str | None = None) -> dict:
         values = [r["scores"][key] for r in records if key in r["scores"]]
         if values:
             out[name] = round(sum(values) / len(values), 4)
+    outcomes = [r for r in records if "right" in r["scores"]]
+    if outcomes:
+        right = sum(r["scores"]["right"] for r in outcomes)
+        wrong = sum(r["scores"]["wrong"] for r in outcomes)
+        out["answers.truthfulness"] = round((right - wrong) / len(outcomes), 4)
+        out["answers.wrong_rate"] = round(wrong / len(outcomes), 4)
     should = [r for r in records if expects_refusal(r)]
     refused = [r for r in records if r["scores"].get("refused")]
     answerable = [r for r in records if not expects_refusal(r)]
@@ -71,7 +84,7 @@ def summarize(records: list[dict], model: str | None = None) -> dict:
         out["refusal.recall"] = round(hits / len(should), 4) if should else None
     if answerable:
         out["refusal.false_refusal_rate"] = round(sum(1 for r in answerable if r["scores"].get("refused")) / len(answerable), 4)
-    for stage in ("retrieve", "answer", "total"):
+    for stage in ("retrieve", "first_token", "answer", "total"):
         values = [r["timings_ms"][stage] for r in records if stage in r.get("timings_ms", {})]
         if values:
             out[f"latency.{stage}.p50_ms"] = round(percentile(values, 0.5), 1)
@@ -114,6 +127,14 @@ def build_summary(run_dir: Path, suite: Suite, wall_seconds: float | None = None
         for r in rows:
             types[r["type"]].append(r)
         summary["by_type"][system] = {t: summarize(rs, model) for t, rs in types.items()}
+        if suite.questions == "archive-qa":  # tuned on the odd ids, held out on the even ones: reported apart
+            halves: dict[str, list[dict]] = defaultdict(list)
+            for r in rows:
+                halves[split_of(r["id"])].append(r)
+            summary.setdefault("by_split", {})[system] = {
+                half: {"all": summarize(rs, model)} | {t: summarize([r for r in rs if r["type"] == t], model)
+                                                       for t in dict.fromkeys(r["type"] for r in rs)}
+                for half, rs in sorted(halves.items())}
     summary["metrics"] = summary["systems"].get(primary, {})
     summary["failures"] = check_thresholds(summary["metrics"], suite.thresholds, by_system.get(primary, []))
     return summary
@@ -183,6 +204,8 @@ def render_markdown(summary: dict, charts: list[str]) -> str:
     lines += ["## Systems side by side", "", _table(summary["systems"], headline), "",
               "What the metrics measure:", ""] + notes + [""]
     lines += ["## All metrics", "", _table(summary["systems"], _keys(summary["systems"])), ""]
+    if summary.get("by_split"):
+        lines += ["## Tuning (odd ids) and held-out (even ids) halves", "", _table(split_rows(summary), SPLIT_COLUMNS), ""]
     for system, types in summary["by_type"].items():
         for type_, metrics in types.items():
             lines += [f"## {system}: {type_}", "", _table({type_: metrics}, list(metrics)), ""]
@@ -195,6 +218,36 @@ def render_markdown(summary: dict, charts: list[str]) -> str:
         lines += ["## Thresholds", "", "All thresholds met: " + ", ".join(f"{k} {v}" for k, v in summary["thresholds"].items())]
     lines += ["", "## Charts", ""] + [f"![{c}]({c})" for c in charts]
     return "\n".join(lines) + "\n"
+
+
+SPLIT_COLUMNS = ["truthfulness", "answerable right", "single", "multi", "temporal", "null refused", "wrong",
+                 "gold in evidence", "gold cited", "first token p50/p95 s", "answer p50/p95 s"]
+
+
+def split_rows(summary: dict) -> dict[str, dict]:
+    """One row per system and half of archive-qa: the figures its issue asks for."""
+    rows = {}
+    for system, halves in summary.get("by_split", {}).items():
+        for half, types in halves.items():
+            every = types["all"]
+            answerable = [t for name, t in types.items() if name not in ("all", "null")]
+            asked = sum(t["questions"] for t in answerable)
+            right = sum(t.get("answers.accuracy", 0) * t["questions"] for t in answerable)
+
+            def seconds(stage: str) -> str | None:
+                p50, p95 = every.get(f"latency.{stage}.p50_ms"), every.get(f"latency.{stage}.p95_ms")
+                return f"{p50 / 1000:.1f} / {p95 / 1000:.1f}" if p50 is not None else None
+
+            rows[f"{system} {half}"] = {
+                "truthfulness": every.get("answers.truthfulness"),
+                "answerable right": f"{round(right)}/{asked}" if asked else None,
+                **{t: types[t].get("answers.accuracy") for t in ("single", "multi", "temporal") if t in types},
+                "null refused": types.get("null", {}).get("refusal.recall"),
+                "wrong": every.get("answers.wrong_rate"),
+                "gold in evidence": every.get("answers.gold_in_evidence"),
+                "gold cited": every.get("answers.gold_cited"),
+                "first token p50/p95 s": seconds("first_token"), "answer p50/p95 s": seconds("total")}
+    return rows
 
 
 def _grouped_bars(plt, path: Path, columns: dict[str, dict], names: list[str], title: str) -> None:

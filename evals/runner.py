@@ -13,7 +13,8 @@ from typing import Callable
 
 from errors import BadInput
 from evals.scoring import check_citations, judges_correctness, score_case
-from evals.suite import Case, Suite, cases_for, corpus_paths, load_suite, write_rgb_corpus, REINDEX_URL
+from evals.suite import (SPLITS, Case, Suite, cases_for, corpus_paths, load_suite, split_of, write_rgb_corpus,
+                         REINDEX_URL)
 from evals.systems import Answerer, parse_answerers
 from prompts import REFUSAL
 from rag.types import first_per_article
@@ -98,8 +99,11 @@ class SuiteRun:
 
     def __init__(self, settings: Settings, suite_name: str, mode: str | None = None, limit: int | None = None,
                  out: Path | None = None, baselines: list[str] | None = None, on_progress: Progress | None = None,
-                 answerers: list[str] | None = None, judge: Settings | None = None) -> None:
+                 answerers: list[str] | None = None, judge: Settings | None = None, split: str | None = None) -> None:
         self.settings = settings
+        if split is not None and split not in SPLITS:
+            raise BadInput(f"unknown split '{split}': choose {' or '.join(SPLITS)}")
+        self.split = split  # "odd" or "even" ids only (archive-qa's tuning and held-out halves)
         self.suite = load_suite(suite_name)
         self.mode = mode or self.suite.mode or settings.answer_mode_for(None)
         self.limit = limit
@@ -128,6 +132,8 @@ class SuiteRun:
         embedder = make_embedder(self.settings)
         home = prepare_corpus(self.suite, self.settings, embedder, self.on_progress)
         cases = cases_for(self.suite)
+        if self.split:
+            cases = [c for c in cases if split_of(c.id) == self.split]
         if self.limit:
             cases = self._limited(cases)
         results_path = self.out / "results.jsonl"
@@ -214,7 +220,7 @@ class SuiteRun:
         mode = "+".join(dict.fromkeys(a.mode for a in self.answerers))  # e.g. "extractive+llm" side by side
         meta.write_text(json.dumps({"suite": self.suite.name, "mode": mode, "systems": systems,
                                     "answerers": {a.system: a.spec for a in self.answerers},
-                                    "models": models, "limit": self.limit, "cases": len(cases),
+                                    "models": models, "limit": self.limit, "split": self.split, "cases": len(cases),
                                     "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                     "llm_model": models.get(systems[0]),
                                     "judge": (judge.llm.name or judge.llm.llm_model) if judge is not None else None},
@@ -240,8 +246,10 @@ class SuiteRun:
             data = answer.to_dict()
             evidence = answer.retrieved
             data["usage"] = answer.usage
+            data["model_output"] = answer.model_output
             data["notes"] = answer.notes
             data["citations"] = [c.to_dict() | {"start": c.start, "end": c.end} for c in answer.citations]
+            data["evidence"] = list(dict.fromkeys(e.article_id for e in evidence))  # what the answerer read
             if case.gold_article_ids:  # rank metrics look at 10 articles, more than the answer's evidence
                 ranked, _, _ = desk.retrieve(case.question, k=RANKED_CHUNKS, as_of=case.as_of)
                 data["retrieved"] = [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score}
@@ -253,6 +261,7 @@ class SuiteRun:
             data = {"answer": draft.text if not draft.refused else REFUSAL,
                     "refused": draft.refused, "notes": draft.notes, "citations": [c.to_dict() | {"start": c.start, "end": c.end} for c in draft.citations],
                     "retrieved": [{"article_id": e.article_id, "url": e.url, "title": e.title, "score": e.score} for e in evidence],
+                    "evidence": list(dict.fromkeys(e.article_id for e in evidence[:desk.settings.retrieval.top_k])),
                     "timings_ms": {"retrieve": (retrieved_at - started) * 1000,
                                    "answer": (time.perf_counter() - retrieved_at) * 1000,
                                    "total": (time.perf_counter() - started) * 1000}}
@@ -269,7 +278,8 @@ class SuiteRun:
                   "answer": data["answer"], "refused": data["refused"], "citations": data["citations"],
                   "citation_checks": checks, "retrieved": first_per_article(data["retrieved"], RANKED_ARTICLES),
                   "scores": scores, "timings_ms": data["timings_ms"], "usage": data.get("usage"),
-                  "notes": data["notes"]}  # why an answer was withheld, which fallback answered
+                  "notes": data["notes"],  # why an answer was withheld, which fallback answered
+                  "evidence": data.get("evidence"), "model_output": data.get("model_output")}
         if self.judge is not None:
             record["judge_ms"] = round((time.perf_counter() - judging) * 1000, 1)
         return record

@@ -116,7 +116,8 @@ def resume_request(run: EvalRun) -> dict:
     meta = run.meta
     return {"suite": meta["suite"], "mode": meta.get("mode"), "limit": meta.get("limit"),
             "baselines": [s for s in meta.get("systems", []) if s in BASELINES],
-            "answerers": list((meta.get("answerers") or {}).values()) or None, "out": run.path}
+            "answerers": list((meta.get("answerers") or {}).values()) or None, "out": run.path,
+            "split": meta.get("split")}
 
 
 def eval_results(run: EvalRun) -> list[dict]:
@@ -228,7 +229,7 @@ Progress = Callable[[int, int, str], None]
 
 def execute_run(settings: Settings, suite: str, *, mode: str | None = None, limit: int | None = None,
                 baselines: list[str] | None = None, out: Path, answerers: list[str] | None = None,
-                on_progress: Progress | None = None) -> tuple[Path, float]:
+                on_progress: Progress | None = None, split: str | None = None) -> tuple[Path, float]:
     """Runs (or resumes) ``suite`` into the folder ``out``; returns (the run folder, seconds it took).
 
     The folder is claimed while the run lasts (``RunInProgress`` if it is taken). A run that fails
@@ -238,7 +239,7 @@ def execute_run(settings: Settings, suite: str, *, mode: str | None = None, limi
     try:
         with claim_run(out):
             runner = SuiteRun(settings, suite, mode=mode, limit=limit or None, out=out, baselines=baselines or [],
-                              on_progress=on_progress, answerers=answerers)
+                              on_progress=on_progress, answerers=answerers, split=split)
             started = time.perf_counter()
             run_dir = runner.run()
             return run_dir, time.perf_counter() - started

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from evals.metrics import choice_match, contains_answer, exact_match, hit_at, mrr_at, ndcg_at, normalize, token_f1
+from evals.metrics import choice_match, contains_answer, contains_whole_words, exact_match, hit_at, mrr_at, ndcg_at, normalize, token_f1
 from evals.suite import Case
 from rag.types import first_per_article
 
@@ -61,7 +61,8 @@ def check_citations(catalog, verifier, data: dict, judge=None, question: str | N
         claim = claim_of(sentences, citation["n"], MARKER)
         check = {"n": citation["n"], "sentence": claim,
                  "verbatim": article[citation["start"]:citation["end"]] == citation["quote"],
-                 "self_support": bool(claim) and verifier.supports([claim], [citation["quote"]])[0]}
+                 "self_support": bool(claim) and verifier.supports([claim], [citation["quote"]], None,
+                                                                   question or "")[0]}
         if judge is not None:
             check["judged_support"] = judge.judge_support(claim, citation["quote"], question) if claim else None
         checks.append(check)
@@ -101,7 +102,8 @@ def score_case(case: Case, answer: dict, evidence_texts: list[str], citation_che
             scores["accuracy"] = float(normalize(choice) == normalize(case.gold_answers[0]))
     elif case.gold_answers:
         refused = answer["refused"]
-        scores["accuracy"] = contains_answer(answer["answer"], case.gold_answers) if not refused else 0.0
+        matches = contains_whole_words if case.matching == "whole-words" else contains_answer
+        scores["accuracy"] = matches(answer["answer"], case.gold_answers) if not refused else 0.0
         scores["exact_match"] = exact_match(answer["answer"], case.gold_answers)
         scores["token_f1"] = round(token_f1(answer["answer"], case.gold_answers), 4) if not refused else 0.0
         if judged and (refused or judged_correct is not None):
@@ -111,6 +113,19 @@ def score_case(case: Case, answer: dict, evidence_texts: list[str], citation_che
             # realtimeqa-llm slice asks each question once and grades both ways
             choice = pick_choice(answer["answer"] if not refused else "", evidence_texts, case.choices)
             scores["choice_accuracy"] = float(normalize(choice) == normalize(case.gold_answers[0]))
+    if case.type not in CHOICE_TYPES and case.type != "counterfactual":
+        # CRAG's three outcomes: right (a gold answer given, or an unanswerable question refused), wrong (any
+        # other answer), or a refusal of an answerable question, which counts neither
+        if case.gold_answers:
+            scores["right"] = scores["accuracy"]
+            scores["wrong"] = float(not answer["refused"] and not scores["accuracy"])
+        elif case.expect_refusal:
+            scores["right"] = float(answer["refused"])
+            scores["wrong"] = float(not answer["refused"])
+    if gold and answer.get("evidence") is not None:
+        scores["gold_in_evidence"] = float(bool(gold & set(answer["evidence"])))
+    if gold:
+        scores["gold_cited"] = float(any(c["article_id"] in gold for c in answer["citations"]))
     if case.fake_answers:
         text = answer["answer"]
         scores["repeats_fake"] = float(contains_answer(text, case.fake_answers) and not answer["refused"])

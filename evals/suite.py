@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from errors import BadInput
-from evals.datasets import (EVALS_DATA, Question, datasets_dir, load_jsonl_questions, realtimeqa_questions,
-                            unanswerable_questions)
+from evals.datasets import (EVALS_DATA, Question, archive_qa_questions, datasets_dir, load_jsonl_questions,
+                            realtimeqa_questions, unanswerable_questions)
 
 SUITES = Path(__file__).resolve().parent / "suites"
 
@@ -28,7 +28,7 @@ class Suite(BaseModel):
     description: str
     # files under the datasets folder, or a corpus the harness writes itself (the reindex scenario, RGB passages)
     corpus: list[str] | Literal["reindex", "rgb"]
-    questions: Literal["seed", "realtimeqa", "rgb", "reindex"]
+    questions: Literal["seed", "realtimeqa", "rgb", "reindex", "archive-qa"]
     variants: list[Literal["open", "multiple-choice", "nota", "unanswerable"]] = ["open"]
     mode: Literal["extractive", "llm"] | None = None  # None: the run's mode, else the settings' answer mode
     # metric name -> the value it must reach (``*false_refusal_rate``: must not exceed); where each value
@@ -61,6 +61,8 @@ class Case:
     expect_refusal: bool = False
     fake_answers: list[str] = field(default_factory=list)
     step: dict | None = None  # reindex scenario: what to do to the corpus before asking
+    # how a free answer is matched to its gold strings: normalized containment, or archive-qa's whole words
+    matching: Literal["contains", "whole-words"] = "contains"
 
 
 def list_suites() -> list[str]:
@@ -123,6 +125,12 @@ def cases_for(suite: Suite) -> list[Case]:
         if "unanswerable" in suite.variants:
             out += [_from_question(q, "unanswerable") for q in unanswerable_questions()]
         return out
+    if suite.questions == "archive-qa":
+        # asked "now" (no as-of date): the reference is the newest indexed article, as for a user
+        cases = [_from_question(q, q.kind) for q in archive_qa_questions()]
+        for case in cases:
+            case.matching = "whole-words"
+        return cases
     if suite.questions == "rgb":
         out = []
         for row in _rgb_rows():
@@ -132,6 +140,16 @@ def cases_for(suite: Suite) -> list[Case]:
     if suite.questions == "reindex":
         return reindex_cases()
     raise BadInput(f"unknown question set '{suite.questions}'")
+
+
+SPLITS = ("odd", "even")
+
+
+def split_of(case_id: str) -> str | None:
+    """"odd" or "even" by the number in a case id ("a017" is odd): the tuning and held-out halves of
+    archive-qa; None for an id without a number."""
+    digits = "".join(ch for ch in case_id if ch.isdigit())
+    return SPLITS[int(digits) % 2 == 0] if digits else None
 
 
 def _selected(suite: Suite, questions: list[Question]) -> list[Question]:

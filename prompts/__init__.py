@@ -11,6 +11,10 @@ REFUSAL_TOKEN = "NOT_IN_ARTICLES"
 # what every face shows when the indexed articles do not answer (either answerer, or the model's token)
 REFUSAL = "The indexed articles do not answer this question."
 
+# the refusal of a question about a time after the newest article ({newest}: its date)
+BEYOND_REFUSAL = ("The indexed articles do not answer this question: the newest of them is from {newest}, "
+                  "before the time it asks about.")
+
 
 def load_prompt(name: str, suffix: str = ".txt") -> str:
     return (_FOLDER / f"{name}{suffix}").read_text(encoding="utf-8")

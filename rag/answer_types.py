@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from rag.rewrite import CONTEXT_NOTE
+from rag.timeparse import without_time_phrases
 from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem, text_stems, words
 from rag.types import Evidence
 
@@ -200,8 +201,9 @@ def _new(text: str, question: str) -> bool:
 
 
 def key_terms(question: str) -> tuple[set[str], list[list[str]]]:
-    """Numbers and names (runs of capitalised words, stemmed: "House Speaker Nancy Pelosi") of a question."""
-    text = CONTEXT_NOTE.sub("", question).strip()
+    """Numbers and names (runs of capitalised words, stemmed: "House Speaker Nancy Pelosi") of a question,
+    its time phrases left out ("in June 2022": an article dates its news by publication, ``without_time_phrases``)."""
+    text = without_time_phrases(CONTEXT_NOTE.sub("", question).strip())
     numbers = {number_value(n) for n in FREE_NUMBER.findall(text)}
     names = []
     for match in _NAME.finditer(text):

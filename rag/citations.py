@@ -27,18 +27,24 @@ def cited(sentence: str, numbers: list[int]) -> str:
     return sentence.rstrip(".!?") + "".join(f" [{n}]" for n in dict.fromkeys(numbers)) + closing
 
 
-def lexical_support(claim: str, quote: str) -> float:
-    """Share of the claim's content words (stemmed) and numbers that the quote contains."""
+def lexical_support(claim: str, quote: str, question: str = "") -> float:
+    """Share of the claim's content words (stemmed) and numbers that the quote contains. With the ``question``:
+    share of what the claim adds to it (the words it repeats from the question are the asker's, and an
+    article words them its own way: "in June 2022", "the OECD"); a claim that adds nothing scores 1 here and
+    is left to the model's check (``rag.claim_check``)."""
     claim_terms = content_stems(MARKER.sub("", claim))
+    if question:
+        claim_terms -= content_stems(question)
     if not claim_terms:
         return 1.0
     quote_terms = content_stems(quote)
     return len(claim_terms & quote_terms) / len(claim_terms)
 
 
-def numbers_agree(claim: str, quote: str) -> bool:
-    """Every number in the claim appears in the quote (a changed figure is not supported)."""
-    return _numbers(MARKER.sub("", claim)) <= _numbers(quote)
+def numbers_agree(claim: str, quote: str, question: str = "") -> bool:
+    """Every number in the claim (but those of the ``question``) appears in the quote: a changed figure is not
+    supported."""
+    return _numbers(MARKER.sub("", claim)) - _numbers(question) <= _numbers(quote)
 
 
 def _numbers(text: str) -> set[str]:
@@ -50,7 +56,7 @@ _COUNTED = re.compile(rf"\b{DIGITS.pattern}\s+(?:(?:percent|per cent|million|bil
                       r"approximately|roughly|nearly|at|least)\s+)*([A-Za-z][\w’'-]+)", re.I)
 
 
-def names_agree(claim: str, quote: str, context: str = "") -> bool:
+def names_agree(claim: str, quote: str, context: str = "", question: str = "") -> bool:
     """Every name the claim mentions is in the quote (or in ``context``: the rest of what the model was
     shown of the same article, so "the Sea of Japan" named in another of its sentences counts), and
     what each of the claim's numbers counts is in the quote itself.
@@ -63,14 +69,15 @@ def names_agree(claim: str, quote: str, context: str = "") -> bool:
     text = MARKER.sub("", claim)
     quote_stems = content_stems(quote)
     known = quote_stems | content_stems(context) if context else quote_stems
+    asked = content_stems(question)  # the question's own names and counted things are the asker's words
     for word in _CAPITALIZED.findall(text):
         if word.lower() in _NOT_NAMES:
             continue
-        stems = content_stems(word)
+        stems = content_stems(word) - asked
         if stems and not stems <= known and not _ALIASES.get(word.lower().replace(".", ""), set()) & known:
             return False
     for counted in _COUNTED.findall(text):
-        stems = content_stems(counted)
+        stems = content_stems(counted) - asked
         if stems and not stems <= quote_stems:
             return False
     return True
@@ -105,12 +112,15 @@ class CitationVerifier:
         found = article_text.find(quote)
         return (found, found + len(quote)) if found >= 0 else None
 
-    def supports(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None) -> list[bool]:
+    def supports(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None,
+                 question: str = "") -> list[bool]:
         """Whether each quote supports its claim: enough shared words, or close meaning with some; the
-        same numbers; its names in the quote or its ``contexts`` (see ``names_agree``)."""
-        return [m.passes(self.thresholds) for m in self.measure(claims, quotes, contexts)]
+        same numbers; its names in the quote or its ``contexts`` (see ``names_agree``). With the ``question``,
+        what a claim repeats of it is not asked of the quote, what it adds is."""
+        return [m.passes(self.thresholds) for m in self.measure(claims, quotes, contexts, question)]
 
-    def measure(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None) -> list[Support]:
+    def measure(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None,
+                question: str = "") -> list[Support]:
         """What the support check reads of each (claim, quote) pair."""
         if not claims:
             return []
@@ -118,8 +128,8 @@ class CitationVerifier:
         n = len(claims)
         cosines = np.sum(vectors[:n] * vectors[n:], axis=1)
         contexts = contexts or [""] * len(claims)
-        return [Support(lexical_support(claim, quote), cosine,
-                        numbers_agree(claim, quote) and names_agree(claim, quote, context))
+        return [Support(lexical_support(claim, quote, question), cosine,
+                        numbers_agree(claim, quote, question) and names_agree(claim, quote, context, question))
                 for claim, quote, cosine, context in zip(claims, quotes, cosines, contexts)]
 
 

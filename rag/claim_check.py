@@ -43,16 +43,23 @@ def verdict(reply: str) -> bool | None:
 class ClaimCheck:
     """Asks the answering endpoint whether a quote states a claim."""
 
-    def __init__(self, llm: Callable[[], LLMClient], read: Iterable[str] = ()) -> None:
+    def __init__(self, llm: Callable[[], LLMClient], read: Iterable[str] = (),
+                 prefix: tuple[str, list[tuple[str, str]]] | None = None) -> None:
         """``read``: the text of the articles retrieved for the question (all their retrieved chunks, not
         only the sentences the model was shown: a word of the question that the article uses elsewhere
-        is the article's, not the model's)."""
+        is the article's, not the model's). ``prefix``: the answer prompt's system prompt and worked
+        example, sent first so that llama.cpp keeps them cached for the next question (its cache holds the
+        last prompt; a check with a prompt of its own would push them out)."""
         self.llm = llm
         self.read = set().union(*(text_stems(text) for text in read))
+        self.prefix = prefix
 
     def needed(self, claim: str, question: str) -> bool:
-        """Whether the claim repeats words of the question that no article read holds."""
-        return bool(unsourced_question_words(claim, question, self.read))
+        """Whether the claim repeats words of the question that no article read holds, or adds nothing to the
+        question (it restates it: "Warnock won the runoff" for "Who won the runoff between Warnock and
+        Walker?"), so that no word check can tell it from what its quote says."""
+        return bool(unsourced_question_words(claim, question, self.read)) or \
+            not content_stems(claim) - content_stems(question)
 
     def confirms(self, claim: str, quote: str) -> bool | None:
         """True or False as the model replies; None when its reply holds neither word or the call failed
@@ -61,7 +68,12 @@ class ClaimCheck:
         claim = claim.replace("<", "< ")
         try:
             user = load_prompt("claim_check_user").format(quote=quote.strip(), claim=claim.strip())
-            reply = self.llm().complete(load_prompt("claim_check_system").strip(), user, max_tokens=VERDICT_TOKENS,
+            system = load_prompt("claim_check_system").strip()
+            if self.prefix is not None:
+                user, (system, examples) = f"{system}\n\n{user}", self.prefix
+            else:
+                examples = None
+            reply = self.llm().complete(system, user, max_tokens=VERDICT_TOKENS, examples=examples,
                                         timed=False)  # the answer's timings stand
         except LLMError:
             return None

@@ -25,7 +25,7 @@ from index.catalog import Catalog
 from index.embedders import Embedder, make_embedder
 from index.runtime import configure_runtime
 from index.store import ChunkStore
-from prompts import REFUSAL
+from prompts import BEYOND_REFUSAL, REFUSAL
 from rag.citations import CitationVerifier, keep_verbatim
 from rag.extractive import ExtractiveAnswerer
 from rag.generative import GenerativeAnswerer
@@ -92,16 +92,21 @@ class NewsDesk:
         notes = [f"time: {plan.time_filter.describe()}"] if plan.time_filter.describe() else []
         notes += self._pending_note()
 
-        if plan.mode == "llm":
+        if plan.beyond:  # nothing indexed can tell what happened after the newest article: say where it ends
+            refusal = BEYOND_REFUSAL.format(newest=plan.reference.date().isoformat())
+            answer = Answer(question, refusal, True, plan.mode, [], evidence,
+                            notes=["it asks about a time after the newest article"])
+            yield refusal
+        elif plan.mode == "llm":
             answer = yield from self.generative.stream(plan, evidence, lambda: self.llm, preview)
         else:
             draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus)
             answer = Answer(question, draft.text, draft.refused, "extractive", draft.citations, evidence,
                             notes=draft.notes)
         answer = keep_verbatim(answer, self.catalog.article_text)
-        if answer.refused:
+        if answer.refused and not plan.beyond:
             answer.answer = REFUSAL
-        if plan.mode != "llm":
+        if plan.mode != "llm" and not plan.beyond:
             yield answer.answer  # the model's sentences were yielded as they were checked
         answer.retrieved = evidence
         answer.standalone_question = plan.standalone if plan.follow_up else None

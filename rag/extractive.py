@@ -15,6 +15,7 @@ from rag.safety import is_instruction_like
 from rag.sentence_cache import SentenceVectors
 from rag.sentences import sentence_spans
 from rag.text import NUMBER, content_stems
+from rag.timeparse import without_time_phrases
 from rag.types import Citation, Evidence
 from settings import AnswerSettings
 
@@ -67,6 +68,7 @@ class ExtractiveAnswerer:
         self.refuse_below = settings.refuse_below
         self.max_chunks = settings.evidence_chunks
         self.cosine_weight = settings.cosine_weight
+        self.type_weight = settings.answer_type_weight
 
     def candidates(self, question: str, evidence: list[Evidence], focus: str | None = None) -> list[Candidate]:
         """Sentences of the evidence, best first. ``focus``: the user's own words of a follow-up whose
@@ -91,12 +93,18 @@ class ExtractiveAnswerer:
         queries = [question] + ([focus] if focus else [])
         vectors = self.vectors.embed(queries + [c.text for c in out])
         cosines = vectors[len(queries):] @ vectors[:len(queries)].mean(axis=0)
-        terms = content_stems(focus) or content_stems(question) if focus else content_stems(question)
+        asked_by = focus or question
+        # a question's date words ("in June 2022") are not words an answering sentence repeats
+        terms = content_stems(without_time_phrases(asked_by)) or content_stems(question)
+        asked = asked_for(asked_by) if self.type_weight else None
+        articles = article_texts(out) if asked is not None and asked.kind in CHECKED else {}
         for candidate, cosine in zip(out, cosines):
             shared = terms & content_stems(candidate.text)
             candidate.cosine = float(cosine)
             candidate.lexical = len(shared) / len(terms) if terms else 0.0
             candidate.score = self.cosine_weight * candidate.cosine + (1 - self.cosine_weight) * candidate.lexical
+            if articles and holds(asked, candidate.text, asked_by, articles[candidate.evidence.article_id]):
+                candidate.score += self.type_weight  # it holds what is asked: a name for "who", a count for "how many"
         out.sort(key=lambda c: -c.score)
         return out
 

@@ -244,7 +244,8 @@ class GenerativeAnswerer:
         system, user, examples = self.prompt(plan.question if plan.context else plan.standalone, sources,
                                              plan.reference.date().isoformat(), plan.context)
         prompt_tokens = count_tokens(system) + count_tokens(user) + sum(count_tokens(a + b) for a, b in examples)
-        check = ClaimCheck(llm, read.values()) if self.check_claims else None
+        check = ClaimCheck(llm, read.values(), (system, examples) if self.api == "chat" else None) \
+            if self.check_claims else None
         sentences = self._sentences(llm().stream(system, user, examples=examples), sources,
                                     plan.focus or plan.standalone, check)
         asked = asked_for(plan.standalone)
@@ -262,11 +263,11 @@ class GenerativeAnswerer:
                 yield draft.text
                 notes = generated.notes + draft.notes + [FALLBACK_NOTE]
                 return Answer(plan.question, draft.text, False, "llm", draft.citations, evidence, notes=notes,
-                              usage=usage)
+                              usage=usage, model_output=generated.raw)
         if generated.refused:
             yield REFUSAL
         return Answer(plan.question, REFUSAL if generated.refused else generated.text, generated.refused, "llm",
-                      generated.citations, evidence, notes=generated.notes, usage=usage)
+                      generated.citations, evidence, notes=generated.notes, usage=usage, model_output=generated.raw)
 
     def prompt(self, question: str, sources: list[Source], today: str,
                context: str | None = None) -> tuple[str, str, list[tuple[str, str]]]:
@@ -345,18 +346,15 @@ class GenerativeAnswerer:
             return None, False
         if _SAYS_SILENT.search(claim):
             return None, True
-        if markers:
-            pool = [s for s in sources if s.number in dict.fromkeys(markers)]  # markers that point nowhere drop out
-        else:
-            pool = sources  # no marker: attribute it afterwards to whichever source supports it
+        pool = [s for s in sources if s.number in dict.fromkeys(markers)]  # markers that point nowhere drop out
         added = content_stems(claim) - content_stems(question)  # the claim's answer to the question
-        numbers = self._attribute(claim, pool, bool(markers), speaker, added, citations, by_quote)
-        if markers and pool and not numbers:
-            # a wrong number: the 1.5B wrote "King Charles III welcomes Sunak ... [1]" from source 2; the
-            # claim is attributed to the first other source that supports it, as an unmarked one is (a
-            # marker that points to no source at all, "[42]", is made up: its claim is dropped)
+        numbers = self._attribute(claim, pool, True, speaker, added, citations, by_quote, question) if pool else []
+        if not numbers:
+            # no marker, a wrong one (the 1.5B cites source 2 for what source 1 says) or one that points to
+            # no source ("[2]" beside the only source): the claim is attributed to the first source that
+            # supports it; one that none supports is dropped
             others = [s for s in sources if s not in pool]
-            numbers = self._attribute(claim, others, False, speaker, added, citations, by_quote)
+            numbers = self._attribute(claim, others, False, speaker, added, citations, by_quote, question)
         if not numbers:
             if not markers and _YES_NO.match(claim) and len(claim.split()) <= 3:  # "Yes.", "No, it did not."
                 return claim, False  # "Yes." / "No." lead in to a cited sentence
@@ -364,13 +362,13 @@ class GenerativeAnswerer:
         return cited(claim, numbers), False
 
     def _attribute(self, claim: str, pool: list[Source], every: bool, speaker: str | None, added: set[str],
-                   citations: list[Citation], by_quote: dict[tuple[str, int], int]) -> list[int]:
+                   citations: list[Citation], by_quote: dict[tuple[str, int], int], question: str = "") -> list[int]:
         """The citation numbers of the sources of ``pool`` whose sentences support ``claim``: every one (the
         sources its markers name), or only the first, by the order of relevance (an unmarked claim). A quote
         cited before keeps its number."""
         numbers: list[int] = []
         for source in pool:
-            span = self._best_quote(claim, source, speaker, added)
+            span = self._best_quote(claim, source, speaker, added, question)
             if span is None:
                 continue
             key = (source.evidence.article_id, span[0])
@@ -383,7 +381,7 @@ class GenerativeAnswerer:
         return numbers
 
     def _best_quote(self, claim: str, source: Source, speaker: str | None = None,
-                    added: frozenset[str] | set[str] = frozenset()) -> tuple[int, int, str] | None:
+                    added: frozenset[str] | set[str] = frozenset(), question: str = "") -> tuple[int, int, str] | None:
         """The source's sentence that supports the claim, preferring the one that holds what the claim adds
         to the question (its answer), then the most of its words: "South Korea calls the Sea of Japan the
         East Sea" is cited to the sentence naming the East Sea, not to one naming the Sea of Japan, which
@@ -392,7 +390,8 @@ class GenerativeAnswerer:
         if not spans:
             return None
         context = f"{source.evidence.title} {source.text()}"  # what the model read of this article
-        verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans], [context] * len(spans))
+        verdicts = self.verifier.supports([claim] * len(spans), [s[2] for s in spans], [context] * len(spans),
+                                          question)
         supported = [s for s, ok in zip(spans, verdicts) if ok]
         if not supported:
             return None

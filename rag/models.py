@@ -65,6 +65,15 @@ def get_model(name: str) -> LocalModel:
     return MODELS[name]
 
 
+def installed(name: str) -> bool:
+    """Whether the local model ``name`` can answer here: llama.cpp's server is installed and so are the
+    model's part wheels (the GGUF is assembled from them on first use, ``ensure``)."""
+    model = MODELS.get(name)
+    if model is None or find_spec("llama_cpp") is None:
+        return False
+    return all(find_spec(model.module.format(n=n)) is not None for n in range(1, model.parts + 1))
+
+
 def models_dir(configured: Path | None = None) -> Path:
     """NEWSDESK_MODELS_DIR, else the user's cache dir (XDG_CACHE_HOME or ~/.cache)/newsdesk/models."""
     if configured is not None:

@@ -32,6 +32,24 @@ _PARTS = [
 ]
 
 
+# an outcome a question asks about as done ("Who won the 2023 Super Bowl?"): when it names a year after the
+# newest article, the collection cannot hold it (a plan for a later year, "the 2026 World Cup's host cities",
+# is not an outcome and is asked as usual)
+_OUTCOME = re.compile(r"\b(?:won|win|wins|lost|beat|defeated|champions?|final score|results? of|outcome of|"
+                      r"ended|finished|elected)\b", re.I)
+_YEAR = re.compile(r"(?<![\w.-])(?:19|20)\d\d(?![\w.-])")
+
+
+def after_the_collection(question: str, time_filter: TimeFilter, reference: datetime) -> bool:
+    """Whether ``question`` asks about a time after ``reference`` (the newest article, or as-of): its date
+    window starts later, or, with no window of its own, it asks for an outcome in a later year."""
+    if time_filter.since is not None and time_filter.since > reference:
+        return True
+    if time_filter.since is not None or time_filter.until is not None:
+        return False
+    return bool(_OUTCOME.search(question)) and any(int(y) > reference.year for y in _YEAR.findall(question))
+
+
 def split_question(question: str) -> list[str]:
     """The parts of a two-part question ("Did X happen before Y?", "Which of A and B ..."), else []."""
     text = question.strip()
@@ -58,6 +76,7 @@ class QueryPlan:
     k: int  # evidence chunks
     sources: list[str] | None  # outlets to search, None: all
     context: str | None = None  # the earlier question, shown to a model beside a follow-up rewritten by rule
+    beyond: bool = False  # it asks about a time after the newest article (or as-of): no article can answer
 
     @property
     def follow_up(self) -> bool:
@@ -102,7 +121,8 @@ class QueryPlanner:
         reference, time_filter = self._time_window(question, standalone, since, until, as_of)
         return QueryPlan(question, standalone, split_question(standalone), mode, reference, time_filter,
                          since_given=since is not None,
-                         k=k or self.settings.retrieval.top_k, sources=sources, context=context)
+                         k=k or self.settings.retrieval.top_k, sources=sources, context=context,
+                         beyond=after_the_collection(standalone, time_filter, reference))
 
     def _time_window(self, question: str, standalone: str, since, until, as_of) -> tuple[datetime, TimeFilter]:
         as_of_dt = as_datetime(as_of, end_of_day=True)
@@ -113,12 +133,17 @@ class QueryPlanner:
         time_filter = parse_time_expressions(question, reference)
         if not time_filter.matched and standalone != question:
             time_filter = parse_time_expressions(standalone, reference)
+        if self.settings.retrieval.question_windows == "soft" and (time_filter.since or time_filter.until):
+            # a question's date words describe its event, which articles report before ("a change starting
+            # July 5", written in June) or after: their window is preferred, the rest ranked lower, not dropped
+            time_filter.soft = True
         if since is not None:
             time_filter.since = as_datetime(since)
         if until is not None:
             time_filter.until = as_datetime(until, end_of_day=True)
         if as_of_dt is not None and (time_filter.until is None or time_filter.until > as_of_dt):
             time_filter.until = as_of_dt  # nothing published after "as of" can be known then
+        time_filter.bound = as_of_dt if until is None else time_filter.until
         window_days = self.settings.retrieval.as_of_window_days
         if as_of_dt is not None and time_filter.since is None and since is None and window_days:
             # asked "as of" a date, news questions are about the days before it: prefer them (softly)

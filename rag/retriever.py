@@ -75,13 +75,14 @@ class HybridRetriever:
         vector = self.vectors_cache.embed([query])[0]  # the answerer scores sentences against the same vector
         terms = query_terms(query)
         since_ts, until_ts = to_epoch(time_filter.since), to_epoch(time_filter.until)
-        passes = [(since_ts, 1.0)]
-        if time_filter.soft and since_ts is not None:
-            passes.append((None, 0.5))  # the same search without the rolling window's start, weighted lower
+        passes = [(since_ts, until_ts, 1.0)]
+        if time_filter.soft and (since_ts is not None or until_ts != to_epoch(time_filter.bound)):
+            # the same search without the soft window (up to a wall: as-of, --until), weighted lower
+            passes.append((None, to_epoch(time_filter.bound), 0.5))
         fused: dict[str, _Fused] = {}
-        for number, (since, weight) in enumerate(passes):
+        for number, (since, until, weight) in enumerate(passes):
             outside = number > 0
-            where = ChunkFilter(since, until_ts, tuple(sources or ()))
+            where = ChunkFilter(since, until, tuple(sources or ()))
             window = self.windows.share(where) if where.narrows else None
             dense = self._dense(vector, c.candidates, where, window) \
                 if not outside or c.soft_pass in ("both", "dense") else []

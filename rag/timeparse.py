@@ -33,6 +33,8 @@ class TimeFilter:
     # a rolling window ("this week", "past month") is a preference, not a wall: quiz-style "this
     # week" often means news a little older, so articles outside it are ranked lower, not dropped
     soft: bool = False
+    # the latest moment any article may have when the window is soft: as-of or --until, which are walls
+    bound: datetime | None = None
 
     def describe(self) -> str:
         parts = []
@@ -64,6 +66,36 @@ def _year_for_month(month: int, reference: datetime) -> int:
     return reference.year if month <= reference.month else reference.year - 1
 
 
+# month names that are ordinary words too ("may", "march"): a month only with a preposition, a day or a year
+_AMBIGUOUS_MONTHS = ("may", "march", "mar", "jan", "jun", "oct", "dec", "sep", "aug", "feb", "apr", "jul", "nov")
+_WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_QUALIFIER = r"(?:(?:the\s+)?(?:early|late|mid|middle|end|start|beginning)(?:\s+of)?[\s-]+)"
+# a phrase that says when: the words stripped by ``without_time_phrases`` (dates, months, seasons, years, weekdays,
+# relative days and weeks), with the preposition and qualifier before them ("in late June 2022", "by mid-October")
+_TIME_PHRASE = re.compile(
+    rf"\b(?:(?:in|on|during|since|after|before|until|by|of|from|at|as of|around)\s+)?{_QUALIFIER}?"
+    rf"(?:(?:(?:{_WEEKDAYS}),?\s+)?(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+(?:19|20)\d\d)?"
+    rf"|(?:summer|fall|autumn|spring|winter)(?:\s+of)?(?:\s+(?:19|20)\d\d)?"
+    rf"|(?:{_WEEKDAYS})|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|today|tonight|yesterday|this (?:week|month|year|weekend)|last (?:week|month|year|weekend))\b"
+    # a year said as a time ("in 2022", "by 2025"), not as part of a name ("the 2030 World Cup", "Euro 2022")
+    rf"|\b(?:in|during|since|after|before|until|by|of|from)\s+(?:19|20)\d\d\b", re.I)
+
+
+def without_time_phrases(text: str) -> str:
+    """``text`` without the phrases that say when ("in June 2022", "on Thursday, June 16", "in the summer of
+    2022", "in 2022"; not "the 2030 World Cup", where a year names the event): news articles date an event by their publication ("on Saturday"), so a question's date words
+    are never words an answering article must print. Month names that are ordinary words ("may", "march")
+    count only with a preposition, a day or a year, as in ``parse_time_expressions``."""
+    def keep_or_drop(match: re.Match) -> str:
+        phrase = match.group(0)
+        bare = phrase.strip().lower().rstrip(".")
+        if bare in _AMBIGUOUS_MONTHS:
+            return phrase  # alone, "May" the verb, "march" the noun
+        return " "
+    return re.sub(r"\s{2,}", " ", _TIME_PHRASE.sub(keep_or_drop, text)).strip()
+
+
 def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
     """Find time expressions in ``question``; the window they give is relative to ``reference``."""
     text = question.lower()
@@ -71,8 +103,14 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
     result = TimeFilter()
 
     def window(since: datetime | None, until: datetime | None, phrase: str) -> None:
-        result.since = since if result.since is None or (since and since > result.since) else result.since
-        result.until = until if result.until is None or (until and until < result.until) else result.until
+        apart = result.matched and (since and result.until and since > result.until
+                                    or until and result.since and until < result.since)
+        if apart:  # "Ian in September and Nicole in November": each part has its month, the question both
+            result.since = min(d for d in (since, result.since) if d) if since and result.since else None
+            result.until = max(d for d in (until, result.until) if d) if until and result.until else None
+        else:  # "since May 3, 2022" ... "before June 2022": the words narrow one window
+            result.since = since if result.since is None or (since and since > result.since) else result.since
+            result.until = until if result.until is None or (until and until < result.until) else result.until
         result.matched.append(phrase)
 
     # explicit full dates: "on August 3, 2022", "3 August 2022", "2022-08-03"
@@ -91,7 +129,7 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
     # month (and optional year): "in August 2022", "in August", "since May", "before June 2022"
     for match in re.finditer(rf"\b(in|during|since|after|before|until|by|of|from)?\s*({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b", text):
         word, month_name, year = match.group(1), match.group(2), match.group(3)
-        if month_name in ("may", "mar", "jan", "jun", "oct", "dec", "sep", "aug", "feb", "apr", "jul", "nov") and not (word or year):
+        if month_name in _AMBIGUOUS_MONTHS and not (word or year):
             continue  # "may", "mar" etc. are ordinary words without a preposition or year
         month = _MONTHS[month_name]
         y = int(year) if year else _year_for_month(month, ref)

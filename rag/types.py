@@ -91,6 +91,7 @@ class Answer:
     standalone_question: str | None = None
     notes: list[str] = field(default_factory=list)  # e.g. the date window used, a conflict noticed
     usage: dict | None = None  # llm mode: {"prompt_tokens", "completion_tokens"} (tiktoken estimate)
+    model_output: str | None = None  # llm mode: everything the model wrote, before the checks (for evaluation)
 
     def to_dict(self) -> dict:
         return {

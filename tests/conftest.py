@@ -116,10 +116,22 @@ def settings(tmp_path) -> Settings:
 
 
 def clean_env(**extra: str) -> dict:
-    """The environment for a newsdesk subprocess: no NEWSDESK_* leaking in from the caller."""
+    """The environment for a newsdesk subprocess: no NEWSDESK_* leaking in from the caller. Without an LLM
+    setting among ``extra`` it answers extractively (NEWSDESK_LLM=none), as ``no_local_default`` makes the
+    tests' own process do: the packaged model is installed here, and unset it would be the answerer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
+    if not any(k.startswith(("NEWSDESK_LLM", "OPENAI_")) for k in extra):
+        env["NEWSDESK_LLM"] = "none"
     env.update(extra)
     return env
+
+
+@pytest.fixture(autouse=True)
+def no_local_default(request, monkeypatch):
+    """Tests choose their answerer: with no LLM setting they answer extractively, not with the installed local
+    model that the unset default picks (``settings._local_model_installed``; its own test opts out)."""
+    if "real_local_default" not in request.keywords:
+        monkeypatch.setattr("settings._local_model_installed", lambda name: False)
 
 
 @pytest.fixture(scope="session")

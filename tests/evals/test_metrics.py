@@ -57,3 +57,17 @@ def test_amounts_and_choice_match():
     # a choice with a number in it is no amount: "The 2012 Sandy Hook massacre" is matched by its words
     topics = ["The 2012 Sandy Hook massacre", "The 2020 election"]
     assert choice_match("The lawsuits are related to Sandy Hook [1].", topics[0], topics) == 0.5
+
+
+def test_archive_qa_matches_gold_strings_as_whole_words():
+    from evals.metrics import contains_whole_words
+
+    assert contains_whole_words("No. Federer announced it later [1].", ["no"])
+    assert not contains_whole_words("It is not known, said the November report.", ["no"])  # "no" inside words
+    assert contains_whole_words("It weighed 2,560 pounds [1].", ["2560"])  # commas removed from both
+    assert not contains_whole_words("It weighed 25,600 pounds.", ["2560"])
+    assert not contains_whole_words("The magnitude was 7.04.", ["7.0"])  # a number glued to more digits
+    assert contains_whole_words("The rate rose to −0.25% [2].", ["-0.25"])  # one kind of minus
+    assert contains_whole_words("An annual tag costs $40.", ["$40"])
+    assert not contains_whole_words("An annual tag costs $400.", ["$40"])
+    assert contains_whole_words("Head of the Meadow Beach was shut.", ["head of the meadow"])

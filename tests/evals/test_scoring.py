@@ -77,3 +77,18 @@ def test_an_open_question_with_choices_is_also_graded_as_multiple_choice():
     assert score_case(case, refused, ["Sweden and Finland applied to join NATO."], [])["choice_accuracy"] == 1.0
     assert score_case(case, refused, ["Nothing relevant."], [])["choice_accuracy"] == 0.0
     assert "choice_accuracy" not in score_case(Case("q2", "open", "Who?", ["Kim"], ["a1"]), answer("Kim [1]."), [], [])
+
+
+def test_truthfulness_outcomes_right_wrong_and_refused():
+    """CRAG's outcomes: a refusal of an answerable question is neither right nor wrong; any answer to an
+    unanswerable one is wrong."""
+    answerable = Case("a002", "single", "Which model?", ["bz4x"], ["a1"], matching="whole-words")
+    right = score_case(answerable, answer("The bZ4X [1].", citations=1) | {"evidence": ["a1"]}, [], [{"n": 1, "verbatim": True, "self_support": True}])
+    assert (right["right"], right["wrong"], right["gold_in_evidence"], right["gold_cited"]) == (1.0, 0.0, 1.0, 1.0)
+    wrong = score_case(answerable, answer("The Solterra [1].", citations=1) | {"evidence": ["b2"]}, [], [{"n": 1, "verbatim": True, "self_support": True}])
+    assert (wrong["right"], wrong["wrong"], wrong["gold_in_evidence"]) == (0.0, 1.0, 0.0)
+    refused = score_case(answerable, answer("not in the articles", refused=True), [], [])
+    assert (refused["right"], refused["wrong"]) == (0.0, 0.0)
+    null = Case("a076", "null", "Who won the runoff?", expect_refusal=True)
+    assert score_case(null, answer("x", refused=True), [], [])["right"] == 1.0
+    assert score_case(null, answer("Warnock won [1].", citations=1), [], [{"n": 1, "verbatim": True, "self_support": True}])["wrong"] == 1.0

@@ -64,7 +64,7 @@ def test_a_bad_suite_file_is_one_sentence_naming_the_field(tmp_path, monkeypatch
     _write(tmp_path, "renamed", 'name = "other"\n' + head + 'questions = "seed"\n')
     _write(tmp_path, "broken", 'name = "broken\n')
     expected = {"typo": r"typo\.toml is invalid: variant: Extra inputs are not permitted\.$",
-                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb' or 'reindex'\.$",
+                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb', 'reindex' or 'archive-qa'\.$",
                 "corpus": r"is invalid: corpus: give a list of files under the datasets folder, or 'reindex' or 'rgb'\.$",
                 "threshold": r"is invalid: thresholds\.answers\.accuracy: Input should be a valid number",
                 "renamed": r"names itself 'other': its name must be its file name, 'renamed'\.$",
@@ -96,3 +96,17 @@ def test_the_rgb_corpus_does_not_say_which_passages_are_falsified(tmp_path):
     assert all(len(o["true"]) == 1 and o["true"] != o["falsified"] for o in outlets.values())
     true_a = sum(o["true"] == {"outlet-a.example"} for o in outlets.values())
     assert 30 < true_a < 70  # a coin per question, not one outlet for the truth
+
+
+def test_archive_qa_cases_and_halves():
+    """archive-qa is asked with no as-of date; its odd ids are the tuning half, its even ids the held-out one."""
+    from evals.suite import split_of
+
+    cases = cases_for(load_suite("archive-qa"))
+    counts = {t: sum(c.type == t for c in cases) for t in ("single", "multi", "temporal", "null")}
+    assert counts == {"single": 45, "multi": 15, "temporal": 15, "null": 25}
+    assert all(c.as_of is None and c.matching == "whole-words" for c in cases)
+    assert all(c.expect_refusal and not c.gold_article_ids for c in cases if c.type == "null")
+    assert all(len(c.gold_article_ids) == 1 for c in cases if c.type == "temporal")  # the newest report only
+    assert [split_of(c.id) for c in cases[:3]] == ["odd", "even", "odd"]
+    assert sum(split_of(c.id) == "even" for c in cases) == 50

@@ -36,9 +36,11 @@ def test_streamed_answer_keeps_only_supported_citations(gold_settings, embedder,
     assert answer.mode == "llm" and not answer.refused
     assert "[1]" in answer.answer and "green cheese" not in answer.answer and "[42]" not in answer.answer
     assert "green cheese" not in streamed and "[42]" not in streamed  # nothing unverified is ever streamed
-    assert [c.n for c in answer.citations] == [1]
-    quote = answer.citations[0]
-    assert desk.catalog.article_text(quote.article_id)[quote.start:quote.end] == quote.quote
+    # "Officials confirmed it [42]": a marker that points to no source is the model's slip, not a citation; the
+    # claim is kept only where a source's sentence supports it, as an unmarked claim is
+    assert answer.citations[0].n == 1 and all(f"[{c.n}]" in answer.answer for c in answer.citations)
+    for quote in answer.citations:
+        assert desk.catalog.article_text(quote.article_id)[quote.start:quote.end] == quote.quote
     request = stub.requests[-1]
     assert request["body"]["stream"] is True and request["auth"] == f"Bearer {SECRET}"
     system = request["body"]["messages"][0]["content"]
@@ -57,11 +59,27 @@ def test_completions_api_for_base_models(gold_settings, embedder, stub):
 
 def test_model_refusal_and_uncited_answers(gold_settings, embedder, stub):
     desk = llm_desk(gold_settings, embedder, stub, "refuse")
-    answer = desk.ask("Who won the 2030 World Cup?")
+    answer = desk.ask("Who won the World Cup?")
     assert answer.refused and answer.answer == REFUSAL and answer.retrieved
     desk = llm_desk(gold_settings, embedder, stub, "uncited", model_fallback=False)
     answer = desk.ask("What happened to the bridge?")
     assert answer.refused and "aliens" not in answer.answer and "withheld" in " ".join(answer.notes)
+    desk.close()
+
+
+def test_an_outcome_after_the_newest_article_is_refused_saying_where_the_collection_ends(gold_settings, embedder,
+                                                                                      stub):
+    """"Who won the 2023 Super Bowl?" over articles that end in 2022: no article can hold the result, and a
+    sentence about the game to come is not an answer. The refusal says where the collection ends; no model
+    is asked, and a question about a plan for a later year is asked as usual."""
+    desk = llm_desk(gold_settings, embedder, stub, "answer")
+    newest = desk.catalog.newest_published()[:10]
+    asked = len(stub.requests)
+    answer = desk.ask("Who won the 2023 Super Bowl?")
+    assert answer.refused and not answer.citations and len(stub.requests) == asked
+    assert f"the newest of them is from {newest}" in answer.answer
+    assert not desk.ask("What happened in March 2023?", mode="extractive").citations
+    assert not desk.plan("Which cities will host the 2026 World Cup?").beyond
     desk.close()
 
 

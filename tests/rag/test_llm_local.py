@@ -193,3 +193,20 @@ def test_two_processes_questions_queue_on_the_shared_server(local_settings, loca
                                 zip(clients, prompts)))
     assert all(reply.strip() for reply in replies), replies
     assert len({c._url for c in clients}) == 1  # one server, not two
+
+
+@pytest.mark.real_local_default
+def test_unset_the_installed_local_model_answers_everywhere(monkeypatch):
+    """One default for `ask`, `chat`, the API and the app: with NEWSDESK_LLM unset and no endpoint configured,
+    the installed local model answers (`make run`'s set-up); uninstalled, the extractive answerer does."""
+    from settings import Settings
+    import settings as settings_module
+
+    for name in [n for n in os.environ if n.startswith(("NEWSDESK_LLM", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    assert models.installed("qwen2.5-coder-1.5b")  # the test extra installs llama.cpp and the model's wheels
+    unset = Settings(_env_file=None)
+    assert unset.llm.kind == "local" and unset.answer_mode_for(None) == "llm"
+    assert Settings(_env_file=None, llm="none").answer_mode_for(None) == "extractive"
+    monkeypatch.setattr(settings_module, "_local_model_installed", lambda name: False)
+    assert Settings(_env_file=None).answer_mode_for(None) == "extractive"

@@ -36,7 +36,7 @@ BUSY_RUN = "This run is being written by another session right now."
 
 
 def execute_eval_run(settings: Settings, suite: str, *, mode: str | None, limit: int | None, baselines: list[str],
-                     out: Path, answerers: list[str] | None = None) -> None:
+                     out: Path, answerers: list[str] | None = None, split: str | None = None) -> None:
     """Runs (or resumes) a suite into ``out`` with a progress bar; the outcome is shown after a rerun."""
     if run_in_progress(out):
         st.warning(BUSY_RUN)
@@ -53,7 +53,7 @@ def execute_eval_run(settings: Settings, suite: str, *, mode: str | None, limit:
 
     try:
         run_dir, seconds = execute_run(settings, suite, mode=mode, limit=limit, baselines=baselines, out=out,
-                                       answerers=answerers, on_progress=on_progress)
+                                       answerers=answerers, on_progress=on_progress, split=split)
     except RunInProgress:  # claimed by another session since the check above
         bar.empty()
         st.warning(BUSY_RUN)
@@ -156,7 +156,8 @@ def page() -> None:
     if request is not None:
         with progress_area:
             execute_eval_run(settings, request["suite"], mode=request["mode"], limit=request["limit"],
-                             baselines=request["baselines"], out=request["out"], answerers=request.get("answerers"))
+                             baselines=request["baselines"], out=request["out"], answerers=request.get("answerers"),
+                             split=request.get("split"))
             result = st.session_state.pop("eval_result", None)  # a failure: shown here, at once
             if result:
                 st.error(escape_md(result["summary"]), icon=":material/error:")
