@@ -113,6 +113,9 @@ class RetrievalSettings(BaseSettings):
         "hard", description="The date window a question's own words give ('in June 2022', 'on July 5'): soft "
                             "prefers it (articles outside rank lower), hard keeps only articles inside it. A "
                             "window given as an option (--since, --until) is always hard.")
+    newer_reports: int = Field(3, ge=0, le=10, description="A question about the latest state of a story also reads "
+                                                          "this many of the best articles newer than its top "
+                                                          "evidence (rag.retriever.newer_reports).")
     candidates: int = Field(40, ge=1, description="Candidates per list (BM25, dense) and per query part before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: 60, the value of Cormack et al. (2009).")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion (equal weights: a choice).")
@@ -152,6 +155,15 @@ class AnswerSettings(BaseSettings):
                                 "neighbours). 150: on 16 RealTime QA questions it lost no accuracy against 300 and "
                                 "600 and gave the 1.5B a first token p50 of 5.7 s (300: 8.7 s); README, 'The "
                                 "default, measured' (`newsdesk bench answer --budgets 150,300,600`).")
+    local_answer_format: Literal["sentences", "prose"] = Field(
+        "sentences", description="How the local model answers: sentences = it picks the numbered evidence sentence "
+                                 "that states the answer and copies the answer, in JSON held to a schema "
+                                 "(rag/reader.py); prose = it writes sentences with [n] markers, checked as they "
+                                 "stream (rag/generative.py, as remote models do).")
+    reader_articles: int = Field(3, ge=1, le=10, description="Local model: the most articles it reads (fewer "
+                                                             "distract a small model less).")
+    reader_margin: float = Field(0.15, ge=0, le=1, description="Local model: an article is read when its best "
+                                                               "sentence scores within this of the best one.")
     evidence_anchors: int = Field(3, ge=0, description="LLM evidence: the best this many sentences bring their "
                                                        "neighbours along (README, 'Small-model prompts'). Set with "
                                                        "the compressed evidence of issue 10; not measured apart.")

@@ -28,13 +28,13 @@ _WH = r"(?:^|[,;:]\s*|\b(?:and|but|so|then|or)\s+)(?:(?:approximately|roughly|ab
 _NOUNS = {  # what "which/what <noun>" asks for (plurals in -s are matched too)
     PERSON: """person man woman player star singer actor actress athlete golfer senator governor president official
     leader philanthropist celebrity member individual justice judge minister executive ceo rapper musician artist
-    author director coach candidate lawmaker billionaire astronaut quarterback""",
+    author director coach candidate lawmaker billionaire astronaut quarterback reliever pitcher""",
     PLACE: """city cities country countries state nation island continent region area town village province county
     territory park place location destination capital airport neighborhood district river""",
     NAME: """company companies automaker carmaker airline retailer chain brand team group organization agency party
     holiday network platform band show series movie film song album book university school college bank league
     tournament hurricane storm mission newspaper magazine award prize currency store restaurant firm startup
-    supermarket""",
+    supermarket model product dog cat animal tabloid house stadium vessel ship plane drug vaccine""",
 }
 _WHICH = {kind: rf"\b(?:which|what) {_BETWEEN}(?:{'|'.join(words.split())})s?\b" for kind, words in _NOUNS.items()}
 _KINDS = [
@@ -47,7 +47,7 @@ _KINDS = [
             rf"led to|drove|triggered|motivated)\b|\bwhat (?:is|was) the (?:reason|cause)\b"),
     (PERSON, rf"{_WHO}who(?:se)?\b|\b(?:to|by|of|with|for) whom\b|\b(?:which|what) head of state\b|{_WHICH[PERSON]}"),
     (PLACE, rf"{_WHO}where\b|{_WHICH[PLACE]}"),
-    (NAME, rf"\bwhat (?:is|was|are|were) (?:the |its |his |her |their )?names?\b|\bwhat (?:is|was) (?:it|this|that|"
+    (NAME, rf"\bwhat (?:new |other |official )?names?\b|\bwhat (?:is|was|are|were) (?:the |its |his |her |their )?names?\b|\bwhat (?:is|was) (?:it|this|that|"
            rf"the \w+) called\b|{_WHICH[NAME]}"),
     # "What does South Korea call the Sea of Japan?": a name given to something, said as such
     (CALLED, r"\bwhat (?:do|does|did) (?:[\w’'.-]+ ){1,5}?call\b|\bwhat (?:is|are|was|were) [\w\s’'.-]{1,40}? (?:known|referred to) as\b"),
@@ -56,7 +56,7 @@ _KINDS = [
 _KIND_PATTERNS = [(kind, re.compile(pattern, re.I)) for kind, pattern in _KINDS]
 _DESCRIBE = re.compile(r"^[Ww]ho (?:is|was|are|were) (?:[A-Z][\w’'.-]*\s*)+\?*$")  # "Who is Yang Moo-jin?"
 # 4 words: the counted noun is at most the 3rd in the 259 questions ("how many positive monkeypox cases are")
-_HOW_MANY = re.compile(r"\bhow many\s+([\w’'-]+(?:\s+[\w’'-]+){0,3})", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+(?!of (?:them|those|these|it)\b)([\w’'-]+(?:\s+[\w’'-]+){0,3})", re.I)
 _NOT_COUNTED = re.compile(r"^(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|of|in|at|on|to|for|"
                           r"been|that|who|and|or|since|by|from|with|about|into|over|during|than|as|per|\w+ed)$", re.I)
 
@@ -106,7 +106,7 @@ def asked_for(question: str) -> Asked:
     text = CONTEXT_NOTE.sub("", question).strip()
     sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text) if s.strip()] or [text]
     for sentence in reversed(sentences):
-        sentence = sentence.strip()
+        sentence = _LEADING_CLAUSE.sub("", sentence.strip())
         if YES_NO_QUESTION.match(sentence):
             return Asked(YESNO)
         if _DESCRIBE.match(sentence):
@@ -122,6 +122,11 @@ def asked_for(question: str) -> Asked:
                 counted = stem(words[cut - 1].lower().strip("’'"))  # "how many US troops are" -> troop
             return Asked(kind, counted, kind in (PERSON, PLACE, NAME) and bool(_PLURAL.search(sentence)))
     return Asked(OTHER)
+
+
+# a clause that sets the scene before the question word: "When FIFA picked the host cities ..., how many ..."
+_LEADING_CLAUSE = re.compile(r"^(?:when|after|before|as|while|once|since|with|by)\b[^,?]*,\s*"
+                             r"(?=(?:how|what|which|who|whom|whose|where|when|why)\b)", re.I)
 
 
 def holds(asked: Asked, sentence: str, question: str, context: str | None = None) -> bool:
@@ -144,6 +149,44 @@ def holds(asked: Asked, sentence: str, question: str, context: str | None = None
     if kind in (CAUSE, MANNER):  # manner: a means ("by cutting", "through") is an answer too
         return _states_cause(sentence, question) or (kind == MANNER and bool(_MEANS.search(sentence)))
     return bool(new_names(sentence, question, context or "", places=kind == PLACE))
+
+
+# what "how long/far/much/big ..." measures when a noun follows it: "how long a prison sentence did ...?"
+_MEASURED = re.compile(r"\bhow (?:long|far|much|big|large|heavy|high|tall|old|wide|deep)\s+(?:a |an |the )?"
+                       r"(?P<what>(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b)[a-z][\w-]*"
+                       r"(?:\s+(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b)[a-z][\w-]*)?)"
+                       r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b", re.I)
+
+
+def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> bool:
+    """Whether a short ``answer`` (a model's, cited to ``sentence``) is of the kind asked: a quantity for "how
+    many" (what it counts named in the sentence), a date for "when", a name for "who", "which company",
+    "where", a reason for "why". Yes/no, "what did X say" and other kinds are not checked."""
+    kind = asked.kind
+    measured = _MEASURED.search(question)
+    if measured and kind in (DISTANCE, DURATION, NUMBER) and not \
+            content_stems(measured.group("what")) & content_stems(f"{answer} {sentence}".replace("-", " ")):
+        return False  # "how long a prison sentence": a sentence on how long the jury deliberated is not about it
+    if kind in (DISTANCE, DURATION, WHEN, NUMBER):
+        both = f"{answer} {sentence}"
+        if kind == NUMBER:
+            counted = asked.counted in (None, "tim", "way") or asked.counted in content_stems(both.replace("-", " "))
+            return counted and any(_new(m.group(0), question) for m in _QUANTITY.finditer(answer))
+        patterns = {DISTANCE: [_DISTANCE], DURATION: [_TIMESPAN, _DISTANCE], WHEN: [_DATE, _TIMESPAN]}[kind]
+        return any(p.search(answer) for p in patterns)
+    if kind in (PERSON, PLACE, NAME, CALLED):
+        asked_stems = content_stems(question)
+        for match in _CAPITAL.finditer(answer):
+            word = match.group(0).strip("’'.").removesuffix("’s").removesuffix("'s")
+            lower = word.lower()
+            if word and not _CALENDAR.match(word) and lower not in _COMMON_CAPITALS | STOPWORDS \
+                    and stem(lower) not in asked_stems:
+                return True
+        return False
+    if kind in (CAUSE, MANNER):
+        return _states_cause(sentence, question) or _states_cause(answer, question) or (
+            kind == MANNER and bool(_MEANS.search(f"{answer} {sentence}")))
+    return True
 
 
 def _states_cause(sentence: str, question: str) -> bool:

@@ -31,6 +31,8 @@ from rag.extractive import ExtractiveAnswerer
 from rag.generative import GenerativeAnswerer
 from rag.llm import LLMClient
 from rag.query import QueryPlan, QueryPlanner
+from rag.reader import SentenceReader
+from rag.steps import StepwiseReader
 from rag.retriever import HybridRetriever
 from rag.timeparse import TimeFilter
 from rag.types import Answer, Evidence, Preview
@@ -56,6 +58,8 @@ class NewsDesk:
         self.extractive = ExtractiveAnswerer(self.embedder, settings.answer)
         self.verifier = CitationVerifier(self.embedder, settings.answer)
         self.generative = GenerativeAnswerer(self.extractive, self.verifier, settings.answer, settings.llm)
+        self.reader = SentenceReader(self.extractive, settings.answer)
+        self.stepwise = StepwiseReader(self.reader, self._search)
         self._marker_seen = self.catalog.get_meta("writer")
         self._refresh_lock = threading.RLock()  # refresh(wait=True) holds it through _reopen
         self._refreshing: threading.Thread | None = None
@@ -63,6 +67,13 @@ class NewsDesk:
 
     def close(self) -> None:
         self.catalog.close()
+
+    @property
+    def model_answerer(self) -> SentenceReader | GenerativeAnswerer:
+        """Who answers in llm mode: a local model reads numbered sentences (``local_answer_format``
+        sentences), a remote one writes cited prose."""
+        local = self.settings.llm.kind == "local" and self.settings.answer.local_answer_format == "sentences"
+        return self.reader if local else self.generative
 
     @property
     def llm(self) -> LLMClient:
@@ -97,8 +108,10 @@ class NewsDesk:
             answer = Answer(question, refusal, True, plan.mode, [], evidence,
                             notes=["it asks about a time after the newest article"])
             yield refusal
+        elif plan.mode == "llm" and plan.steps is not None and self.model_answerer is self.reader:
+            answer = yield from self.stepwise.stream(plan, plan.steps, evidence, lambda: self.llm, preview)
         elif plan.mode == "llm":
-            answer = yield from self.generative.stream(plan, evidence, lambda: self.llm, preview)
+            answer = yield from self.model_answerer.stream(plan, evidence, lambda: self.llm, preview)
         else:
             draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus)
             answer = Answer(question, draft.text, draft.refused, "extractive", draft.citations, evidence,
@@ -201,7 +214,11 @@ class NewsDesk:
         ranked = self.retriever.retrieve(plan.standalone, k=wire_pool(plan.k, self.settings.freshness),
                                          time_filter=plan.time_filter, sources=plan.sources,
                                          reference=plan.reference, queries=plan.queries)
-        return fold_wire_copies(ranked, self.catalog, self.settings.freshness, plan.k, plan.time_filter.until)
+        evidence = fold_wire_copies(ranked, self.catalog, self.settings.freshness, plan.k, plan.time_filter.until)
+        if plan.latest and evidence:
+            evidence += self.retriever.newer_reports(plan.standalone, evidence, plan.time_filter, plan.sources,
+                                                     plan.reference, self.settings.retrieval.newer_reports)
+        return evidence
 
     def _timings(self, started: float, retrieved_at: float, mode: str) -> dict[str, float]:
         """Milliseconds per step; in llm mode also to the model's first token and its writing time."""

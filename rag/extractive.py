@@ -70,12 +70,14 @@ class ExtractiveAnswerer:
         self.cosine_weight = settings.cosine_weight
         self.type_weight = settings.answer_type_weight
 
-    def candidates(self, question: str, evidence: list[Evidence], focus: str | None = None) -> list[Candidate]:
+    def candidates(self, question: str, evidence: list[Evidence], focus: str | None = None,
+                   chunks: int | None = None) -> list[Candidate]:
         """Sentences of the evidence, best first. ``focus``: the user's own words of a follow-up whose
-        standalone form is ``question``: its words say what is asked, the context only where."""
+        standalone form is ``question``: its words say what is asked, the context only where. ``chunks``: how
+        many of the best chunks are read (default ``evidence_chunks``)."""
         out: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
-        for item in evidence[: self.max_chunks]:
+        for item in evidence[: chunks or self.max_chunks]:
             before: tuple[int, int] | None = None
             for a, b in sentence_spans(item.text):
                 key = (item.article_id, item.start + a)

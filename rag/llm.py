@@ -63,10 +63,12 @@ class LLMClient:
         return self.client
 
     def stream(self, system: str, user: str, max_tokens: int | None = None,
-               examples: list[tuple[str, str]] | None = None, timed: bool = True) -> Iterator[str]:
+               examples: list[tuple[str, str]] | None = None, timed: bool = True,
+               schema: dict | None = None) -> Iterator[str]:
         """Text deltas of the answer, as the endpoint sends them. ``examples``: (user, assistant) turns
         shown before the question (a few-shot example), in chat mode. ``timed``: this request's moments
-        become ``last_stats`` (an answer's; not a check asked after it)."""
+        become ``last_stats`` (an answer's; not a check asked after it). ``schema``: a JSON schema the
+        reply is held to (llama.cpp compiles it to a grammar; chat mode)."""
         max_tokens = max_tokens or self.settings.llm.llm_max_tokens
         api = "chat" if self.local is not None else self.settings.llm.llm_api
         started = False
@@ -86,8 +88,9 @@ class LLMClient:
                 for asked, answered in examples or []:
                     messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
                 messages.append({"role": "user", "content": user})
+                extra = {"response_format": {"type": "json_object", "schema": schema}} if schema else None
                 events = client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
-                                                        temperature=0, stream=True)
+                                                        temperature=0, stream=True, extra_body=extra)
                 text_of = lambda event: event.choices[0].delta.content  # noqa: E731
             try:
                 for event in events:
@@ -110,8 +113,8 @@ class LLMClient:
             raise LLMError(self.describe(error)) from None
 
     def complete(self, system: str, user: str, max_tokens: int | None = None,
-                 examples: list[tuple[str, str]] | None = None, timed: bool = True) -> str:
-        return "".join(self.stream(system, user, max_tokens, examples, timed))
+                 examples: list[tuple[str, str]] | None = None, timed: bool = True, schema: dict | None = None) -> str:
+        return "".join(self.stream(system, user, max_tokens, examples, timed, schema))
 
     def describe(self, error: Exception) -> str:
         import openai

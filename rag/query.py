@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Callable
 from errors import BadInput
 from index.dates import parse_date
 from prompts import load_prompt
+from rag.answer_types import NUMBER, asked_for
+from rag.decompose import Steps, steps_of
 from rag.rewrite import rewrite_by_rule, rewrite_with_llm
 from rag.text import query_terms
 from rag.timeparse import TimeFilter, parse_time_expressions
@@ -50,6 +52,26 @@ def after_the_collection(question: str, time_filter: TimeFilter, reference: date
     return bool(_OUTCOME.search(question)) and any(int(y) > reference.year for y in _YEAR.findall(question))
 
 
+# the words of a question about where a developing story stands now, beside timeparse's recency words
+# ("latest", "currently", "so far"): "finally", "after all the reshuffles", "end up with"
+_LATEST = re.compile(r"\b(?:finally|final (?:toll|count|tally|figure|total)|after all|end(?:ed)? up|ultimately|"
+                     r"to date|in the end|by now|(?:is|are) now)\b", re.I)
+
+
+def asks_latest(question: str, time_filter: TimeFilter) -> bool:
+    """Whether ``question`` asks for the latest state of something reported over time: it says so ("latest",
+    "finally"), or it asks how many without tying the count to a moment ("When Ghana confirmed its first
+    cases, how many ..."): a count that reports update (a toll, a tally) is asked for as it stands now."""
+    if time_filter.recency or _LATEST.search(question):
+        return True
+    asked = asked_for(question)
+    return asked.kind == NUMBER and asked.counted is not None and not _ANCHORED.search(question)
+
+
+# a clause that ties a count to a moment: "When FIFA picked ...", "at the time", "on its first day"
+_ANCHORED = re.compile(r"(?:^|[.?!]\s+)(?:when|after|before|as|while|once)\b|\bat the time\b|\bfirst\b", re.I)
+
+
 def split_question(question: str) -> list[str]:
     """The parts of a two-part question ("Did X happen before Y?", "Which of A and B ..."), else []."""
     text = question.strip()
@@ -77,6 +99,8 @@ class QueryPlan:
     sources: list[str] | None  # outlets to search, None: all
     context: str | None = None  # the earlier question, shown to a model beside a follow-up rewritten by rule
     beyond: bool = False  # it asks about a time after the newest article (or as-of): no article can answer
+    latest: bool = False  # it asks for the latest state of something reported over time: newest report first
+    steps: Steps | None = None  # it is answered in two steps (which came first, the larger of two): rag.steps
 
     @property
     def follow_up(self) -> bool:
@@ -122,7 +146,8 @@ class QueryPlanner:
         return QueryPlan(question, standalone, split_question(standalone), mode, reference, time_filter,
                          since_given=since is not None,
                          k=k or self.settings.retrieval.top_k, sources=sources, context=context,
-                         beyond=after_the_collection(standalone, time_filter, reference))
+                         beyond=after_the_collection(standalone, time_filter, reference),
+                         latest=asks_latest(standalone, time_filter), steps=steps_of(standalone))
 
     def _time_window(self, question: str, standalone: str, since, until, as_of) -> tuple[datetime, TimeFilter]:
         as_of_dt = as_datetime(as_of, end_of_day=True)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from index.types import ChunkRecord, title_from_url
 from index.catalog import Catalog
@@ -22,12 +22,16 @@ from index.embedders import Embedder
 from index.search import Bm25Search, ChunkFilter, WindowCounter, WindowShare
 from index.store import ChunkStore
 from index.vectors import WindowVectors
+from rag.answer_types import mentions_key_terms
 from rag.query import split_question
 from rag.sentence_cache import SentenceVectors
 from rag.text import query_terms
 from rag.timeparse import TimeFilter
 from rag.types import Evidence
 from settings import RetrievalSettings
+
+
+NEWER = "(a newer report)"  # the ``Evidence.query`` of what ``newer_reports`` found
 
 
 @dataclass
@@ -68,6 +72,24 @@ class HybridRetriever:
         reference = reference or datetime.now(timezone.utc)
         per_query = [self._to_evidence(ranked, records, time_filter, reference) for ranked in ranked_lists]
         return self._merge(per_query, k)
+
+    def newer_reports(self, question: str, evidence: list[Evidence], time_filter: TimeFilter,
+                      sources: list[str] | None, reference: datetime, limit: int) -> list[Evidence]:
+        """Reports of the same story newer than the best-ranked evidence, which a question about the latest
+        state needs even when they rank lower (a toll updated weeks later, in an article about something
+        else): the best chunk of each of the ``limit`` best articles published after the top evidence that
+        mention the question's names and numbers. Searched up to the window's wall (as-of, --until) only."""
+        if not evidence or evidence[0].published_at is None:
+            return []
+        after = TimeFilter(since=evidence[0].published_at + timedelta(days=1), until=time_filter.bound)
+        seen = {e.article_id for e in evidence}
+        newer = []
+        for item in self.retrieve(question, k=4 * limit, time_filter=after, sources=sources, reference=reference):
+            if item.article_id not in seen and mentions_key_terms(question, item):
+                seen.add(item.article_id)
+                item.query = NEWER
+                newer.append(item)
+        return newer[:limit]
 
     # --- the two retrievers and their fusion ------------------------------------------------
     def _fused(self, query: str, time_filter: TimeFilter, sources: list[str] | None) -> list[_Fused]:

@@ -95,4 +95,24 @@ def number_value(number: str) -> str:
     return number.rstrip(".,").replace(",", "")
 
 
-__all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "text_stems", "DIGITS", "NUMBER", "FREE_NUMBER", "number_value"]
+_SCALED = re.compile(r"(?<![\w.])\$?(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|million|thousand|bn|m|k)?\b", re.I)
+_SCALES = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
+_WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def amount(text: str) -> float | None:
+    """The first number ``text`` states, scaled: "$24.6 billion" is 24600000000.0, "Category 4" 4.0, "six" 6.0."""
+    match = _SCALED.search(text)
+    if match:
+        try:
+            value = float(match.group(1).replace(",", ""))
+        except ValueError:
+            return None
+        return value * _SCALES.get((match.group(2) or "").lower(), 1.0)
+    for word in words(text):
+        if word in _WORD_NUMBERS:
+            return float(_WORD_NUMBERS[word])
+    return None
+
+__all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "text_stems", "DIGITS", "NUMBER", "FREE_NUMBER",
+           "number_value", "amount"]

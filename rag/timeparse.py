@@ -203,3 +203,42 @@ def parse_time_expressions(question: str, reference: datetime) -> TimeFilter:
     if result.since and result.until and result.since > result.until:
         result.since, result.until = result.until, result.since
     return result
+
+
+_DAY_WORDS = re.compile(rf"\b(today|tonight|yesterday|{_WEEKDAYS})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
+
+
+def day_of(text: str, published: datetime | None) -> datetime | None:
+    """The day ``text`` (a short answer: "Thursday", "Nov. 3", "September 15, 2022") names, read as news does
+    from the article's publication date: a weekday is the last one on or before it, a month and day without
+    a year the last one on or before it; None when it names no day."""
+    match = _MONTH_DAY.search(text)
+    if match:
+        month, day = _MONTHS[match.group(1).lower()], int(match.group(2))
+        year = int(match.group(3)) if match.group(3) else (published.year if published else None)
+        if year is None:
+            return None
+        try:
+            moment = datetime(year, month, day, tzinfo=timezone.utc)
+        except ValueError:
+            return None
+        if not match.group(3) and published and moment > published + timedelta(days=1):
+            moment = moment.replace(year=year - 1)
+        return moment
+    match = _DAY_WORDS.search(text)
+    if match is None or published is None:
+        return None
+    word = match.group(1).lower()
+    day = _day(published)
+    if word in ("today", "tonight"):
+        return day
+    if word == "yesterday":
+        return day - timedelta(days=1)
+    weekday = list(calendar.day_name).index(word.capitalize())
+    return day - timedelta(days=(day.weekday() - weekday) % 7)
+
+
+def spoken_day(moment: datetime) -> str:
+    """A day as an answer gives it: "Thursday, November 3, 2022"."""
+    return f"{calendar.day_name[moment.weekday()]}, {calendar.month_name[moment.month]} {moment.day}, {moment.year}"

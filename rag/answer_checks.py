@@ -1,0 +1,89 @@
+"""The checks a model's short answer passes before anyone sees it, one component each.
+
+Each check takes a ``Claim`` (the question, the answer, the numbered sentence it is cited to) and the
+``Sheet`` the model read, and returns a ``Verdict``: kept (possibly cited to another sentence of the
+sheet) or withheld, with the reason in a reader's words. ``SentenceReader`` runs them in the order of
+its ``checks`` list; the first that withholds ends the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer_types import YESNO, answers_kind, asked_for
+from rag.citations import names_agree
+from rag.selection import Numbered, Sheet
+from rag.text import DIGITS, content_stems, number_value
+
+_YES_NO = re.compile(r"^\s*(yes|no)\b", re.I)
+# an answer is grounded in a sentence that holds at least this share of its content words (its numbers and
+# names all): a small model copies the words of the sentence it read, with a word or two of its own
+# ("clear plastic" from "clear PET Sprite bottles"); a choice, the same share as the support check's
+GROUNDED_SHARE = 0.5
+# a sentence "about" a yes/no question holds at least this share of the question's content words (a choice)
+RELEVANT_SHARE = 0.5
+
+
+@dataclass
+class Claim:
+    question: str
+    answer: str
+    sentence: Numbered | None
+    earlier: Numbered | None = None  # an earlier report of the same figure this answer replaces (latest state)
+
+
+@dataclass
+class Verdict:
+    kept: bool
+    sentence: Numbered | None = None  # the sentence the answer is cited to (it may differ from the model's)
+    reason: str = ""  # why it was withheld, in a reader's words
+
+
+def grounding(answer: str, sentence: str) -> float:
+    """How much of ``answer`` the ``sentence`` states: 0 unless it holds all its numbers and names, else the
+    share of its content words it holds ("53,804 acres" is in "the 53,804-acre monument")."""
+    numbers = {number_value(n) for n in DIGITS.findall(answer)}
+    if not numbers <= {number_value(n) for n in DIGITS.findall(sentence)}:
+        return 0.0
+    if not names_agree(answer.replace("-", " "), sentence.replace("-", " ")):
+        return 0.0
+    stems = content_stems(answer.replace("-", " "))
+    return len(stems & content_stems(sentence.replace("-", " "))) / len(stems) if stems else 1.0
+
+
+def grounded_in(answer: str, sentence: str) -> bool:
+    """Whether ``sentence`` states ``answer``: its numbers and names, and most of its words."""
+    return grounding(answer, sentence) >= GROUNDED_SHARE
+
+
+class Grounded:
+    """The answer is what a sentence of the sheet says: the sentence the model cited, else the first one that
+    states it (a small model often gives the right answer with the number of the sentence beside it). A
+    yes or no is grounded in a cited sentence about the question."""
+
+    def check(self, claim: Claim, sheet: Sheet) -> Verdict:
+        if _YES_NO.match(claim.answer):
+            about = claim.sentence is not None and len(content_stems(claim.question) & content_stems(
+                claim.sentence.text)) >= RELEVANT_SHARE * len(content_stems(claim.question))
+            return Verdict(about, claim.sentence, "" if about else "the sentence cited is not about the question")
+        order = ([claim.sentence] if claim.sentence else []) + [s for s in sheet.sentences if s is not claim.sentence]
+        shares = [grounding(claim.answer, sentence.text) for sentence in order]
+        best = max(range(len(order)), key=lambda i: shares[i], default=None)  # the first of the best: the model's
+        if best is None or shares[best] < GROUNDED_SHARE:
+            return Verdict(False, None, "no article read states the model's answer")
+        return Verdict(True, order[best])
+
+
+class AnswersKind:
+    """The answer is of the kind asked: a count for "how many", a date for "when", a name for "who"."""
+
+    def check(self, claim: Claim, sheet: Sheet) -> Verdict:
+        asked = asked_for(claim.question)
+        if asked.kind == YESNO or answers_kind(asked, claim.answer, claim.sentence.text if claim.sentence else "",
+                                               claim.question):
+            return Verdict(True, claim.sentence)
+        return Verdict(False, None, f"the model's answer does not give the {asked.kind} asked for")
+
+
+__all__ = ["Claim", "Verdict", "Grounded", "AnswersKind", "grounded_in", "grounding"]

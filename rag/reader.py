@@ -1,0 +1,199 @@
+"""The local model's answerer: it reads numbered sentences and replies, in JSON held to a schema, with the
+number of the sentence that states the answer and the answer in that sentence's words.
+
+A small model (Qwen2.5-Coder-1.5B on 2 cores) writes prose whose citations need guessing and whose
+sentences repeat the question; asked to point at a sentence and copy the answer, it is right far more
+often, and every citation is a real sentence by construction. A refusal is a field (sentence 0), not a
+phrase to detect. The answer then passes the checks of ``rag.answer_checks`` (grounded in a sentence of
+the sheet, of the kind asked) before it is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Generator
+
+from prompts import REFUSAL, load_prompt
+from rag.answer_checks import AnswersKind, Claim, Grounded
+from rag.answer_types import NUMBER, WHEN, asked_for, holds
+from rag.citations import cited
+from rag.extractive import ExtractiveAnswerer
+from rag.llm import LLMClient
+from rag.query import QueryPlan
+from rag.retriever import NEWER
+from rag.selection import Numbered, Sheet, count_tokens, select
+from rag.text import DIGITS, amount, content_stems, number_value
+from rag.timeparse import day_of, spoken_day
+from rag.types import Answer, Citation, Evidence, Preview
+from settings import AnswerSettings
+
+# the reply: which sentence states the answer (0: none does) and the answer in its words
+SCHEMA = {"type": "object", "properties": {"sentence": {"type": "integer"}, "answer": {"type": "string"}},
+          "required": ["sentence", "answer"]}
+_REPLY_TOKENS = 64  # {"sentence": 12, "answer": "..."}: a short answer is a dozen tokens
+_SAME_THING_STEMS = 4  # an earlier report of the same figure shares this many content words with the newest (a choice)
+DECLINED_NOTE = "the model found no sentence in the articles that answers the question"
+_NAMES_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.I)
+
+
+@dataclass
+class Read:
+    """What reading gave: the checked claim (None: no answer), the sheet read, why there is no answer."""
+
+    claim: Claim | None
+    sheet: Sheet
+    note: str
+    raw: str = ""  # what the model wrote
+    usage: dict | None = None
+
+
+@dataclass
+class Pick:
+    sentence: int
+    answer: str
+
+
+def parse(raw: str) -> Pick | None:
+    """The model's reply, or None when it is not the JSON asked for."""
+    try:
+        data = json.loads(raw)
+        return Pick(int(data["sentence"]), str(data["answer"]).strip())
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def load_examples() -> list[tuple[str, str]]:
+    data = json.loads(load_prompt("reader_examples", suffix=".json"))
+    return [(load_prompt("reader_user").format(articles=e["articles"], question=e["question"], today=e["today"]),
+             e["answer"]) for e in data]
+
+
+class SentenceReader:
+    """Numbered evidence sentences in, a short answer cited to one of them out (or a refusal)."""
+
+    def __init__(self, extractive: ExtractiveAnswerer, settings: AnswerSettings) -> None:
+        self.extractive = extractive
+        self.settings = settings
+
+    checks = (Grounded(), AnswersKind())  # in the order they run (rag/answer_checks.py)
+
+    def sheet(self, plan: QueryPlan, evidence: list[Evidence]) -> Sheet:
+        # the best chunks, and every newer report a latest-state question added after them
+        chunks = self.settings.evidence_chunks + sum(e.query == NEWER for e in evidence)
+        ranked = self.extractive.candidates(plan.standalone, evidence, focus=plan.focus, chunks=chunks)
+        s = self.settings
+        return select(ranked, s.local_evidence_tokens, s.reader_articles, s.anchor_neighbours, s.reader_margin,
+                      newest_first=plan.latest, newer={e.article_id for e in evidence if e.query == NEWER})
+
+    def read(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
+             sheet: Sheet | None = None) -> Read:
+        """The model's checked answer to ``plan`` from ``evidence`` (``sheet``: its sentences, when the caller
+        made it already), or why there is none."""
+        sheet = sheet if sheet is not None else self.sheet(plan, evidence)
+        if not sheet.sentences:  # nothing to read: no model call
+            return Read(None, sheet, "")
+        question = plan.question if plan.context else plan.standalone
+        asked = question if not plan.context else f"{question}\n(Earlier in this conversation: {plan.context})"
+        user = load_prompt("reader_user").format(articles=sheet.render(), question=asked,
+                                                 today=plan.reference.date().isoformat())
+        system, examples = load_prompt("reader_system"), load_examples()
+        raw = llm().complete(system, user, max_tokens=_REPLY_TOKENS, examples=examples, schema=SCHEMA)
+        usage = {"prompt_tokens": count_tokens(system) + count_tokens(user) +
+                 sum(count_tokens(a + b) for a, b in examples), "completion_tokens": count_tokens(raw)}
+        pick = parse(raw)
+        if pick is None or not pick.answer or sheet.sentence(pick.sentence) is None:
+            return Read(None, sheet, DECLINED_NOTE, raw, usage)
+        claim = Claim(plan.focus or plan.standalone, pick.answer, sheet.sentence(pick.sentence))
+        for check in self.checks:
+            verdict = check.check(claim, sheet)
+            if not verdict.kept:
+                return Read(None, sheet, f"the model's answer was withheld: {verdict.reason}", raw, usage)
+            claim.sentence = verdict.sentence
+        read = Read(claim, sheet, "", raw, usage)
+        return self._newest(plan, read, llm) if plan.latest else read
+
+    def _newest(self, plan: QueryPlan, read: Read, llm: Callable[[], LLMClient]) -> Read:
+        """For a question about the latest state: the answer read again from the newest sentence of the sheet
+        that holds what is asked, when it is newer than the one the model chose (a small model picks the
+        sentence that repeats the question, often an early report); the model's first answer then is the
+        earlier report it replaced."""
+        chosen = read.claim.sentence
+        asked = asked_for(read.claim.question)
+        if chosen.evidence.published_at is None:
+            return read
+        newer = [s for s in read.sheet.sentences if s.evidence.published_at is not None
+                 and s.evidence.published_at.date() > chosen.evidence.published_at.date()
+                 and holds(asked, s.text, read.claim.question)]
+        for sentence in sorted(newer, key=lambda s: s.evidence.published_at, reverse=True)[:1]:
+            alone = Sheet([(sentence.evidence, [Numbered(1, sentence.evidence, sentence.start, sentence.end,
+                                                         sentence.text)])])
+            again = self.read(replace(plan, latest=False), [], llm, alone)
+            if again.claim is not None:
+                again.claim.sentence = sentence
+                again.claim.earlier = chosen
+                usage = {k: (read.usage or {}).get(k, 0) + (again.usage or {}).get(k, 0) for k in
+                         ("prompt_tokens", "completion_tokens")}
+                return Read(again.claim, read.sheet, "", f"{read.raw}\n{again.raw}", usage)
+        return read
+
+    def stream(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
+               preview: bool = False) -> Generator[str | Preview, None, Answer]:
+        """The checked answer (one piece, once the model has replied and the checks ran), after a ``Preview``
+        of the evidence when ``preview``; returns the ``Answer``."""
+        sheet = self.sheet(plan, evidence)
+        if preview:
+            yield Preview(evidence, sheet.sentences[0].citation(1) if sheet.sentences else None)
+        read = self.read(plan, evidence, llm, sheet)
+        if read.claim is None:
+            yield REFUSAL
+            return Answer(plan.question, REFUSAL, True, "llm", [], evidence, notes=[read.note] if read.note else [],
+                          usage=read.usage, model_output=read.raw or None)
+        text, citations = self.compose(read.claim, sheet, plan)
+        yield text
+        return Answer(plan.question, text, False, "llm", citations, evidence, usage=read.usage, model_output=read.raw)
+
+    def compose(self, claim: Claim, sheet: Sheet, plan: QueryPlan) -> tuple[str, list[Citation]]:
+        """The answer as shown: the model's words cited to its sentence; for a latest-value question, the date
+        of that report and an earlier report of the same figure that said otherwise."""
+        answer = claim.answer[0].upper() + claim.answer[1:]
+        sentence = claim.sentence
+        citations = [sentence.citation(1)]
+        day = day_of(answer, sentence.evidence.published_at) if asked_for(claim.question).kind == WHEN else None
+        if day is not None and not _NAMES_DATE.search(answer):  # "Thursday": which Thursday, from the article's date
+            answer = f"{answer.rstrip('.')} ({spoken_day(day).split(', ', 1)[1]})"
+        if not plan.latest or sentence.evidence.published_at is None:
+            return cited(answer, [1]), citations
+        newest = sentence.evidence.published_at.date().isoformat()
+        text = f"{answer.rstrip('.!?')} [1], as of {newest}."
+        earlier = claim.earlier or self._earlier_report(claim, sheet)
+        if earlier is not None and amount(claim.answer) is not None \
+                and amount(claim.answer) in {amount(n) for n in DIGITS.findall(earlier.text)}:
+            earlier = None  # the earlier report gave the same figure: nothing was replaced
+        if earlier is not None:
+            citations.append(earlier.citation(2))
+            text += f" An earlier report ({earlier.evidence.published_at.date().isoformat()}) gave another figure [2]."
+        return text, citations
+
+    @staticmethod
+    def _earlier_report(claim: Claim, sheet: Sheet) -> Numbered | None:
+        """An older article's sentence on the same figure with other numbers: what the newest report replaced."""
+        asked = asked_for(claim.question)
+        if asked.kind not in (NUMBER, WHEN):
+            return None
+        cited_at = claim.sentence.evidence.published_at
+        numbers = {number_value(n) for n in DIGITS.findall(claim.sentence.text)}
+        stems = content_stems(claim.sentence.text)
+        for sentence in sheet.sentences:
+            published = sentence.evidence.published_at
+            if published is None or published.date() >= cited_at.date():
+                continue
+            other = {number_value(n) for n in DIGITS.findall(sentence.text)}
+            if other and other != numbers and holds(asked, sentence.text, claim.question) \
+                    and len(stems & content_stems(sentence.text)) >= _SAME_THING_STEMS:
+                return sentence
+        return None
+
+
+__all__ = ["SentenceReader", "SCHEMA", "parse", "Pick"]
