@@ -155,11 +155,12 @@ class AnswerSettings(BaseSettings):
                                 "neighbours). 150: on 16 RealTime QA questions it lost no accuracy against 300 and "
                                 "600 and gave the 1.5B a first token p50 of 5.7 s (300: 8.7 s); README, 'The "
                                 "default, measured' (`newsdesk bench answer --budgets 150,300,600`).")
-    local_answer_format: Literal["sentences", "prose"] = Field(
-        "sentences", description="How the local model answers: sentences = it picks the numbered evidence sentence "
-                                 "that states the answer and copies the answer, in JSON held to a schema "
-                                 "(rag/reader.py); prose = it writes sentences with [n] markers, checked as they "
-                                 "stream (rag/generative.py, as remote models do).")
+    answer_format: Literal["auto", "sentences", "prose"] = Field(
+        "auto", description="How a model answers: sentences = it picks the numbered evidence sentence that states "
+                            "the answer and copies the answer, in JSON held to a schema (rag/reader.py); prose = it "
+                            "writes sentences with [n] markers, checked as they stream (rag/generative.py). auto: "
+                            "sentences for the local model (on archive-qa's tuning half the 1.5B answered 15 of 23 "
+                            "one-article questions right so, 9 in prose: docs/benchmarks), prose for a remote one.")
     reader_articles: int = Field(3, ge=1, le=10, description="Local model: the most articles it reads (fewer "
                                                              "distract a small model less).")
     reader_margin: float = Field(0.15, ge=0, le=1, description="Local model: an article is read when its best "

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer_types import YESNO, answers_kind, asked_for
+from rag.answer_types import PAST_YEAR, RECENT, YESNO, answers_kind, asked_for
 from rag.citations import names_agree
 from rag.selection import Numbered, Sheet
-from rag.text import DIGITS, content_stems, number_value
+from rag.text import DIGITS, content_stems, number_value, number_values
 
 _YES_NO = re.compile(r"^\s*(yes|no)\b", re.I)
 # an answer is grounded in a sentence that holds at least this share of its content words (its numbers and
@@ -43,9 +43,8 @@ class Verdict:
 def grounding(answer: str, sentence: str) -> float:
     """How much of ``answer`` the ``sentence`` states: 0 unless it holds all its numbers and names, else the
     share of its content words it holds ("53,804 acres" is in "the 53,804-acre monument")."""
-    numbers = {number_value(n) for n in DIGITS.findall(answer)}
-    if not numbers <= {number_value(n) for n in DIGITS.findall(sentence)}:
-        return 0.0
+    if not {number_value(n) for n in DIGITS.findall(answer)} <= number_values(sentence):
+        return 0.0  # "40 goats" is in "Forty goats escaped"; "$1.34 billion" is not in "$1.337 billion"
     if not names_agree(answer.replace("-", " "), sentence.replace("-", " ")):
         return 0.0
     stems = content_stems(answer.replace("-", " "))
@@ -86,4 +85,18 @@ class AnswersKind:
         return Verdict(False, None, f"the model's answer does not give the {asked.kind} asked for")
 
 
-__all__ = ["Claim", "Verdict", "Grounded", "AnswersKind", "grounded_in", "grounding"]
+class CurrentEvent:
+    """A question about the last days ("this week", "recently") is not answered by a sentence that dates what it
+    tells to an earlier year: "Legalization had passed in South Dakota in 2020" is background in a 2022
+    article, not what happened this week."""
+
+    def check(self, claim: Claim, sheet: Sheet) -> Verdict:
+        published = claim.sentence.evidence.published_at if claim.sentence else None
+        if published is None or not RECENT.search(claim.question):
+            return Verdict(True, claim.sentence)
+        if any(int(year) < published.year for year in PAST_YEAR.findall(claim.sentence.text)):
+            return Verdict(False, None, "the sentence cited tells of an earlier year, not of the days asked about")
+        return Verdict(True, claim.sentence)
+
+
+__all__ = ["Claim", "Verdict", "Grounded", "AnswersKind", "CurrentEvent", "grounded_in", "grounding"]

@@ -70,10 +70,11 @@ class NewsDesk:
 
     @property
     def model_answerer(self) -> SentenceReader | GenerativeAnswerer:
-        """Who answers in llm mode: a local model reads numbered sentences (``local_answer_format``
-        sentences), a remote one writes cited prose."""
-        local = self.settings.llm.kind == "local" and self.settings.answer.local_answer_format == "sentences"
-        return self.reader if local else self.generative
+        """Who answers in llm mode (``answer_format``): the reader of numbered sentences, by default for the
+        local model, or the writer of cited prose, by default for a remote one."""
+        chosen = self.settings.answer.answer_format
+        sentences = chosen == "sentences" or (chosen == "auto" and self.settings.llm.kind == "local")
+        return self.reader if sentences else self.generative
 
     @property
     def llm(self) -> LLMClient:

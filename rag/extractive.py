@@ -29,7 +29,8 @@ _RIVALS, _RIVAL_SCORE, _SAME_COSINE, _SAME_STEMS = 5, 0.9, 0.75, 4
 # a sentence that opens by pointing back ("This gathering marks the first such event in five years") is
 # read and quoted with the sentence before it, which says what it is ("a major congress of its ruling
 # Workers' Party"): alone it neither matches the question's words nor stands as a quote (seed-14)
-_ANAPHOR = re.compile(r"(?:This|These|That|Those|Such)\s+(?!is\b|was\b|are\b|were\b)[a-z]")
+_ANAPHOR = re.compile(r"(?:This|These|That|Those|Such)\s+(?!is\b|was\b|are\b|were\b|(?:week|month|year|morning|"
+                      r"afternoon|evening|weekend|spring|summer|fall|autumn|winter|time)\b)[a-z]")  # not "This week, ..."
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Draft:
     citations: list[Citation]
     refused: bool
     notes: list[str]
+    holds: bool = False  # its quote holds an answer of the kind asked (a count for "how many", a name for "who")
 
 
 class ExtractiveAnswerer:
@@ -153,7 +155,7 @@ class ExtractiveAnswerer:
             citations.append(candidate.citation(n))
             sentences.append(cited(MARKER.sub("", candidate.text).rstrip(), [n]))
         joiner = " An earlier report said: " if prefix.startswith("The reports disagree") else " "
-        return Draft(prefix + joiner.join(sentences), citations, False, notes)
+        return Draft(prefix + joiner.join(sentences), citations, False, notes, best.holds)
 
     def choose(self, question: str, ranked: list[Candidate], parts: list[str] | None = None,
                focus: str | None = None) -> Candidate | None:

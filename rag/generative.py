@@ -254,12 +254,13 @@ class GenerativeAnswerer:
         generated = yield from sentences
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(generated.raw)}
         if generated.refused and not generated.declined and self.settings.model_fallback:
-            # the model answered, but nothing it wrote could be verified: the extractive answer, when a
-            # sentence of the evidence holds what is asked, is a checked quote rather than a refusal.
+            # the model answered, but nothing it wrote could be verified: the extractive answer, when its
+            # sentence holds an answer of the kind asked (a count, a name, a date), is a checked quote rather
+            # than a refusal ("The 57th Super Bowl will take place ..." does not say who won).
             # Not after the model declined: on the bench slice and the seed suite every quote shown
             # after a decline was wrong or a near miss (README, "Answers from a local model")
             draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus, ranked=ranked)
-            if not draft.refused:
+            if not draft.refused and draft.holds:  # a quote that only shares the question's words is no answer
                 yield draft.text
                 notes = generated.notes + draft.notes + [FALLBACK_NOTE]
                 return Answer(plan.question, draft.text, False, "llm", draft.citations, evidence, notes=notes,

@@ -88,7 +88,10 @@ class LLMClient:
                 for asked, answered in examples or []:
                     messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
                 messages.append({"role": "user", "content": user})
-                extra = {"response_format": {"type": "json_object", "schema": schema}} if schema else None
+                # llama.cpp's server takes the schema beside json_object; OpenAI-style endpoints take json_schema
+                form = {"type": "json_object", "schema": schema} if self.local is not None else \
+                    {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+                extra = {"response_format": form} if schema else None
                 events = client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
                                                         temperature=0, stream=True, extra_body=extra)
                 text_of = lambda event: event.choices[0].delta.content  # noqa: E731

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Generator
 
 from prompts import REFUSAL, load_prompt
-from rag.answer_checks import AnswersKind, Claim, Grounded
+from rag.answer_checks import AnswersKind, Claim, CurrentEvent, Grounded
 from rag.answer_types import NUMBER, WHEN, asked_for, holds
 from rag.citations import cited
 from rag.extractive import ExtractiveAnswerer
@@ -24,7 +24,7 @@ from rag.llm import LLMClient
 from rag.query import QueryPlan
 from rag.retriever import NEWER
 from rag.selection import Numbered, Sheet, count_tokens, select
-from rag.text import DIGITS, amount, content_stems, number_value
+from rag.text import DIGITS, amount, amounts, content_stems, number_value
 from rag.timeparse import day_of, spoken_day
 from rag.types import Answer, Citation, Evidence, Preview
 from settings import AnswerSettings
@@ -77,7 +77,7 @@ class SentenceReader:
         self.extractive = extractive
         self.settings = settings
 
-    checks = (Grounded(), AnswersKind())  # in the order they run (rag/answer_checks.py)
+    checks = (Grounded(), AnswersKind(), CurrentEvent())  # in the order they run (rag/answer_checks.py)
 
     def sheet(self, plan: QueryPlan, evidence: list[Evidence]) -> Sheet:
         # the best chunks, and every newer report a latest-state question added after them
@@ -168,8 +168,7 @@ class SentenceReader:
         newest = sentence.evidence.published_at.date().isoformat()
         text = f"{answer.rstrip('.!?')} [1], as of {newest}."
         earlier = claim.earlier or self._earlier_report(claim, sheet)
-        if earlier is not None and amount(claim.answer) is not None \
-                and amount(claim.answer) in {amount(n) for n in DIGITS.findall(earlier.text)}:
+        if earlier is not None and amount(claim.answer, scaled=False) in amounts(earlier.text):
             earlier = None  # the earlier report gave the same figure: nothing was replaced
         if earlier is not None:
             citations.append(earlier.citation(2))

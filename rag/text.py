@@ -98,21 +98,36 @@ def number_value(number: str) -> str:
 _SCALED = re.compile(r"(?<![\w.])\$?(\d[\d,]*(?:\.\d+)?)\s*(trillion|billion|million|thousand|bn|m|k)?\b", re.I)
 _SCALES = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
 _WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_WORD_NUMBERS.update({w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(),
+                                                       start=2)} | {"hundred": 100})
 
 
-def amount(text: str) -> float | None:
-    """The first number ``text`` states, scaled: "$24.6 billion" is 24600000000.0, "Category 4" 4.0, "six" 6.0."""
+def amount(text: str, scaled: bool = True) -> float | None:
+    """The first number ``text`` states, scaled: "$24.6 billion" is 24600000000.0 (unscaled: 24.6), "Category 4"
+    4.0, "six" 6.0."""
     match = _SCALED.search(text)
     if match:
         try:
             value = float(match.group(1).replace(",", ""))
         except ValueError:
             return None
-        return value * _SCALES.get((match.group(2) or "").lower(), 1.0)
+        return value * _SCALES.get((match.group(2) or "").lower(), 1.0) if scaled else value
     for word in words(text):
         if word in _WORD_NUMBERS:
             return float(_WORD_NUMBERS[word])
     return None
 
+def number_values(text: str) -> set[str]:
+    """The numbers of ``text`` as compared, in digits or in words: "Forty goats" and "40 goats" both give "40"."""
+    return {number_value(n) for n in DIGITS.findall(text)} | {str(_WORD_NUMBERS[w]) for w in words(text)
+                                                               if w in _WORD_NUMBERS}
+
+
+def amounts(text: str) -> set[float]:
+    """Every number ``text`` states, in digits or in words ("six people", "at least 109"), unscaled."""
+    out = {float(number_value(n)) for n in NUMBER.findall(text) if number_value(n).replace(".", "", 1).isdigit()}
+    return out | {float(_WORD_NUMBERS[w]) for w in words(text) if w in _WORD_NUMBERS}
+
+
 __all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "text_stems", "DIGITS", "NUMBER", "FREE_NUMBER",
-           "number_value", "amount"]
+           "number_value", "number_values", "amount", "amounts"]

@@ -97,6 +97,20 @@ class StubLLM:
         return Handler
 
     @staticmethod
+    def json_reply(behaviour: str, body: dict) -> str:
+        """``read:WORD``: the first numbered sentence of the question's articles holding WORD, and WORD as the
+        answer (``read:A|B``: A if a sentence holds it, else B; ``read:`` alone: no sentence, a refusal);
+        ``misread:WORD``: the same answer with the number of the sentence after it, as a small model gives."""
+        last = body["messages"][-1]["content"]
+        kind, _, words = behaviour.partition(":")
+        sentences = re.findall(r"^\[(\d+)\] (.*)$", last, re.M)
+        for word in [w for w in words.split("|") if w]:
+            for number, sentence in sentences:
+                if word.lower() in sentence.lower():
+                    return json.dumps({"sentence": int(number) + (kind == "misread"), "answer": word})
+        return json.dumps({"sentence": 0, "answer": ""})
+
+    @staticmethod
     def prompt_text(body: dict) -> str:
         if "messages" in body:
             return "\n".join(m["content"] for m in body["messages"])
@@ -104,6 +118,8 @@ class StubLLM:
 
     def reply(self, behaviour: str, body: dict) -> str:
         prompt = self.prompt_text(body)
+        if body.get("response_format"):  # rag/reader.py or rag/steps.py asking for JSON
+            return self.json_reply(behaviour, body)
         if "Standalone question:" in prompt:
             question = prompt.rsplit("Last question:", 1)[1].split("\n", 1)[0].strip()
             context = re.findall(r"User: (.*)", prompt)[-1]
