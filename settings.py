@@ -151,10 +151,11 @@ class AnswerSettings(BaseSettings):
         "auto", description="auto = llm when an LLM is configured, else extractive.")
     context_tokens: int = Field(3000, ge=256, description="Token budget for the evidence sent to a remote LLM.")
     local_evidence_tokens: int = Field(
-        150, ge=64, description="Token budget for the evidence sent to a local model (the best sentences and their "
-                                "neighbours). 150: on 16 RealTime QA questions it lost no accuracy against 300 and "
-                                "600 and gave the 1.5B a first token p50 of 5.7 s (300: 8.7 s); README, 'The "
-                                "default, measured' (`newsdesk bench answer --budgets 150,300,600`).")
+        300, ge=64, description="Token budget for the evidence a local model reads (the best articles' best sentences "
+                                "and their neighbours). 300: on archive-qa's tuning half (odd ids) the 1.5B was right "
+                                "on more questions than at 150 and about as often as at 600, with a first token p50 "
+                                "within 8 s on 2 cores (docs/benchmarks, `newsdesk eval --suite archive-qa --split "
+                                "odd` with NEWSDESK_LOCAL_EVIDENCE_TOKENS=150, 300, 600).")
     answer_format: Literal["auto", "sentences", "prose"] = Field(
         "auto", description="How a model answers: sentences = it picks the numbered evidence sentence that states "
                             "the answer and copies the answer, in JSON held to a schema (rag/reader.py); prose = it "

@@ -85,6 +85,22 @@ class AnswersKind:
         return Verdict(False, None, f"the model's answer does not give the {asked.kind} asked for")
 
 
+class AddsToQuestion:
+    """An answer made only of the question's own words is no answer ("new Sprite bottle" for "what will the new
+    Sprite bottles look like?"), unless the question offers the choice ("Warnock or Walker", "between A and B")."""
+
+    def check(self, claim: Claim, sheet: Sheet) -> Verdict:
+        if _YES_NO.match(claim.answer) or _CHOICE.search(claim.question):
+            return Verdict(True, claim.sentence)
+        if content_stems(claim.answer.replace("-", " ")) - content_stems(claim.question.replace("-", " ")) \
+                or number_values(claim.answer) - number_values(claim.question):
+            return Verdict(True, claim.sentence)
+        return Verdict(False, None, "the model's answer only repeats the question")
+
+
+_CHOICE = re.compile(r"\bor\b|\bbetween\b|\bwhich of\b", re.I)
+
+
 class CurrentEvent:
     """A question about the last days ("this week", "recently") is not answered by a sentence that dates what it
     tells to an earlier year: "Legalization had passed in South Dakota in 2020" is background in a 2022
@@ -99,4 +115,5 @@ class CurrentEvent:
         return Verdict(True, claim.sentence)
 
 
-__all__ = ["Claim", "Verdict", "Grounded", "AnswersKind", "CurrentEvent", "grounded_in", "grounding"]
+__all__ = ["Claim", "Verdict", "Grounded", "AnswersKind", "AddsToQuestion", "CurrentEvent", "grounded_in",
+           "grounding"]

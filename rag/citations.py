@@ -67,7 +67,8 @@ def names_agree(claim: str, quote: str, context: str = "", question: str = "") -
     28,500 troops; both passed the word and number checks (seed suite, Qwen2.5-Coder-1.5B, 2026-12-01).
     """
     text = MARKER.sub("", claim)
-    quote_stems = content_stems(quote)
+    # the quote's words also read apart at hyphens and apostrophes: "Zawahiri" of "al-Zawahiri", "Alene" of "d'Alene"
+    quote_stems = content_stems(quote) | content_stems(re.sub(r"[-'’]", " ", quote))
     known = quote_stems | content_stems(context) if context else quote_stems
     asked = content_stems(question)  # the question's own names and counted things are the asker's words
     for word in _CAPITALIZED.findall(text):

@@ -58,7 +58,7 @@ class NewsDesk:
         self.extractive = ExtractiveAnswerer(self.embedder, settings.answer)
         self.verifier = CitationVerifier(self.embedder, settings.answer)
         self.generative = GenerativeAnswerer(self.extractive, self.verifier, settings.answer, settings.llm)
-        self.reader = SentenceReader(self.extractive, settings.answer)
+        self.reader = SentenceReader(self.extractive, settings.answer, self.retriever.leads)
         self.stepwise = StepwiseReader(self.reader, self._search)
         self._marker_seen = self.catalog.get_meta("writer")
         self._refresh_lock = threading.RLock()  # refresh(wait=True) holds it through _reopen

@@ -22,6 +22,10 @@ from settings import AnswerSettings
 _NEGATION = re.compile(r"\b(not|no|never|n't|denied|denies|rejected|refused|without|none)\b", re.I)
 # Hand-set in the first version (never tuned; the tests in tests/rag pin what they do):
 _SHORTEST_CHARS, _SHORTEST_WORDS = 20, 4  # anything shorter is a dateline, byline or caption, not an answer
+# a news page's furniture kept in its text: photo captions and video labels ("Hide Caption 25 of 29 Photos: ...",
+# "JUST WATCHED ... Replay More Videos"), which repeat a story's names without telling anything
+_PAGE_FURNITURE = re.compile(r"\bHide Caption\b|\bJUST WATCHED\b|\bMUST WATCH\b|Replay More Videos|"
+                             r"\bPhotos?: .{0,80}\bPhotos?:", re.I)
 _YES_NO_LEXICAL = 0.6  # "Yes."/"No." only before a sentence that has most of the question's stems
 # a rival report: one of the 5 best sentences, from another article, within 10% of the best's score, about
 # the same thing (cosine >= 0.75 and 4 shared stems) but with other figures
@@ -86,7 +90,7 @@ class ExtractiveAnswerer:
                 text = item.text[a:b]
                 lead, before = before, (a, b)
                 if (key in seen or len(text) < _SHORTEST_CHARS or len(text.split()) < _SHORTEST_WORDS
-                        or text.endswith("?") or is_instruction_like(text)):
+                        or text.endswith("?") or is_instruction_like(text) or _PAGE_FURNITURE.search(text)):
                     continue
                 seen.add(key)
                 if lead and _ANAPHOR.match(text) and not item.text[lead[1]:a].strip():

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Generator
 
 from prompts import REFUSAL, load_prompt
-from rag.answer_checks import AnswersKind, Claim, CurrentEvent, Grounded
+from rag.answer_checks import AddsToQuestion, AnswersKind, Claim, CurrentEvent, Grounded
 from rag.answer_types import NUMBER, WHEN, asked_for, holds
 from rag.citations import cited
 from rag.extractive import ExtractiveAnswerer
@@ -73,16 +73,21 @@ def load_examples() -> list[tuple[str, str]]:
 class SentenceReader:
     """Numbered evidence sentences in, a short answer cited to one of them out (or a refusal)."""
 
-    def __init__(self, extractive: ExtractiveAnswerer, settings: AnswerSettings) -> None:
+    def __init__(self, extractive: ExtractiveAnswerer, settings: AnswerSettings,
+                 leads: Callable[[list[Evidence], int], list[Evidence]] | None = None) -> None:
+        """``leads``: the first chunks of the evidence's best articles (``HybridRetriever.leads``), read too."""
         self.extractive = extractive
         self.settings = settings
+        self.leads = leads
 
-    checks = (Grounded(), AnswersKind(), CurrentEvent())  # in the order they run (rag/answer_checks.py)
+    # the checks, in the order they run (rag/answer_checks.py); the first that withholds the answer ends it
+    checks = (Grounded(), AddsToQuestion(), AnswersKind(), CurrentEvent())
 
     def sheet(self, plan: QueryPlan, evidence: list[Evidence]) -> Sheet:
-        # the best chunks, and every newer report a latest-state question added after them
+        # the best chunks, every newer report a latest-state question added after them, and the best articles' leads
         chunks = self.settings.evidence_chunks + sum(e.query == NEWER for e in evidence)
-        ranked = self.extractive.candidates(plan.standalone, evidence, focus=plan.focus, chunks=chunks)
+        read = evidence[:chunks] + (self.leads(evidence, self.settings.reader_articles) if self.leads else [])
+        ranked = self.extractive.candidates(plan.standalone, read, focus=plan.focus, chunks=len(read))
         s = self.settings
         return select(ranked, s.local_evidence_tokens, s.reader_articles, s.anchor_neighbours, s.reader_margin,
                       newest_first=plan.latest, newer={e.article_id for e in evidence if e.query == NEWER})

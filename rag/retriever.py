@@ -27,11 +27,12 @@ from rag.query import split_question
 from rag.sentence_cache import SentenceVectors
 from rag.text import query_terms
 from rag.timeparse import TimeFilter
-from rag.types import Evidence
+from rag.types import Evidence, first_per_article
 from settings import RetrievalSettings
 
 
 NEWER = "(a newer report)"  # the ``Evidence.query`` of what ``newer_reports`` found
+LEAD = "(its lead)"  # the ``Evidence.query`` of an article's first chunk added by ``leads``
 
 
 @dataclass
@@ -90,6 +91,27 @@ class HybridRetriever:
                 item.query = NEWER
                 newer.append(item)
         return newer[:limit]
+
+    def leads(self, evidence: list[Evidence], articles: int) -> list[Evidence]:
+        """The first chunk of each of the first ``articles`` articles of the evidence when it was not retrieved:
+        a news article tells its event in its lead ("Olivia Newton-John ... has died"), which the chunks that
+        matched the question's words (a photo gallery's captions, a later paragraph) may not hold."""
+        seen = {e.chunk_id for e in evidence}
+        firsts = []
+        for item in first_per_article(evidence, articles):
+            ids = self.catalog.chunk_ids_of(item.article_id)[:1]
+            if ids and ids[0] not in seen:
+                firsts.append(ids[0])
+        records = self.catalog.chunk_records(firsts)
+        out = []
+        for chunk_id in firsts:
+            record = records.get(chunk_id)
+            if record is not None:
+                published = datetime.fromisoformat(record.published_at) if record.published_at else None
+                out.append(Evidence(chunk_id, record.article_id, record.title or _fallback_title(record),
+                                    record.source, record.url, published, record.text, record.start, record.end,
+                                    query=LEAD))
+        return out
 
     # --- the two retrievers and their fusion ------------------------------------------------
     def _fused(self, query: str, time_filter: TimeFilter, sources: list[str] | None) -> list[_Fused]:

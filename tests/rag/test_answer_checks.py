@@ -57,3 +57,13 @@ def test_this_weeks_question_is_not_answered_by_an_earlier_years_event():
     assert not CurrentEvent().check(Claim(question, "South Dakota", sheet.sentence(1)), sheet).kept
     assert CurrentEvent().check(Claim(question, "Maryland", sheet.sentence(2)), sheet).kept
     assert CurrentEvent().check(Claim("Which state legalized it first?", "South Dakota", sheet.sentence(1)), sheet).kept
+
+
+def test_an_answer_that_only_repeats_the_question_is_no_answer():
+    from rag.answer_checks import AddsToQuestion
+
+    sheet = sheet_of("Sprite is retiring its green bottles.", "Warnock and Walker head to a runoff.")
+    question = "Sprite is dropping its green bottles. What will the new Sprite bottles look like?"
+    assert not AddsToQuestion().check(Claim(question, "new Sprite bottle", sheet.sentence(1)), sheet).kept
+    assert AddsToQuestion().check(Claim(question, "clear plastic", sheet.sentence(1)), sheet).kept
+    assert AddsToQuestion().check(Claim("Who leads, Warnock or Walker?", "Warnock", sheet.sentence(2)), sheet).kept
