@@ -143,8 +143,8 @@ class Support:
     agrees: bool  # the same numbers, and the claim's names in the quote or its context
 
     def passes(self, thresholds: AnswerSettings) -> bool:
-        return self.agrees and (self.lexical >= thresholds.support_lexical or (
-            self.cosine >= thresholds.support_semantic and self.lexical >= thresholds.support_lexical_floor))
+        return bool(self.agrees and (self.lexical >= thresholds.support_lexical or (
+            self.cosine >= thresholds.support_semantic and self.lexical >= thresholds.support_lexical_floor)))
 
 def keep_verbatim(answer: Answer, article_text: Callable[[str], str | None]) -> Answer:
     """Every quote must be verbatim in its article (``article_text(article_id)``): citations that are

@@ -47,3 +47,17 @@ def test_names_and_counted_things_must_be_in_the_quote(embedder):
               "North Korea fired at least two ballistic missiles toward the Sea of Japan [1].",
               "The US stations approximately 28,500 troops in South Korea [1]."]
     assert verifier.supports(claims, [launch, troops, launch, troops]) == [False, False, True, True]
+
+
+def test_a_verdict_by_meaning_is_a_plain_bool():
+    """Pins a crash: a claim supported by meaning (few shared words, close embeddings) gave numpy's bool, which an
+    evaluation run could not write as JSON."""
+    import json
+
+    import numpy as np
+
+    from rag.citations import Support
+    from settings import AnswerSettings
+
+    verdict = Support(lexical=0.3, cosine=np.float32(0.9), agrees=True).passes(AnswerSettings(_env_file=None))
+    assert verdict is True and json.dumps(verdict) == "true"
