@@ -386,7 +386,11 @@ class FreshnessSettings(BaseSettings):
                                                                   "several heartbeats missed).")
     lag_window_hours: float = Field(24.0, gt=0, description="The freshness view's publication-to-answerable lag "
                                                             "covers articles that arrived in this many hours "
-                                                            "(the issue asks for the last day).")
+                                                            "(the last day: a choice).")
+    news_max_age_days: float = Field(7.0, gt=0, description="An article published more than this many days before "
+                                                            "it arrived comes from an archive, not the news: it is "
+                                                            "left out of the publication-to-answerable lag (a choice: "
+                                                            "a feed's backlog is days old, an archive years).")
 
 
 class ServiceSettings(BaseSettings):

@@ -328,9 +328,10 @@ class Catalog:
                 "WHERE c.article_id = articles.id AND c.embedding IS NULL)", [now, *part])
 
     # --- arrivals (the freshness view) ----------------------------------------------------------
-    def newest_arrival(self) -> tuple[str, str | None, str | None, str] | None:
-        """(id, title, published_at, indexed_at) of the article that became answerable last."""
-        return self.db.execute("SELECT id, title, published_at, indexed_at FROM articles "
+    def newest_arrival(self) -> tuple[str, str | None, str | None, str, str | None, str] | None:
+        """(id, title, published_at, indexed_at, url, the text's first 100 characters) of the article that became
+        answerable last."""
+        return self.db.execute("SELECT id, title, published_at, indexed_at, url, substr(text, 1, 100) FROM articles "
                                "ORDER BY indexed_at DESC LIMIT 1").fetchone()
 
     def arrivals_since(self, since_iso: str) -> list[tuple[str | None, str, str | None]]:

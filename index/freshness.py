@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from index.catalog import Catalog
-from index.types import FeedFreshness, Freshness, WatcherState
+from index.types import FeedFreshness, Freshness, WatcherState, title_from_url
 from settings import Settings
 
 
@@ -23,25 +23,35 @@ def read_freshness(catalog: Catalog, settings: Settings, now: datetime | None = 
     since = (now - timedelta(hours=config.lag_window_hours)).isoformat(timespec="seconds")
     arrivals = catalog.arrivals_since(since)
     lags, embed_lags = [], []
+    news_age = timedelta(days=config.news_max_age_days)
     for published_at, indexed_at, embedded_at in arrivals:
         arrived, published, embedded = _parse(indexed_at), _parse(published_at), _parse(embedded_at)
         if arrived is None:
             continue
-        if published is not None:
+        if published is not None and arrived - published <= news_age:  # news, not an archive indexed today
             lags.append(max(0.0, (arrived - published).total_seconds()))
         if embedded is not None:
             embed_lags.append(max(0.0, (embedded - arrived).total_seconds()))
     return Freshness(
-        newest_arrival_id=newest[0] if newest else None, newest_arrival_title=newest[1] if newest else None,
+        newest_arrival_id=newest[0] if newest else None, newest_arrival_title=_shown_title(newest) if newest else None,
         newest_arrival_published=newest[2] if newest else None, newest_arrival_at=newest[3] if newest else None,
         last_indexed=last_indexed,
         stale=written is None or now - written > timedelta(hours=config.stale_after_hours),
         pending_chunks=pending_chunks, pending_articles=pending_articles,
         watcher=watcher_state(catalog.get_meta("watcher"), config.watcher_alive_seconds, now),
         feeds=feed_rows(catalog), lag_window_hours=config.lag_window_hours,
-        arrivals=len(arrivals),
+        arrivals=len(arrivals), news_arrivals=len(lags),
         lag_p50_s=_percentile(lags, 50), lag_p95_s=_percentile(lags, 95),
         embed_lag_p50_s=_percentile(embed_lags, 50), embed_lag_p95_s=_percentile(embed_lags, 95))
+
+
+def _shown_title(row: tuple) -> str:
+    """An article's title as a reader knows it: its own, else one made from its URL, else its first words
+    (an article without a title is still an article, not "untitled")."""
+    title, url, start = row[1], row[4], " ".join((row[5] or "").split())
+    if title and title.strip():
+        return title.strip()
+    return (title_from_url(url) if url else None) or (start[:60] + ("…" if len(start) > 60 else "")) or row[0]
 
 
 def watcher_state(raw: str | None, alive_seconds: float, now: datetime) -> WatcherState | None:
@@ -124,10 +134,10 @@ def freshness_rows(fresh: Freshness) -> list[tuple[str, str]]:
         rows.append((f"feed {feed.name or feed.url}", ", ".join(parts)))
     window = f"{fresh.lag_window_hours:g} h"
     if fresh.lag_p50_s is not None:
-        lag = f"p50 {duration_text(fresh.lag_p50_s)}, p95 {duration_text(fresh.lag_p95_s)} over {fresh.arrivals} " \
-              f"article(s) that arrived in the last {window}"
+        lag = f"p50 {duration_text(fresh.lag_p50_s)}, p95 {duration_text(fresh.lag_p95_s)} over {fresh.news_arrivals} " \
+              f"article(s) that arrived new in the last {window}"
     else:
-        lag = f"no dated article arrived in the last {window}"
+        lag = f"no article published in the days before it arrived came in the last {window}"
     rows.append(("publication to answerable", lag))
     if fresh.embed_lag_p50_s is not None:
         rows.append(("answerable to embedded", f"p50 {duration_text(fresh.embed_lag_p50_s)}, "

@@ -186,6 +186,7 @@ class Freshness:
     feeds: list[FeedFreshness]
     lag_window_hours: float
     arrivals: int  # articles that arrived in the window
+    news_arrivals: int  # of them, those published shortly before they arrived (``news_max_age_days``): the lag's
     lag_p50_s: float | None  # publication -> answerable, over the dated arrivals
     lag_p95_s: float | None
     embed_lag_p50_s: float | None  # answerable -> embedded, over the embedded arrivals

@@ -70,7 +70,7 @@ class Grounded:
         shares = [grounding(claim.answer, sentence.text) for sentence in order]
         best = max(range(len(order)), key=lambda i: shares[i], default=None)  # the first of the best: the model's
         if best is None or shares[best] < GROUNDED_SHARE:
-            return Verdict(False, None, "no article read states the model's answer")
+            return Verdict(False, None, "no article states it")
         return Verdict(True, order[best])
 
 
@@ -82,7 +82,7 @@ class AnswersKind:
         if asked.kind == YESNO or answers_kind(asked, claim.answer, claim.sentence.text if claim.sentence else "",
                                                claim.question):
             return Verdict(True, claim.sentence)
-        return Verdict(False, None, f"the model's answer does not give the {asked.kind} asked for")
+        return Verdict(False, None, f"it does not give the {asked.kind} asked for")
 
 
 class AddsToQuestion:
@@ -95,7 +95,7 @@ class AddsToQuestion:
         if content_stems(claim.answer.replace("-", " ")) - content_stems(claim.question.replace("-", " ")) \
                 or number_values(claim.answer) - number_values(claim.question):
             return Verdict(True, claim.sentence)
-        return Verdict(False, None, "the model's answer only repeats the question")
+        return Verdict(False, None, "it only repeats the question")
 
 
 _CHOICE = re.compile(r"\bor\b|\bbetween\b|\bwhich of\b", re.I)

@@ -145,10 +145,10 @@ class ExtractiveAnswerer:
                     chosen = [newer, older]
                     prefix = (f"The reports disagree; the newest is from "
                               f"{newer.evidence.published_at.date().isoformat()}. ")
-                    notes.append("conflict over time: newest report first")
+                    notes.append("the reports disagree: the newest comes first")
                 else:
                     prefix = "Reports from the same day disagree. "
-                    notes.append("conflict between outlets")
+                    notes.append("outlets disagree on the same day")
             elif YES_NO_QUESTION.match(question.strip()) and best.lexical >= _YES_NO_LEXICAL:
                 negated = bool(_NEGATION.search(best.text)) != bool(_NEGATION.search(question))
                 prefix = "No. " if negated else "Yes. "

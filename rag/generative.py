@@ -47,8 +47,8 @@ _MARKER_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
 # the same event can lack ("How far did the missiles fly?" -> "The missiles flew toward the Sea of Japan
 # [1]."; seed suite). Names and causes are left to the support check: models paraphrase them.
 _MUST_HOLD = {DISTANCE, DURATION, NUMBER, WHEN}
-NOT_MENTIONED_NOTE = "no article read mentions all the names and numbers of the question"
-FALLBACK_NOTE = "the model did not give a verifiable answer: the sentence quoted is the extractive answerer's"
+NOT_MENTIONED_NOTE = "no article found names everything the question names"
+FALLBACK_NOTE = "the articles do not say what the model wrote; shown instead: the sentence that answers best"
 
 
 @dataclass
@@ -173,7 +173,7 @@ def _held_until_it_holds(sentences: Generator[str, None, Generated], asked: Aske
             yield from held
             holding = False
     if holding and not generated.refused:
-        note = f"the model's answer was withheld: it does not give the {asked.kind} asked for"
+        note = f"the model's answer is not shown: it does not give the {asked.kind} asked for"
         return Generated("", [], True, generated.notes + [note], generated.raw)
     return generated
 
@@ -330,9 +330,9 @@ class GenerativeAnswerer:
         refused = refused_by_token or not citations
         notes = []
         if rejected:
-            notes.append("a sentence of the model's answer was withheld: asked, the model did not find it in its quote")
+            notes.append("a sentence of the model's answer is not shown: its source does not say it")
         if refused and not refused_by_token and not silent and not rejected and raw.strip():
-            notes.append("the model's answer was withheld: none of its claims could be verified in the articles")
+            notes.append("the model's answer is not shown: the articles do not say what it says")
         # the model, asked, found no quote stating its answer: it declined, in effect (no extractive fallback)
         declined = refused_by_token or ((silent or rejected) and not citations)
         return Generated(" ".join(kept), [] if refused else citations, refused, notes, raw, declined)

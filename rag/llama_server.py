@@ -54,6 +54,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def healthy(url: str, alias: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/models", timeout=timeout) as response:
@@ -86,12 +95,17 @@ class LocalServer:
             return None
 
     def running_url(self) -> str | None:
-        """The URL of a healthy server for this model that some newsdesk process runs, else None."""
+        """The URL of the server for this model that some newsdesk process runs, else None. A server whose
+        process lives and whose port accepts connections is running, also when it does not answer its health
+        check at once: llama.cpp's server answers one request at a time, and one busy writing an answer for
+        another process is busy, not dead (starting a second one would load the model twice)."""
         state = self._state()
         if not state or not _alive(int(state.get("pid", 0))):
             return None
         url = f"http://127.0.0.1:{state['port']}/v1"
-        return url if healthy(url, self.alias) else None
+        if healthy(url, self.alias):
+            return url
+        return url if _listening(int(state["port"])) else None
 
     def ensure(self) -> str:
         url = self.running_url()
@@ -157,11 +171,17 @@ class LocalServer:
             raise LocalModelError(f"A server for {self.model.name} already runs at {url}.")
         url = self._start(watch_parent=False)
         print(f"serving {self.model.title} at {url} (threads {self.threads()}); Ctrl-C stops it", flush=True)
+
+        def stop_on_term(signum, frame):  # a service manager stops it with SIGTERM: the server stops with it
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop_on_term)
         try:
             return self.process.wait()
         except KeyboardInterrupt:
             return 0
         finally:
+            signal.signal(signal.SIGTERM, previous)
             self.stop()
 
     def stop(self) -> None:

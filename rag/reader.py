@@ -114,7 +114,7 @@ class SentenceReader:
         for check in self.checks:
             verdict = check.check(claim, sheet)
             if not verdict.kept:
-                return Read(None, sheet, f"the model's answer was withheld: {verdict.reason}", raw, usage)
+                return Read(None, sheet, f"the model's answer is not shown: {verdict.reason}", raw, usage)
             claim.sentence = verdict.sentence
         read = Read(claim, sheet, "", raw, usage)
         return self._newest(plan, read, llm) if plan.latest else read

@@ -210,3 +210,60 @@ def test_unset_the_installed_local_model_answers_everywhere(monkeypatch):
     assert Settings(_env_file=None, llm="none").answer_mode_for(None) == "extractive"
     monkeypatch.setattr(settings_module, "_local_model_installed", lambda name: False)
     assert Settings(_env_file=None).answer_mode_for(None) == "extractive"
+
+
+def test_a_busy_server_is_not_taken_for_a_dead_one(tmp_path):
+    """A server busy writing an answer for another process may not answer its health check in time; while
+    its process lives and its port takes connections, it is reused, not started a second time beside it."""
+    import socket
+    import time
+
+    from settings import Settings
+
+    settings = Settings(_env_file=None, home=tmp_path / "home", llm="local", local_model=MODEL,
+                        models_dir=tmp_path / "models")
+    server = LocalServer(settings)
+    with socket.socket() as busy:  # accepts connections, answers nothing: llama.cpp while it writes
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(4)
+        port = busy.getsockname()[1]
+        server.state_dir.mkdir(parents=True)
+        server.state_path.write_text(json.dumps({"pid": os.getpid(), "port": port, "model": MODEL}))
+        started = time.monotonic()
+        assert server.ensure() == f"http://127.0.0.1:{port}/v1" and server.process is None
+        assert time.monotonic() - started < 30
+    assert server.running_url() is None  # nothing listens any more: that one is gone
+
+
+@pytest.mark.slow
+def test_models_serve_stopped_with_sigterm_stops_its_server(tmp_path):
+    """A service manager stops `newsdesk models serve` with SIGTERM; its llama.cpp server goes with it."""
+    import subprocess
+    import time
+
+    from tests.conftest import clean_env
+
+    models.install(MODEL, tmp_path / "models")
+    env = clean_env(NEWSDESK_MODELS_DIR=str(tmp_path / "models"), NEWSDESK_HOME=str(tmp_path / "home"),
+                    NEWSDESK_LLM="local", NEWSDESK_LOCAL_MODEL=MODEL)
+    serve = subprocess.Popen([sys.executable, "-m", "cli", "models", "serve"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "serving" in serve.stdout.readline()
+        state = json.loads((tmp_path / "models" / "servers" / f"{MODEL}.json").read_text())
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(60) == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _pid_alive(state["pid"]):
+            time.sleep(0.2)
+        assert not _pid_alive(state["pid"])
+    finally:
+        serve.kill()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

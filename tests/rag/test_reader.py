@@ -148,3 +148,18 @@ def test_a_two_article_question_is_answered_in_steps(archive_settings, embedder,
     assert "Saturday, June 10, 2023 [2]" in answer.answer
     assert [c.url for c in answer.citations] == ["https://metro.example/harlow-tram",
                                                  "https://farm.example/elmstead-goats"]
+
+
+ENGINEERS_WORDS = ("extractive", "withheld", "verif", "claims", "answerer", "conflict")
+
+
+def test_notes_are_in_a_readers_words(archive_settings, embedder, stub):
+    """What the faces show under an answer says what happened in a reader's words, not the pipeline's."""
+    notes = []
+    for behaviour, question in [("read:9,000", "How long is the Harlow tram extension?"),
+                                ("read:", "Who designed the Harlow tram extension?"),
+                                ("read:Vermont", "Which state legalized raw milk sales this week?")]:
+        notes += ask(archive_settings, embedder, stub, behaviour, question).notes
+    from rag import generative, reader
+    notes += [generative.FALLBACK_NOTE, generative.NOT_MENTIONED_NOTE, reader.DECLINED_NOTE]
+    assert notes and not [n for n in notes if any(word in n.lower() for word in ENGINEERS_WORDS)]

@@ -61,8 +61,7 @@ def streamlit_app(tmp_path_factory, seed_file, embedder):
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--client.toolbarMode", "minimal"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
         env=clean_env(NEWSDESK_HOME=str(home), PYTHONPATH=str(REPO)),
     )
@@ -128,6 +127,8 @@ def test_chat_in_a_real_browser(streamlit_app, browser, tmp_path):
     assert SEED_TITLE in assistant and "date unknown" in assistant
     assert "Sources" in assistant
     assert page.get_by_text("Active mode:").count() == 1  # the sidebar says which mode answers
+    # a reader's toolbar: Streamlit's "Deploy" button is for developers (app.py sets client.toolbarMode)
+    assert page.get_by_test_id("stAppDeployButton").count() == 0 and page.get_by_text("Deploy").count() == 0
 
     page.wait_for_timeout(500)  # let the last frame settle
     shot = tmp_path / "chat-answer.png"

@@ -129,3 +129,30 @@ def test_empty_index_points_to_the_library(tmp_path, use_home):
     at = new_session()
     assert any("Library" in i.value for i in at.info)
     assert not at.chat_input and not at.error
+
+
+def test_a_question_sent_while_an_answer_streams_keeps_the_first_in_the_conversation(shared_home, use_home,
+                                                                                     monkeypatch):
+    """A second question reruns the page and stops the first answer's stream (Streamlit raises StopException
+    in the script): the first question stays in the conversation, marked unfinished, not dropped."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from rag.engine import NewsDesk
+    from ui.pages.chat import INTERRUPTED
+
+    use_home(shared_home)
+    at = new_session()
+    real_stream = NewsDesk.stream
+
+    def cut_short(self, question, **options):
+        yield "The first words"
+        raise StopException()
+
+    monkeypatch.setattr(NewsDesk, "stream", cut_short)
+    at.chat_input(key="question").set_value(TROOPS_QUESTION)
+    at.run(timeout=TIMEOUT)
+    monkeypatch.setattr(NewsDesk, "stream", real_stream)
+    ask(at, UNANSWERABLE)
+    assert [t["question"] for t in turns(at)] == [TROOPS_QUESTION, UNANSWERABLE]
+    assert turns(at)[0]["answer"] is None and turns(at)[0]["error"] == INTERRUPTED
+    assert turns(at)[1]["answer"] is not None and any(INTERRUPTED in unescaped(text) for text in all_text(at))

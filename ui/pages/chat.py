@@ -25,6 +25,9 @@ log = logging.getLogger("newsdesk.app")
 
 
 
+INTERRUPTED = "This answer was interrupted by the next question: ask it again to see it."
+
+
 def conversation() -> list[dict]:
     """This browser session's turns: {"question", "answer": Answer | None, "error": str | None}."""
     return st.session_state.setdefault("turns", [])
@@ -76,9 +79,13 @@ def page() -> None:
     question = question.strip()
     with st.chat_message("user"):
         st.markdown(escape_md(question))
+    # the turn joins the conversation before its answer streams: a question sent meanwhile reruns this page,
+    # which stops the stream here, and the turn stays (marked unfinished) instead of vanishing
+    turn = {"question": question, "answer": None, "error": INTERRUPTED}
+    history = history_for(turns)
+    turns.append(turn)
     with st.chat_message("assistant"):
-        answer, error = stream_answer(desk, question, history_for(turns), options)
-    turns.append({"question": question, "answer": answer, "error": error})
+        turn["answer"], turn["error"] = stream_answer(desk, question, history, options)
 
 
 def stale_warning(settings) -> None:
