@@ -10,7 +10,7 @@ so the names in the README are the names here. Each value says where it came fro
 - ``answer``: how evidence becomes a checked answer (extractive scoring, citation support);
 - ``llm``: which model writes answers, and how it is reached;
 - ``ui``: what the Streamlit app shows;
-- ``freshness``: watched folders, feeds, the embedding queue, wire copies, the freshness view;
+- ``ingest``: watched folders, feeds, the embedding queue, wire copies, what the status view reports;
 - ``service``: the HTTP API, the MCP server, API keys, rate and size limits, the LLM queue.
 """
 
@@ -195,7 +195,7 @@ class AnswerSettings(BaseSettings):
                                                               "first realtimeqa-gold runs).")
     answer_type_weight: float = Field(0.0, ge=0, le=1, description="Added to the score of an evidence sentence "
                                       "that holds what the question asks for (a name for 'who', a count for 'how "
-                                      "many': rag.answer_types.holds).")
+                                      "many': rag.asked.holds).")
     support_lexical: float = Field(
         0.5, ge=0, le=1, description="A written sentence is supported by its quote when at least this share of its "
                                      "content stems is in it (and numbers and names agree). Measured with the other "
@@ -218,7 +218,7 @@ class AnswerSettings(BaseSettings):
 @functools.lru_cache(maxsize=None)
 def _local_model_installed(name: str) -> bool:
     """Whether the packaged local model and llama.cpp are installed (asked once per process)."""
-    from rag.models import installed
+    from llm.models import installed
 
     return installed(name)
 
@@ -289,8 +289,8 @@ class UISettings(BaseSettings):
     nearest_shown: int = Field(5, ge=1, description="Nearest articles listed under a refusal.")
 
 
-class FreshnessSettings(BaseSettings):
-    """Watched folders, feeds, the embedding queue, wire-copy folding and the freshness view (issue 11)."""
+class IngestSettings(BaseSettings):
+    """Watched folders, feeds, the embedding queue, wire-copy folding and what the status view reports."""
 
     model_config = _ENV
 
@@ -441,7 +441,7 @@ class ServiceSettings(BaseSettings):
 
 _GROUPS: dict[str, type[BaseSettings]] = {"index": IndexSettings, "retrieval": RetrievalSettings,
                                           "answer": AnswerSettings, "llm": LLMSettings, "ui": UISettings,
-                                          "freshness": FreshnessSettings, "service": ServiceSettings}
+                                          "ingest": IngestSettings, "service": ServiceSettings}
 
 
 def _flat_name(group: type[BaseSettings], field: str) -> str:
@@ -481,7 +481,7 @@ class Settings(BaseModel):
     answer: AnswerSettings
     llm: LLMSettings
     ui: UISettings
-    freshness: FreshnessSettings
+    ingest: IngestSettings
     service: ServiceSettings
 
     def __init__(self, _env_file: str | None = ".env", **values: Any) -> None:

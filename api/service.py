@@ -143,7 +143,7 @@ class Service:
 
     def add_json(self, records: list[dict]) -> dict:
         """Articles given as JSON objects: written as one file in the uploads folder, then indexed."""
-        from index.uploads import safe_upload_name, uploads_dir, write_upload
+        from ingest.uploads import safe_upload_name, uploads_dir, write_upload
 
         if not records or not all(isinstance(r, dict) for r in records):
             raise BadInput("Send an article object, a list of them, or {\"articles\": [...]}.")
@@ -153,7 +153,7 @@ class Service:
 
     def add_files(self, files: list) -> dict:
         """Uploaded files (anything with name, size and getvalue()), checked and stored like the app's uploads."""
-        from index.uploads import save_uploads
+        from ingest.uploads import save_uploads
 
         holder: dict = {}
 
@@ -176,7 +176,7 @@ class Service:
 
     def remove(self, ids: list[str]) -> dict:
         """Removes articles; an uploaded file left with no indexed article is deleted too (as the app does)."""
-        from index.uploads import remove_articles
+        from ingest.uploads import remove_articles
 
         with self._writer() as indexer:
             removed, unknown = remove_articles(indexer, self.settings, ids)

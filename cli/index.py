@@ -106,7 +106,7 @@ def cmd_status(args, settings, out: Console, err: Console) -> int:
     sources = ", ".join(f"{s.source} ({s.articles})" for s in status.sources[:8])
     if len(status.sources) > 8:
         sources += f", ... {len(status.sources) - 8} more"
-    from index.freshness import freshness_rows
+    from index.status import freshness_rows
 
     rows = [
         ("articles", str(status.articles)), ("chunks", str(status.chunks)), ("sources", sources or "-"),

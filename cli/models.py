@@ -12,8 +12,8 @@ from cli.options import json_option
 def cmd_models(args, settings, out: Console, err: Console) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    from rag import models
-    from rag.llama_server import LocalServer
+    from llm import models
+    from llm.server import LocalServer
 
     folder = models.models_dir(settings.llm.models_dir)
     names = [args.name] if getattr(args, "name", None) else list(models.MODELS)

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from index.catalog import Catalog
-from index.dates import parse_date
+from ingest.dates import parse_date
 from index.embedders import MiniLMEmbedder
-from index.loaders import ArticleLoader
+from ingest.loaders import ArticleLoader
 from index.search import Bm25Search
 from rag.text import query_terms
 from rag.types import Evidence, first_per_article

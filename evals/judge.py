@@ -18,7 +18,7 @@ from collections import Counter
 from errors import LLMError
 from rag.claim_check import VERDICT_TOKENS
 from rag.claim_check import verdict as parse_verdict  # the first "yes" or "no" word; None without one
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from settings import Settings
 
 # The prompts are kept short on purpose: on 2 CPU cores the 1.5B reads 20-50 prompt tokens/s, so

@@ -88,7 +88,7 @@ class ClaimCheckRater:
         from collections import Counter
 
         from rag.claim_check import ClaimCheck
-        from rag.llm import LLMClient
+        from llm.client import LLMClient
 
         client = LLMClient(settings)
         self.check = ClaimCheck(lambda: client)

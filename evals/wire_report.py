@@ -4,7 +4,7 @@
     python -m evals.wire_report --candidates OUT.jsonl   # the pairs a hand-checked sample is drawn from
 
 1. Clusters: every article of the corpus (default ``realtimeqa-articles/articles.jsonl.gz``) is matched
-   by ``index.dedup.WireClusters`` with the configured settings, as ``newsdesk index`` would: how many
+   by ``ingest.dedup.WireClusters`` with the configured settings, as ``newsdesk index`` would: how many
    clusters of two or more, how many articles they fold away, how many are exact copies.
 2. Candidates: datasketch's ``MinHashLSH`` at a *lower* threshold (``--candidate-threshold``, 0.2) over
    the same signatures gives every pair whose estimated Jaccard similarity is at least that, with the
@@ -27,8 +27,8 @@ from pathlib import Path
 
 from evals.datasets import EVALS_DATA, datasets_dir
 from index.catalog import Catalog
-from index.dedup import SCHEME, WireClusters, WireSignature
-from index.loaders import ArticleLoader
+from ingest.dedup import SCHEME, WireClusters, WireSignature
+from ingest.loaders import ArticleLoader
 from index.types import Article
 from settings import Settings
 
@@ -51,7 +51,7 @@ def band_of(similarity: float) -> str:
 def cluster_corpus(articles: list[Article], settings: Settings) -> tuple[WireClusters, dict]:
     """Every article matched into a fresh catalog file (the clusters ``newsdesk index`` would keep)."""
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-wire-"))
-    clusters = WireClusters(Catalog(folder / "catalog.sqlite"), settings.freshness)
+    clusters = WireClusters(Catalog(folder / "catalog.sqlite"), settings.ingest)
     started = time.perf_counter()
     clusters.assign(articles)
     seconds = time.perf_counter() - started
@@ -66,7 +66,7 @@ def candidate_pairs(clusters: WireClusters, articles: list[Article], threshold: 
     detector's decision."""
     from datasketch import LeanMinHash, MinHashLSH
 
-    signatures: dict[str, WireSignature] = clusters._signatures([a.id for a in articles])
+    signatures: dict[str, WireSignature] = clusters.signatures([a.id for a in articles])
     lsh = MinHashLSH(threshold=threshold, num_perm=clusters.config.wire_num_perm)
     lean = {}
     for article_id, signature in signatures.items():
@@ -153,7 +153,7 @@ def main() -> None:
     clusters, report = cluster_corpus(articles, settings)
     pairs = candidate_pairs(clusters, articles, args.candidate_threshold)
     report["candidate_pairs"] = len(pairs)
-    report["threshold"] = settings.freshness.wire_threshold
+    report["threshold"] = settings.ingest.wire_threshold
     if args.candidates:
         args.candidates.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs))
         sample_path = args.candidates.with_suffix(".sample.jsonl")

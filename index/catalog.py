@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from index.types import Article, ArticleRecord, ArticleSummary, Chunk, ChunkRecord, IndexCounts, SourceCount
-from index.dates import to_epoch
+from index.types import to_epoch
 
 SCHEMA_VERSION = "1"
 

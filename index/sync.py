@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from errors import DiskFull
-from index.types import Article, Chunk, IndexStatus, Skipped
+from index.types import Article, Chunk, IndexStatus, Skipped, WriteHooks
 from index.catalog import Catalog, utcnow_iso
 from index.chunker import ArticleChunker
 from index.embed_queue import EmbedProgress, EmbedQueue
-from index.dedup_hooks import fold_exact_copies, settle_wire_clusters
 from index.embedders import Embedder, make_embedder
-from index.freshness import read_freshness
-from index.loaders import ArticleLoader, walk
+from index.status import read_freshness
+from ingest.loaders import ArticleLoader, walk
 from index.lock import index_lock
 from index.runtime import configure_runtime
 from index.store import ChunkStore, is_disk_full
@@ -114,7 +113,14 @@ class _BatchWriter:
 class Indexer:
     """Writes articles into the catalog (SQLite) and their chunk vectors into Chroma, in sync."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None,
+                 hooks: WriteHooks | None = None) -> None:
+        """``hooks``: what runs around every write (default: wire copies folded, ``ingest.dedup_hooks``)."""
+        if hooks is None:
+            from ingest.dedup_hooks import WIRE_COPIES
+
+            hooks = WIRE_COPIES
+        self.hooks = hooks
         configure_runtime()
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
@@ -308,11 +314,16 @@ class Indexer:
                     total += 1
         return total
 
+    def write(self, articles: list[tuple[Article, str]]) -> None:
+        """Writes parsed articles (each with the root it is under) as ``sync`` writes a batch: chunked, answerable
+        by keyword at once, their vectors queued. Inside a sync or removal, which hold the writer lock."""
+        self._write_batch([(article, self.chunker.chunk(article), root) for article, root in articles])
+
     def _write_batch(self, batch: list[tuple[Article, list[Chunk], str]]) -> None:
         """The keyword commit: switch the articles to their new chunks in one transaction (new chunks
         queued without vectors, kept ones keep theirs) that also journals the ids they dropped; only
         after it are the old vectors deleted."""
-        batch = fold_exact_copies(self.catalog, self.settings.freshness, batch)  # same text, 2nd URL: no chunks
+        batch = self.hooks.before_write(self.catalog, self.settings.ingest, batch)  # same text, 2nd URL: no chunks
         with self.catalog.transaction():
             dropped: list[str] = []
             for article, chunks, base in batch:
@@ -359,7 +370,7 @@ class Indexer:
                 entry = self.catalog.journal_add(dropped)
             self.store.delete(dropped)
             self.catalog.journal_done(entry)
-        settle_wire_clusters(self)  # every sync and remove ends here (index.dedup_hooks)
+        self.hooks.after_change(self.catalog, self.settings.ingest, self.write)  # every sync and remove ends here
 
     # --- status ---------------------------------------------------------------------------
     def status(self) -> IndexStatus:

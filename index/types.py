@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -25,7 +25,7 @@ class Article:
     published_at: datetime | None = None  # timezone-aware, or None when unknown
     authors: tuple[str, ...] = ()
     line: int | None = None  # 1-based line number for JSONL articles
-    summary_only: bool = False  # only a feed's summary was available (``index.feeds``), not the article's text
+    summary_only: bool = False  # only a feed's summary was available (``ingest.feeds``), not the article's text
 
     @property
     def content_hash(self) -> str:
@@ -251,3 +251,23 @@ def title_from_url(url: str) -> str | None:
             text = " ".join(words)
             return text[:1].upper() + text[1:]
     return None
+
+
+def to_epoch(moment: datetime | None) -> int | None:
+    """A moment as the store keeps it: whole seconds since the epoch (Chroma's filters compare numbers)."""
+    return int(moment.timestamp()) if moment is not None else None
+
+
+Batch = list[tuple["Article", list["Chunk"], str]]  # articles to write, with their chunks and the root they are under
+
+
+@dataclass(frozen=True)
+class WriteHooks:
+    """What runs around an indexer's writes, given to it (``index.sync.Indexer(hooks=...)``) by the ingestion
+    side that owns it (``ingest.dedup_hooks.WIRE_COPIES``): ``before_write(catalog, settings, batch)`` returns
+    the batch as it is to be written; ``after_change(catalog, settings, write)`` runs after every sync and
+    removal, and may write articles again through ``write`` (``Indexer.write``). Settings are the freshness
+    group's."""
+
+    before_write: Callable[[Any, Any, Batch], Batch]
+    after_change: Callable[[Any, Any, Callable[[list[tuple["Article", str]]], None]], int]

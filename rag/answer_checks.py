@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer_types import PAST_YEAR, RECENT, YESNO, answers_kind, asked_for
+from rag.asked import PAST_YEAR, RECENT, YESNO, answers_kind, asked_for
 from rag.citations import names_agree
 from rag.selection import Numbered, Sheet
 from rag.text import DIGITS, content_stems, number_value, number_values

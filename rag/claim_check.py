@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 from errors import LLMError
 from prompts import load_prompt
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from rag.safety import as_source_text
 from rag.text import content_stems, text_stems
 

@@ -29,7 +29,7 @@ from prompts import BEYOND_REFUSAL, REFUSAL
 from rag.citations import CitationVerifier, keep_verbatim
 from rag.extractive import ExtractiveAnswerer
 from rag.generative import GenerativeAnswerer
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from rag.query import QueryPlan, QueryPlanner
 from rag.reader import SentenceReader
 from rag.steps import StepwiseReader
@@ -176,7 +176,7 @@ class NewsDesk:
                 self.retriever.stale_since = self._loaded_at
             busy = self._refreshing is not None and self._refreshing.is_alive()
             if not busy and self.retriever.vectors.changed_count(self.retriever.stale_since) \
-                    > self.settings.freshness.reader_reopen_chunks:
+                    > self.settings.ingest.reader_reopen_chunks:
                 self._refreshing = threading.Thread(target=self._reopen_later, daemon=True,
                                                     name="newsdesk-store-refresh")
                 self._refreshing.start()
@@ -212,10 +212,10 @@ class NewsDesk:
 
     # --- steps --------------------------------------------------------------------------------
     def _search(self, plan: QueryPlan) -> list[Evidence]:
-        ranked = self.retriever.retrieve(plan.standalone, k=wire_pool(plan.k, self.settings.freshness),
+        ranked = self.retriever.retrieve(plan.standalone, k=wire_pool(plan.k, self.settings.ingest),
                                          time_filter=plan.time_filter, sources=plan.sources,
                                          reference=plan.reference, queries=plan.queries)
-        evidence = fold_wire_copies(ranked, self.catalog, self.settings.freshness, plan.k, plan.time_filter.until)
+        evidence = fold_wire_copies(ranked, self.catalog, self.settings.ingest, plan.k, plan.time_filter.until)
         if plan.latest and evidence:
             evidence += self.retriever.newer_reports(plan.standalone, evidence, plan.time_filter, plan.sources,
                                                      plan.reference, self.settings.retrieval.newer_reports)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from index.embedders import Embedder
-from rag.answer_types import (CAUSE, CHECKED, MANNER, NAME_LIST, OTHER, PAST_YEAR, RECENT, YES_NO_QUESTION, YESNO,
+from rag.asked import (CAUSE, CHECKED, MANNER, NAME_LIST, OTHER, PAST_YEAR, RECENT, YES_NO_QUESTION, YESNO,
                               asked_for, holds, mentions_key_terms, speaker_named, speaker_of)
 from rag.citations import MARKER, cited
 from rag.rewrite import CONTEXT_NOTE

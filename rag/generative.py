@@ -23,11 +23,11 @@ from typing import Callable, Generator, Iterator
 from prompts import REFUSAL, REFUSAL_TOKEN, load_prompt
 from rag.citations import MARKER, CitationVerifier, cited, lexical_support
 from rag.claim_check import ClaimCheck
-from rag.answer_types import (DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms,
+from rag.asked import (DISTANCE, DURATION, NUMBER, WHEN, Asked, asked_for, holds, mentions_key_terms,
                               speaker_named, speaker_of)
 from rag.extractive import Candidate, ExtractiveAnswerer, article_texts
-from rag.llm import LLMClient
-from rag.models import get_model
+from llm.client import LLMClient
+from llm.models import get_model
 from rag.query import QueryPlan
 from rag.safety import as_source_text
 from rag.sentences import sentence_spans

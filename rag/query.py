@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable
 
 from errors import BadInput
-from index.dates import parse_date
+from ingest.dates import parse_date
 from prompts import load_prompt
-from rag.answer_types import NUMBER, asked_for
+from rag.asked import NUMBER, asked_for
 from rag.decompose import Steps, steps_of
 from rag.rewrite import rewrite_by_rule, rewrite_with_llm
 from rag.text import query_terms
@@ -24,7 +24,7 @@ from rag.timeparse import TimeFilter, parse_time_expressions
 from settings import Settings
 
 if TYPE_CHECKING:
-    from rag.llm import LLMClient
+    from llm.client import LLMClient
 
 _PARTS = [
     re.compile(r"^(?:did|was|were|is|does|has|had)\s+(?P<a>.+?)\s+(?:happen\s+|come\s+|take place\s+|occur\s+)?(?:before|after|earlier than|later than)\s+(?P<b>.+?)\??$", re.I),

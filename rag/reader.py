@@ -17,10 +17,10 @@ from typing import Callable, Generator
 
 from prompts import REFUSAL, load_prompt
 from rag.answer_checks import AddsToQuestion, AnswersKind, Claim, CurrentEvent, Grounded
-from rag.answer_types import NUMBER, WHEN, asked_for, holds
+from rag.asked import NUMBER, WHEN, asked_for, holds
 from rag.citations import cited
 from rag.extractive import ExtractiveAnswerer
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from rag.query import QueryPlan
 from rag.retriever import NEWER
 from rag.selection import Numbered, Sheet, count_tokens, select

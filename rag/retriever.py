@@ -17,12 +17,12 @@ from datetime import datetime, timedelta, timezone
 
 from index.types import ChunkRecord, title_from_url
 from index.catalog import Catalog
-from index.dates import to_epoch
+from index.types import to_epoch
 from index.embedders import Embedder
 from index.search import Bm25Search, ChunkFilter, WindowCounter, WindowShare
 from index.store import ChunkStore
 from index.vectors import WindowVectors
-from rag.answer_types import mentions_key_terms
+from rag.asked import mentions_key_terms
 from rag.query import split_question
 from rag.sentence_cache import SentenceVectors
 from rag.text import query_terms

@@ -21,7 +21,7 @@ from errors import LLMError
 from prompts import REFUSAL, load_prompt
 from rag.citations import cited
 from rag.decompose import ORDER, Steps
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from rag.query import QueryPlan
 from rag.reader import Read, SentenceReader
 from rag.text import amount

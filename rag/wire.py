@@ -2,7 +2,7 @@
 
 The same AP story from three outlets, or one article under two URLs, would otherwise fill the top k
 with one story. ``fold_wire_copies`` is an evidence postprocessor (``Evidence`` list in, ``Evidence``
-list out): it keeps, for each cluster of ``index.dedup.WireClusters``, the chunks of its best-ranked
+list out): it keeps, for each cluster of ``ingest.dedup.WireClusters``, the chunks of its best-ranked
 article, drops the chunks of the cluster's other articles, refills k from the rest of the ranking, and
 attaches every other member of the kept article's cluster (in the ranking or not) as
 ``Evidence.also_reported_by``. Clusters are read from the catalog; an index written before them, or
@@ -14,19 +14,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from index.catalog import Catalog
-from index.dates import to_epoch
-from index.dedup import WireClusters
+from index.types import to_epoch
+from ingest.dedup import WireClusters
 from rag.types import AlsoReported, Evidence
-from settings import FreshnessSettings
+from settings import IngestSettings
 
 
-def wire_pool(k: int, config: FreshnessSettings) -> int:
+def wire_pool(k: int, config: IngestSettings) -> int:
     """How many chunks to retrieve so that ``k`` remain once copies are folded (retrieval's ranking is
     the same for the first k whatever the limit, so a larger pool changes nothing when nothing folds)."""
     return 2 * k if config.wire_fold else k
 
 
-def fold_wire_copies(ranked: list[Evidence], catalog: Catalog, config: FreshnessSettings, k: int,
+def fold_wire_copies(ranked: list[Evidence], catalog: Catalog, config: IngestSettings, k: int,
                      until: datetime | None = None) -> list[Evidence]:
     """The first ``k`` of ``ranked`` with one article per story. ``until``: members published after it (an
     ``--as-of`` question) are not listed."""

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from urllib.parse import quote, urlsplit
 
-from index.uploads import is_web_url
+from ingest.uploads import is_web_url
 
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark and then renders as

@@ -71,7 +71,7 @@ def warm_local_model(desk: NewsDesk) -> None:
 
     def start() -> None:
         try:
-            desk.llm._ready()
+            desk.llm.warm()
         except LLMError as error:  # shown when a question needs the model
             log.warning("newsdesk: the local model did not start: %s", error)
 

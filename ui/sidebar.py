@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from index.catalog import Catalog
-from index.freshness import read_freshness, watcher_text
+from index.status import read_freshness, watcher_text
 from index.types import Freshness
 from settings import Settings
 from ui.alerts import show_error
@@ -55,7 +55,7 @@ def sidebar_status(settings: Settings) -> dict:
 
 def freshness_of(settings: Settings) -> Freshness | None:
     """The freshness view's figures (cached a few seconds; None before anything is indexed)."""
-    fresh = settings.freshness
+    fresh = settings.ingest
     try:
         return _freshness(str(settings.index.catalog_path), fresh.stale_after_hours, fresh.watcher_alive_seconds,
                           fresh.lag_window_hours, settings)

@@ -29,7 +29,7 @@ class SyncRequest(BaseModel):
 
 
 class _File:
-    """An uploaded part as ``index.uploads`` expects it (name, size, getvalue())."""
+    """An uploaded part as ``ingest.uploads`` expects it (name, size, getvalue())."""
 
     def __init__(self, name: str, data: bytes) -> None:
         self.name, self.size, self._data = name, len(data), data

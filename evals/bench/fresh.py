@@ -1,7 +1,7 @@
 """``newsdesk bench fresh``: how soon an arriving article is answerable, and what a stream costs queries.
 
 A base index of the RealTime QA articles (``--base``, all 3,827 by default) is built once (kept in
-``--work`` when given). Then a writer process does what the watcher does (``index.watch``): it holds the
+``--work`` when given). Then a writer process does what the watcher does (``ingest.watch``): it holds the
 index lock, keyword-commits each file dropped into an inbox folder with ``sync(paths, embed=False)``
 and embeds the queue in steps of ``embed_step_chunks`` between arrivals. Once it is ready, this
 process drops one article file every ``1/--rate`` seconds for ``--minutes`` (the corpus articles
@@ -119,12 +119,12 @@ def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
     """The watcher's loop: keyword-commit new files, then one embedding step; until told to stop."""
     from index.runtime import configure_runtime
     from index.sync import index_lock
-    from index.watch import watcher_indexer
+    from ingest.watch import watcher_indexer
 
     configure_runtime()
     indexer = watcher_indexer(settings)  # as the watcher
     seen: set[Path] = set()
-    step = settings.freshness.embed_step_chunks
+    step = settings.ingest.embed_step_chunks
     with index_lock(settings):
         Path(ready).touch()
         while True:
@@ -146,7 +146,7 @@ def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
 def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: float, rate: float,
              drain_seconds: float, quiet_questions: int, console: Console, question_interval: float = 0.0) -> dict:
     from index.catalog import Catalog
-    from index.freshness import read_freshness
+    from index.status import read_freshness
     from rag.engine import NewsDesk
 
     questions = [q.question for q in realtimeqa_questions()] or ["What happened?"]
@@ -221,9 +221,9 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
     desk.close()
     return {
         "stream": f"{total} articles at {rate:g}/s ({stream_seconds:.0f} s)",
-        "cores": multiprocessing.cpu_count(), "embed_step_chunks": settings.freshness.embed_step_chunks,
-        "writer_embed_threads": settings.freshness.watch_embed_threads, "writer_nice": settings.freshness.watch_nice,
-        "reader_reopen_chunks": settings.freshness.reader_reopen_chunks,
+        "cores": multiprocessing.cpu_count(), "embed_step_chunks": settings.ingest.embed_step_chunks,
+        "writer_embed_threads": settings.ingest.watch_embed_threads, "writer_nice": settings.ingest.watch_nice,
+        "reader_reopen_chunks": settings.ingest.reader_reopen_chunks,
         "keyword_answerable_p50_s": _p(keyword, 0.5), "keyword_answerable_p95_s": _p(keyword, 0.95),
         "embedded_p50_s": _p(embedded, 0.5), "embedded_p95_s": _p(embedded, 0.95),
         "not_indexed": missing,

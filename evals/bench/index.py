@@ -47,7 +47,7 @@ def run_index_benchmark(settings: Settings, full: bool = False, sample: int = 10
                         console: Console | None = None) -> dict:
     from index.chunker import ArticleChunker
     from index.embedders import MiniLMEmbedder, make_embedder
-    from index.loaders import ArticleLoader
+    from ingest.loaders import ArticleLoader
     from index.sync import Indexer
 
     console = console or Console(stderr=True)

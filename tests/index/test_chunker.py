@@ -2,7 +2,7 @@ import tiktoken
 
 from index.types import Article
 from index.chunker import ArticleChunker
-from index.loaders import ArticleLoader
+from ingest.loaders import ArticleLoader
 
 
 def test_chunks_cover_the_text_with_exact_offsets(gold_file):

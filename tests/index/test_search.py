@@ -6,7 +6,7 @@ import pytest
 
 from evals.datasets import realtimeqa_questions
 from index.catalog import Catalog
-from index.dates import to_epoch
+from index.types import to_epoch
 from index.search import Bm25Search, ChunkFilter, WindowCounter, fts_phrase
 from index.vectors import WindowVectors
 from rag.text import query_terms

@@ -16,7 +16,7 @@ from errors import EmbedderMismatch
 from errors import IndexBusy
 from index.sync import Indexer, index_lock
 from tests.conftest import REPO, clean_env
-from tests.index.test_loaders import bad_corpus
+from tests.ingest.test_loaders import bad_corpus
 
 TOPICS = ["harbour", "election", "wildfire", "vaccine", "airline", "tariff", "drought", "museum"]
 

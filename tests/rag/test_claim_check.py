@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from rag.claim_check import ClaimCheck, unsourced_question_words, verdict
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from rag.text import text_stems
 from tests.rag.llm_stub import StubLLM
 
@@ -70,7 +70,7 @@ def test_the_request_and_its_reply(settings, model, expected):
 def default_model(tmp_path_factory):
     """The default local model, assembled from its part wheels and served by llama.cpp."""
     from settings import Settings
-    from rag.llama_server import LocalServer
+    from llm.server import LocalServer
 
     settings = Settings(_env_file=None, home=tmp_path_factory.mktemp("check") / "home", llm="local",
                         local_model="qwen2.5-coder-1.5b", models_dir=tmp_path_factory.mktemp("models"),

@@ -8,7 +8,7 @@ from index.sync import Indexer
 from rag.text import content_stems
 from prompts import REFUSAL
 from rag.engine import NewsDesk
-from rag.answer_types import Asked, asked_for, holds, mentions_key_terms, names_speaker, speaker_of
+from rag.asked import Asked, asked_for, holds, mentions_key_terms, names_speaker, speaker_of
 
 SEED_TITLE = "North Korea Conducts"
 

@@ -15,7 +15,7 @@ from tests.rag.archive_articles import write_archive
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, embedder):
     from index.sync import Indexer
-    from rag.llama_server import LocalServer
+    from llm.server import LocalServer
     from settings import Settings
 
     root = tmp_path_factory.mktemp("archive-real")

@@ -97,8 +97,8 @@ def test_the_last_year_is_the_rolling_year_and_last_year_the_calendar_one():
 ])
 def test_time_phrases_are_not_words_an_article_must_print(question, expected):
     """A question that says when ("in June 2022") is not refused for an article that says "on Saturday":
-    the numbers and month names of a time phrase are never required terms (``answer_types.key_terms``)."""
-    from rag.answer_types import key_terms
+    the numbers and month names of a time phrase are never required terms (``asked.key_terms``)."""
+    from rag.asked import key_terms
     from rag.timeparse import without_time_phrases
 
     assert without_time_phrases(question) == expected

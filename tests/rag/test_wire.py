@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from index.catalog import Catalog
-from index.dedup import WireClusters
-from index.loaders import ArticleLoader
+from ingest.dedup import WireClusters
+from ingest.loaders import ArticleLoader
 from rag.types import Evidence
 from rag.wire import fold_wire_copies, wire_pool
 from settings import Settings
@@ -27,7 +27,7 @@ def wire_catalog(tmp_path):
             catalog.put_article(article, str(tmp_path / "articles"), [], {})
             articles[name] = article
     settings = Settings(_env_file=None, home=tmp_path / "home")
-    WireClusters(catalog, settings.freshness).settle()
+    WireClusters(catalog, settings.ingest).settle()
     return catalog, articles, settings
 
 
@@ -40,7 +40,7 @@ def test_one_article_per_story_the_others_listed_and_k_refilled(wire_catalog):
     catalog, a, settings = wire_catalog
     ranked = [evidence(a["kjzz"]), evidence(a["ap"]), evidence(a["kjzz"], 1), evidence(a["usatoday"]),
               evidence(a["followup"]), evidence(a["ap_copy"]), evidence(a["followup"], 1)]
-    folded = fold_wire_copies(ranked, catalog, settings.freshness, k=3)
+    folded = fold_wire_copies(ranked, catalog, settings.ingest, k=3)
     assert [(e.article_id, e.chunk_id) for e in folded] == [
         (a["kjzz"].id, f"{a['kjzz'].id}-0"), (a["kjzz"].id, f"{a['kjzz'].id}-1"), (a["followup"].id, f"{a['followup'].id}-0")]
     listed = folded[0].also_reported_by
@@ -53,7 +53,7 @@ def test_one_article_per_story_the_others_listed_and_k_refilled(wire_catalog):
 
 def test_members_published_after_the_as_of_date_are_not_listed(wire_catalog):
     catalog, a, settings = wire_catalog
-    folded = fold_wire_copies([evidence(a["ap"])], catalog, settings.freshness, k=8,
+    folded = fold_wire_copies([evidence(a["ap"])], catalog, settings.ingest, k=8,
                               until=datetime(2022, 6, 14, 23, 59, tzinfo=timezone.utc))
     assert a["usatoday"].id not in {r.article_id for r in folded[0].also_reported_by}  # published June 15
     assert a["kjzz"].id in {r.article_id for r in folded[0].also_reported_by}
@@ -62,12 +62,12 @@ def test_members_published_after_the_as_of_date_are_not_listed(wire_catalog):
 def test_folding_off_or_an_index_without_clusters_leaves_the_ranking(wire_catalog, tmp_path):
     catalog, a, settings = wire_catalog
     ranked = [evidence(a["ap"]), evidence(a["kjzz"]), evidence(a["followup"])]
-    off = settings.updated(wire_fold=False).freshness
+    off = settings.updated(wire_fold=False).ingest
     assert fold_wire_copies(ranked, catalog, off, k=2) == ranked[:2] and wire_pool(4, off) == 4
     old = Catalog(tmp_path / "old" / "catalog.sqlite")  # written before the wire tables existed
     reader = Catalog(old.path, read_only=True)
-    assert fold_wire_copies(ranked, reader, settings.freshness, k=8) == ranked
-    assert wire_pool(4, settings.freshness) == 8
+    assert fold_wire_copies(ranked, reader, settings.ingest, k=8) == ranked
+    assert wire_pool(4, settings.ingest) == 8
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_indexed_copies_fold_in_the_answers_evidence(tmp_path, embedder):
     files["ap"].unlink()
     files["azcentral"].unlink()
     indexer.sync([tmp_path / "articles"])  # the representative goes: the cluster hands over
-    clusters = WireClusters(indexer.catalog, settings.freshness)
+    clusters = WireClusters(indexer.catalog, settings.ingest)
     kjzz = ArticleLoader().load(files["kjzz"], files["kjzz"].name).articles[0].id
     assert len(clusters.members(clusters.cluster_of([kjzz])[kjzz])) == 3
     indexer.close()

@@ -18,7 +18,7 @@ from ui.alerts import friendly_error, show_error
 from ui.render import (also_reported_md, article_with_quote, date_text, escape_md, highlight, link_md, number,
                        paragraph_with_quote, quote_span, seconds_text, with_markers)
 from ui.resources import forget_desk, get_desk, get_settings
-from index.freshness import stale_text
+from index.status import stale_text
 from ui.sidebar import AskOptions, freshness_of, sidebar_controls, sidebar_status
 
 log = logging.getLogger("newsdesk.app")
@@ -91,7 +91,7 @@ def page() -> None:
 def stale_warning(settings) -> None:
     """Says so when the index was not updated for longer than ``stale_after_hours``."""
     fresh = freshness_of(settings)
-    warning = stale_text(fresh, settings.freshness.stale_after_hours) if fresh is not None else None
+    warning = stale_text(fresh, settings.ingest.stale_after_hours) if fresh is not None else None
     if warning:
         st.warning(escape_md(warning), icon=":material/update:")
 

@@ -1,6 +1,6 @@
 """The Library page: list, search, add (upload, paste, folder), re-index and delete articles.
 
-Files are named and stored by ``index/uploads.py`` (inside home/uploads only); indexing goes
+Files are named and stored by ``ingest/uploads.py`` (inside home/uploads only); indexing goes
 through a fresh ``Indexer`` per action with a progress bar. An action's outcome is kept in
 ``st.session_state["library_result"]`` and shown once, after the rerun that refreshes the list.
 """
@@ -15,7 +15,7 @@ import streamlit as st
 from index.types import ArticleSummary
 from index.catalog import Catalog
 from index.sync import SyncReport
-from index.uploads import pasted_article_file, remove_articles, save_uploads, uploads_dir
+from ingest.uploads import pasted_article_file, remove_articles, save_uploads, uploads_dir
 from settings import Settings
 from ui.alerts import show_error
 from ui.render import date_text, escape_md, number, safe_href, seconds_text
@@ -260,7 +260,7 @@ def reindex_section(settings: Settings) -> None:
 
 def freshness_panel(settings: Settings) -> None:
     """How current the index is: newest arrival, embedding queue, watcher, feeds, lag (as `newsdesk status`)."""
-    from index.freshness import freshness_rows
+    from index.status import freshness_rows
     from ui.sidebar import freshness_of
 
     fresh = freshness_of(settings)

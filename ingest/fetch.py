@@ -62,7 +62,7 @@ class PoliteFetcher:
     """GETs with per-host politeness and hard limits (size, total time, redirects)."""
 
     def __init__(self, settings: Settings, stop: threading.Event | None = None) -> None:
-        fresh = settings.freshness
+        fresh = settings.ingest
         self.timeout = fresh.feed_timeout_seconds
         self.max_bytes = int(fresh.feed_max_mb * 1024 * 1024)
         self.host_delay = fresh.feed_host_delay_seconds

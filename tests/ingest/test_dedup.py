@@ -1,4 +1,4 @@
-"""Wire copies and versions (index/dedup.py): clusters of near-duplicate articles in the catalog file."""
+"""Wire copies and versions (ingest/dedup.py): clusters of near-duplicate articles in the catalog file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from index.catalog import Catalog
-from index.dedup import WireClusters, normalized_words, shingles, titles_agree, title_terms
-from index.loaders import ArticleLoader
+from ingest.dedup import WireClusters, normalized_words, shingles, titles_agree, title_terms
+from ingest.loaders import ArticleLoader
 from index.types import Article
 from settings import Settings
 from tests.index.wire_set import AP_STORY, write_wire_set
@@ -31,7 +31,7 @@ def load(files: dict[str, Path]) -> dict[str, Article]:
 @pytest.fixture
 def wire(tmp_path):
     articles = load(write_wire_set(tmp_path / "articles"))
-    clusters = WireClusters(Catalog(tmp_path / "home" / "catalog.sqlite"), Settings(_env_file=None).freshness)
+    clusters = WireClusters(Catalog(tmp_path / "home" / "catalog.sqlite"), Settings(_env_file=None).ingest)
     return clusters, articles
 
 
@@ -67,7 +67,7 @@ def test_a_removed_representative_hands_over_and_a_changed_article_leaves(wire):
 
 
 def test_forgetting_the_member_that_bridged_two_groups_splits_them(tmp_path):
-    config = Settings(_env_file=None, wire_threshold=0.4).freshness
+    config = Settings(_env_file=None, wire_threshold=0.4).ingest
     clusters = WireClusters(Catalog(tmp_path / "catalog.sqlite"), config)
     words = [f"w{i}" for i in range(900)]
     # a and b, b and c share 2/3 of their words (Jaccard about 0.5), a and c 1/3 (0.2): only b links them
@@ -80,7 +80,7 @@ def test_forgetting_the_member_that_bridged_two_groups_splits_them(tmp_path):
 
 
 def test_short_identical_boilerplate_folds_only_under_agreeing_headlines(tmp_path):
-    clusters = WireClusters(Catalog(tmp_path / "catalog.sqlite"), Settings(_env_file=None).freshness)
+    clusters = WireClusters(Catalog(tmp_path / "catalog.sqlite"), Settings(_env_file=None).ingest)
     docs = [Article("kenya", BOILERPLATE, "", title="What President Ruto's win means for Kenya | The Week UK"),
             Article("ukraine", BOILERPLATE, "", title="Will Ukraine join the EU? | The Week UK"),
             Article("rents-1", BOILERPLATE, "", title="US rents hit a record high for the 17th month in a row - CNN"),
@@ -98,15 +98,15 @@ def test_settle_follows_the_catalog_and_changed_parameters_start_over(tmp_path):
         for article in articles.values():
             catalog.put_article(article, str(tmp_path), [], {})
     settings = Settings(_env_file=None)
-    assert WireClusters(catalog, settings.freshness).settle() == 6
-    assert WireClusters(catalog, settings.freshness).settle() == 0
+    assert WireClusters(catalog, settings.ingest).settle() == 6
+    assert WireClusters(catalog, settings.ingest).settle() == 0
     with catalog.transaction():
         catalog.delete_article(articles["ap"].id)
-    clusters = WireClusters(catalog, settings.freshness)
+    clusters = WireClusters(catalog, settings.ingest)
     assert clusters.settle() == 1
     assert clusters.cluster_of([articles["kjzz"].id]) == {articles["kjzz"].id: articles["azcentral"].id}
 
-    stricter = WireClusters(catalog, settings.updated(wire_threshold=0.9).freshness)
+    stricter = WireClusters(catalog, settings.updated(wire_threshold=0.9).ingest)
     assert stricter.cluster_of([articles["kjzz"].id]) == {}  # other parameters: signatures made again
     assert stricter.settle() == 5
     assert stricter.cluster_of([articles["followup"].id]) == {articles["followup"].id: articles["followup"].id}
@@ -125,7 +125,7 @@ def test_normalization_ignores_case_punctuation_and_quote_styles():
 
 @pytest.mark.slow
 def test_an_exact_copy_under_another_url_is_indexed_once_and_takes_over_when_its_twin_goes(tmp_path, embedder):
-    """index.sync's hooks (index/dedup_hooks.py): the copy is kept without chunks (not embedded again),
+    """index.sync's hooks (ingest/dedup_hooks.py): the copy is kept without chunks (not embedded again),
     and gets them once the article whose text it shares is removed."""
     from index.sync import Indexer
 
@@ -140,7 +140,7 @@ def test_an_exact_copy_under_another_url_is_indexed_once_and_takes_over_when_its
         assert indexer.catalog.get_article(ap).n_chunks > 0 and indexer.catalog.get_article(copy).n_chunks == 0
         assert indexer.catalog.chunk_ids_of(copy) == []
         assert not indexer.verify()["missing_in_store"] and not indexer.verify()["stale_in_store"]
-        clusters = WireClusters(indexer.catalog, settings.freshness)
+        clusters = WireClusters(indexer.catalog, settings.ingest)
         assert clusters.cluster_of([copy]) == {copy: ap} and clusters.exact_copies(ap) == [copy]
         again = indexer.sync([tmp_path / "articles"])
         assert (again.added, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 6, 0)

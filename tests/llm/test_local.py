@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from rag import models
+from llm import models
 from prompts import REFUSAL
 from rag.engine import NewsDesk
-from rag.llama_server import LocalServer
+from llm.server import LocalServer
 from errors import LLMError
-from rag.llm import LLMClient
+from llm.client import LLMClient
 from errors import LocalModelError
-from rag.models import LocalModel
+from llm.models import LocalModel
 from rag.types import Answer, Preview
 
 MODEL = "qwen2.5-coder-0.5b"
@@ -185,7 +185,7 @@ def test_two_processes_questions_queue_on_the_shared_server(local_settings, loca
     app and the CLI share one server, so two questions at once must both be answered."""
     from concurrent.futures import ThreadPoolExecutor
 
-    local_desk.llm._ready()  # the shared server is up
+    local_desk.llm.warm()  # the shared server is up
     clients = [LLMClient(local_settings), LLMClient(local_settings)]
     prompts = ["Name three colours, separated by commas.", "Name three fruits, separated by commas."]
     with ThreadPoolExecutor(2) as pool:

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from settings import Settings
-from rag import models
+from llm import models
 from errors import LocalModelError
 
 STARTUP_SECONDS = 180  # the 1.5B maps 1.1 GB; cold page cache on 2 cores took ~10 s, leave room for busy disks
@@ -120,7 +120,7 @@ class LocalServer:
             return self._start(watch_parent=True)
 
     def _command(self, path: Path, port: int, watch_parent: int | None) -> list[str]:
-        command = [sys.executable, "-m", "rag.llama_server"]
+        command = [sys.executable, "-m", "llm.server"]
         if watch_parent:
             command += ["--watch-parent", str(watch_parent)]
         threads = str(self.threads())
@@ -210,7 +210,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m rag.llama_server [--watch-parent PID] <llama_cpp.server arguments>``."""
+    """``python -m llm.server [--watch-parent PID] <llama_cpp.server arguments>``."""
     if argv[:1] == ["--watch-parent"]:
         threading.Thread(target=_watch_parent, args=(int(argv[1]),), daemon=True).start()
         argv = argv[2:]

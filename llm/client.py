@@ -34,7 +34,7 @@ class LLMClient:
         self.settings = settings
         self.local = None
         if kind == "local":
-            from rag.llama_server import LocalServer
+            from llm.server import LocalServer
 
             self.local = LocalServer(settings)
             self.model = self.local.alias
@@ -53,6 +53,11 @@ class LLMClient:
 
         return OpenAI(api_key=key, base_url=base_url, timeout=self.settings.llm.llm_timeout,
                       max_retries=self.settings.llm.llm_max_retries)
+
+    def warm(self) -> None:
+        """Starts the local model's server now (or finds the running one), so that the first answer does not
+        wait for the model to load; a remote endpoint needs nothing."""
+        self._ready()
 
     def _ready(self):
         """The client to call; a local server is checked (and restarted if it died) before every request."""

@@ -72,7 +72,7 @@ class FolderWatch:
     """A watchdog observer over ``roots`` (folders, or single files through their folder)."""
 
     def __init__(self, settings: Settings, roots: list[Path], pending: PendingPaths) -> None:
-        self.fresh = settings.freshness
+        self.fresh = settings.ingest
         self.roots = roots
         self.pending = pending
         self.kind = ""

@@ -31,9 +31,9 @@ from typing import Sequence
 from errors import IndexBusy, NewsdeskError
 from index.catalog import utcnow_iso
 from index.embedders import LowPriorityEmbedder, make_embedder
-from index.feeds import FeedPoller, feeds_dir
+from ingest.feeds import FeedPoller, feeds_dir
 from index.sync import Indexer, index_lock
-from index.watch_events import FolderWatch, PendingPaths
+from ingest.watch_events import FolderWatch, PendingPaths
 from settings import Settings
 
 log = logging.getLogger("newsdesk.watch")
@@ -47,8 +47,8 @@ def watcher_indexer(settings: Settings, embedder=None) -> Indexer:
     """The indexer a background writer (the watcher, bench fresh's writer) writes with: its ONNX threads are
     ``watch_embed_threads``, and its vectors are computed at ``watch_nice`` lower CPU priority than questions
     elsewhere while its keyword commits keep the normal one (``embedder``, when given, is used as it is)."""
-    writing = settings.updated(embed_threads=settings.freshness.watch_embed_threads)
-    embedder = embedder or LowPriorityEmbedder(make_embedder(writing), settings.freshness.watch_nice)
+    writing = settings.updated(embed_threads=settings.ingest.watch_embed_threads)
+    embedder = embedder or LowPriorityEmbedder(make_embedder(writing), settings.ingest.watch_nice)
     return Indexer(writing, embedder=embedder)
 
 
@@ -58,7 +58,7 @@ class Watcher:
     def __init__(self, settings: Settings, roots: Sequence[str | Path], feed_interval: float | None = None,
                  embedder=None) -> None:
         self.settings = settings
-        self.fresh = settings.freshness
+        self.fresh = settings.ingest
         self.feeds_root = feeds_dir(settings)
         self.roots = list(dict.fromkeys([Path(r).expanduser().resolve() for r in roots] + [self.feeds_root]))
         self.feed_interval = feed_interval
@@ -286,8 +286,8 @@ class Watcher:
 
     # --- feeds ----------------------------------------------------------------------------------
     def _feed_loop(self) -> None:
-        from index.feed_state import FeedStates
-        from index.fetch import PoliteFetcher
+        from ingest.feed_state import FeedStates
+        from ingest.fetch import PoliteFetcher
 
         states = FeedStates(self.settings.index.catalog_path)
         fetcher = PoliteFetcher(self.settings, stop=self.stop_event)

@@ -1,6 +1,6 @@
 """Manual benchmark: a burst of N article files copied into a watched folder (not a test; prints figures).
 
-usage: python -m tests.index.watch_burst [--files 10000] [--embedder hashing|minilm] [--embed-window 60]
+usage: python -m tests.ingest.watch_burst [--files 10000] [--embedder hashing|minilm] [--embed-window 60]
 
 Starts a watcher on an empty folder in a temporary home, copies N small .txt articles in, and prints
 how long until every one is in the catalog (answerable by keyword), how many syncs the watcher ran
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from index.runtime import configure_runtime
-from index.watch import Watcher
+from ingest.watch import Watcher
 from settings import Settings
 from tests.index.test_sync import write_story
 

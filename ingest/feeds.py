@@ -1,6 +1,6 @@
 """RSS and Atom feeds in: each item becomes an article file that the indexer reads like any other.
 
-A poll fetches a feed (``index.fetch``: polite, bounded, conditional GET), parses it with feedparser,
+A poll fetches a feed (``ingest.fetch``: polite, bounded, conditional GET), parses it with feedparser,
 and writes each new or changed item as one JSON article (title, text, url, published, source, ...)
 to ``NEWSDESK_HOME/feeds/<feed-slug>/<item-id>.json``, atomically (a hidden temporary file, then
 ``os.replace``). That folder is a synced root like any other, so the index always equals
@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 from xml.sax import SAXException
 
 from index.catalog import utcnow_iso
-from index.feed_state import FeedState, FeedStates
-from index.fetch import FetchResult, PoliteFetcher
+from ingest.feed_state import FeedState, FeedStates
+from ingest.fetch import FetchResult, PoliteFetcher
 from index.types import article_id_for
 from settings import Settings
 
@@ -131,7 +131,7 @@ class FeedPoller:
         self.settings = settings
         self.states = states
         self.fetcher = fetcher
-        self.fresh = settings.freshness
+        self.fresh = settings.ingest
         self.interval = interval or self.fresh.feed_interval_seconds
 
     def due(self, now: float | None = None) -> list[FeedState]:

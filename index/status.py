@@ -14,7 +14,7 @@ from settings import Settings
 
 
 def read_freshness(catalog: Catalog, settings: Settings, now: datetime | None = None) -> Freshness:
-    config = settings.freshness
+    config = settings.ingest
     now = now or datetime.now(timezone.utc)
     newest = catalog.newest_arrival()
     pending_chunks, pending_articles = catalog.pending_counts()
@@ -72,9 +72,9 @@ def watcher_state(raw: str | None, alive_seconds: float, now: datetime) -> Watch
 
 
 def feed_rows(catalog: Catalog) -> list[FeedFreshness]:
-    """The feeds the watcher polls (``index.feed_state``); none when that module or its table is absent."""
+    """The feeds the watcher polls (``ingest.feed_state``); none when that module or its table is absent."""
     try:
-        from index.feed_state import FeedStates
+        from ingest.feed_state import FeedStates
     except ImportError:
         return []
     try:

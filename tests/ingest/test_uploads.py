@@ -1,4 +1,4 @@
-"""Upload naming and storage (index/uploads.py): no file name can leave the uploads folder."""
+"""Upload naming and storage (ingest/uploads.py): no file name can leave the uploads folder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from errors import BadUpload
-from index.uploads import pasted_article_file, safe_upload_name, uploads_dir, write_upload
+from ingest.uploads import pasted_article_file, safe_upload_name, uploads_dir, write_upload
 from ui.render import safe_href
 
 

@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from index.feed_state import FeedStates
-from index.feeds import FeedPoller, feed_folder, html_to_text
-from index.fetch import PoliteFetcher, retry_after_seconds
+from ingest.feed_state import FeedStates
+from ingest.feeds import FeedPoller, feed_folder, html_to_text
+from ingest.fetch import PoliteFetcher, retry_after_seconds
 from index.sync import Indexer
 from index.types import article_id_for
 from settings import Settings
-from tests.index.feed_server import FeedServer, Item, Route, article_page, atom, dated, rss
+from tests.ingest.feed_server import FeedServer, Item, Route, article_page, atom, dated, rss
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The write side's two calls into wire-copy clustering (``index.dedup``), made by ``index.sync``.
+"""The write side's two calls into wire-copy clustering (``ingest.dedup``): ``WIRE_COPIES``, the hooks an
+``index.sync.Indexer`` runs around its writes.
 
 - ``fold_exact_copies`` before a batch is written: the same text under a second URL is kept without
   chunks (indexed once; ``rag.wire`` lists it with its URL under the indexed copy);
@@ -11,19 +12,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from index.catalog import Catalog
-from index.dedup import WireClusters
-from index.types import Article, Chunk
-from settings import FreshnessSettings
-
-if TYPE_CHECKING:
-    from index.sync import Indexer
+from index.types import Article, Batch, WriteHooks
+from ingest.dedup import WireClusters
+from settings import IngestSettings
 
 
-def fold_exact_copies(catalog: Catalog, config: FreshnessSettings,
-                      batch: list[tuple[Article, list[Chunk], str]]) -> list[tuple[Article, list[Chunk], str]]:
+def fold_exact_copies(catalog: Catalog, config: IngestSettings, batch: Batch) -> Batch:
     """Before a batch is written: an article whose text is exactly that of an article already indexed
     with chunks (or of one earlier in the batch) is written without chunks, so it is not chunked into
     the keyword index or embedded a second time; it stays in the catalog (sync still sees it, and it is
@@ -55,20 +52,21 @@ def _still_there(catalog: Catalog, ids: set[str]) -> bool:
     return False
 
 
-def settle_wire_clusters(indexer: "Indexer") -> int:
+def settle_wire_clusters(catalog: Catalog, config: IngestSettings,
+                         write: Callable[[list[tuple[Article, str]]], None]) -> int:
     """After every sync and removal: clusters in line with the catalog, and an exact copy that was kept
     without chunks gets them once no indexed article carries its text any more (its twin was removed by
     ``newsdesk remove``, or was a line of a JSONL file that is still there). It is written again, its
     chunks answerable by keyword at once and queued for vectors (the next drain embeds them). Returns how
     many articles changed cluster or were written again."""
-    clusters = WireClusters(indexer.catalog, indexer.settings.freshness)
+    clusters = WireClusters(catalog, config)
     changed = clusters.settle()
     orphans = []
     for article_id in clusters.unchunked():
         if not clusters.chunked(set(clusters.exact_copies(article_id))):
-            orphans.append(_stored_article(indexer.catalog, article_id))
+            orphans.append(_stored_article(catalog, article_id))
     if orphans:
-        indexer._write_batch([(article, indexer.chunker.chunk(article), root) for article, root in orphans])
+        write(orphans)
     return changed + len(orphans)
 
 
@@ -79,3 +77,6 @@ def _stored_article(catalog: Catalog, article_id: str) -> tuple[Article, str]:
     published = datetime.fromisoformat(row[6]) if row[6] else None
     return Article(row[0], row[1], row[2], title=row[3], source=row[4], url=row[5], published_at=published,
                    authors=tuple(json.loads(row[7] or "[]")), line=row[8]), row[9]
+
+
+WIRE_COPIES = WriteHooks(fold_exact_copies, settle_wire_clusters)

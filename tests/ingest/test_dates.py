@@ -2,7 +2,7 @@ from datetime import timezone
 
 import pytest
 
-from index.dates import parse_date
+from ingest.dates import parse_date
 
 
 @pytest.mark.parametrize("raw, iso", [

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from index.feed_state import FeedStates
-from index.freshness import freshness_rows, read_freshness, stale_text
+from ingest.feed_state import FeedStates
+from index.status import freshness_rows, read_freshness, stale_text
 from index.sync import Indexer
 from settings import Settings
 from tests.index.test_sync import make_folder
@@ -82,12 +82,12 @@ def test_feeds_are_listed_with_last_poll_new_items_and_error(indexer):
 def test_stale_after_the_setting(indexer, tmp_path):
     indexer.sync([make_folder(tmp_path / "articles")])
     settings = indexer.settings
-    assert stale_text(read_freshness(indexer.catalog, settings), settings.freshness.stale_after_hours) is None
+    assert stale_text(read_freshness(indexer.catalog, settings), settings.ingest.stale_after_hours) is None
     two_days_ago = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat(timespec="seconds")
     indexer.catalog.set_meta("last_indexed", two_days_ago)
     fresh = read_freshness(indexer.catalog, settings)
     assert fresh.stale
-    warning = stale_text(fresh, settings.freshness.stale_after_hours)
+    warning = stale_text(fresh, settings.ingest.stale_after_hours)
     assert warning.startswith("The index was last updated 2.0 d ago (more than 24 h)")
     later = settings.updated(stale_after_hours=72)
     assert not read_freshness(indexer.catalog, later).stale

@@ -26,8 +26,8 @@ def _log_to_stderr() -> None:
 
 
 def cmd_watch(args, settings, out: Console, err: Console) -> int:
-    from index.feed_state import FeedStates
-    from index.watch import Watcher
+    from ingest.feed_state import FeedStates
+    from ingest.watch import Watcher
 
     if args.interval is not None and args.interval <= 0:
         from errors import BadInput
@@ -44,7 +44,7 @@ def cmd_watch(args, settings, out: Console, err: Console) -> int:
 def _sync_feed_folders(settings, err: Console, removed: list[str] = ()) -> str:
     """Index the feeds folder now when no watcher holds the index; else the watcher does it."""
     from errors import IndexBusy
-    from index.feeds import feeds_dir
+    from ingest.feeds import feeds_dir
     from index.sync import Indexer
 
     indexer = None
@@ -62,9 +62,9 @@ def _sync_feed_folders(settings, err: Console, removed: list[str] = ()) -> str:
 
 
 def cmd_feeds(args, settings, out: Console, err: Console) -> int:
-    from index.feed_state import FeedStates
-    from index.feeds import FeedPoller, feed_folder, remove_feed_folder
-    from index.fetch import PoliteFetcher
+    from ingest.feed_state import FeedStates
+    from ingest.feeds import FeedPoller, feed_folder, remove_feed_folder
+    from ingest.fetch import PoliteFetcher
 
     with FeedStates(settings.index.catalog_path) as states:
         if args.action == "add":

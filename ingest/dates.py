@@ -56,7 +56,3 @@ def _from_epoch(seconds: float) -> datetime | None:
 
 def _plausible(moment: datetime) -> bool:
     return 1800 <= moment.year <= datetime.now(timezone.utc).year + 1
-
-
-def to_epoch(moment: datetime | None) -> int | None:
-    return int(moment.timestamp()) if moment is not None else None

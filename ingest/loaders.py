@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from index.types import Article, LoadResult, Skipped, article_id_for
-from index.dates import parse_date
+from ingest.dates import parse_date
 
 SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".md", ".markdown", ".html", ".htm")
 _TEXT_KEYS = ("text", "body", "content", "article", "maintext")

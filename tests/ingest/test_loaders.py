@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from index.types import article_id_for, normalize_url
-from index.loaders import ArticleLoader, walk
+from ingest.loaders import ArticleLoader, walk
 
 
 @pytest.fixture

@@ -21,13 +21,13 @@ import pytest
 
 from errors import DiskFull, IndexBusy
 from index.catalog import Catalog
-from index.feed_state import FeedStates
-from index.feeds import feeds_dir
+from ingest.feed_state import FeedStates
+from ingest.feeds import feeds_dir
 from index.sync import Indexer
-from index.watch import Watcher
+from ingest.watch import Watcher
 from settings import Settings
 from tests.conftest import REPO, clean_env
-from tests.index.feed_server import FeedServer, Item, Route, rss
+from tests.ingest.feed_server import FeedServer, Item, Route, rss
 from tests.index.test_sync import write_story
 
 FAST = dict(chunk_size=64, chunk_overlap=8, watch_debounce_seconds=0.3, watch_poll_seconds=0.3,
@@ -265,7 +265,7 @@ def test_feeds_flow_through_the_watcher(tmp_path, embedder):
             wait_for(lambda: {t for _, _, t in articles(settings).values()}
                      == {"The bridge opened at noon.", "The tunnel closed."}, "a new and an updated item")
             with FeedStates(settings.index.catalog_path) as states:
-                from index.feeds import remove_feed_folder
+                from ingest.feeds import remove_feed_folder
 
                 remove_feed_folder(settings, states.remove("local"))
             wait_for(lambda: not articles(settings), "a removed feed's articles to go")

@@ -20,7 +20,7 @@ several URLs (``/index.html``, ``?cid=...``) and the updated versions of one sto
 
 The tables live in the catalog's SQLite file (``wire_signatures``, ``wire_bands``, ``wire_clusters``),
 created here; ``settle()`` brings them in line with the catalog's articles (new, changed, removed).
-``index.sync`` calls two hooks of ``index.dedup_hooks``: before a batch is written and after every sync
+``index.sync`` calls two hooks of ``ingest.dedup_hooks``: before a batch is written and after every sync
 and removal.
 """
 
@@ -38,7 +38,7 @@ import numpy as np
 
 from index.catalog import Catalog
 from index.types import Article, title_from_url
-from settings import FreshnessSettings
+from settings import IngestSettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS wire_signatures (
@@ -113,7 +113,7 @@ class WireClusters:
     read. Read-only (the question side) it only reads, and sees no clusters in a catalog that never had them.
     """
 
-    def __init__(self, catalog: Catalog, config: FreshnessSettings) -> None:
+    def __init__(self, catalog: Catalog, config: IngestSettings) -> None:
         self.catalog = catalog
         self.config = config
         self._seed = None
@@ -236,7 +236,7 @@ class WireClusters:
                          json.dumps(sorted(signature.title_terms)), signature.hashvalues.tobytes(), seq))
         self.db.executemany("INSERT OR IGNORE INTO wire_bands VALUES (?,?,?)",
                             [(band, key, signature.article_id) for band, key in enumerate(keys)])
-        linked = [s for s in self._signatures(sorted(candidates)).values() if self.copies(signature, s)]
+        linked = [s for s in self.signatures(sorted(candidates)).values() if self.copies(signature, s)]
         clusters = set(self.cluster_of([s.article_id for s in linked]).values())
         members = [signature.article_id] + [m for c in sorted(clusters) for m in self.members(c)]
         representative = min(self._seqs(members).items(), key=lambda item: (item[1], item[0]))[0] \
@@ -265,7 +265,7 @@ class WireClusters:
 
     def _recluster(self, remaining: list[str]) -> None:
         """Components of what is left of a cluster, each named after its first-matched member."""
-        signatures = self._signatures(remaining)
+        signatures = self.signatures(remaining)
         seqs = self._seqs(remaining)
         order = sorted(signatures, key=lambda i: (seqs[i], i))
         keys = {i: set(enumerate(self.band_keys(signatures[i]))) for i in order}
@@ -337,12 +337,12 @@ class WireClusters:
 
     def exact_copies(self, article_id: str) -> list[str]:
         """Other articles with exactly the same (normalized) text and a similar headline or long text."""
-        row = self._signatures([article_id]).get(article_id)
+        row = self.signatures([article_id]).get(article_id)
         if row is None:
             return []
         others = [r[0] for r in self.db.execute("SELECT article_id FROM wire_signatures WHERE text_hash = ? "
                                                 "AND article_id != ? ORDER BY seq", (row.text_hash, article_id))]
-        signatures = self._signatures(others)
+        signatures = self.signatures(others)
         return [i for i in others if self.copies(row, signatures[i])]
 
     def chunked(self, ids: Iterable[str]) -> set[str]:
@@ -366,7 +366,7 @@ class WireClusters:
             part = ids[start:start + 500]
             yield from self.db.execute(sql.format(",".join("?" * len(part))), part)
 
-    def _signatures(self, ids: list[str]) -> dict[str, WireSignature]:
+    def signatures(self, ids: list[str]) -> dict[str, WireSignature]:
         return {article_id: WireSignature(article_id, content_hash, text_hash, words, frozenset(json.loads(terms)),
                                           np.frombuffer(blob, dtype=np.uint32))
                 for article_id, content_hash, text_hash, words, terms, blob in self._where_in(

@@ -1,0 +1,85 @@
+"""The tree reads as the data flow: no first-party module imports one that imports it back (also through others,
+also inside a function), and no source file is longer than the tree's limit."""
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("api", "cli", "evals", "index", "ingest", "llm", "prompts", "rag", "ui")
+TOP_MODULES = ("app", "errors", "settings")
+LONGEST = 400  # lines a source file may have (the tree's rule: small modules with one job)
+
+
+def sources() -> dict[str, Path]:
+    """Every first-party module by dotted name."""
+    out = {name: REPO / f"{name}.py" for name in TOP_MODULES}
+    for package in PACKAGES:
+        for path in (REPO / package).rglob("*.py"):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def imports(path: Path, known: set[str]) -> set[str]:
+    """The first-party modules a file imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index, low, stack, on_stack, groups, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_no_import_cycle():
+    modules = sources()
+    graph = {name: imports(path, set(modules)) - {name} for name, path in modules.items()}
+    # a package imports its own modules in its __init__ only to name them; modules importing their package's
+    # __init__ for a shared name are no cycle of the data flow
+    for name in graph:
+        graph[name] = {other for other in graph[name] if not name.startswith(other + ".")}
+    assert cycles(graph) == []
+
+
+def test_no_source_file_is_too_long():
+    long = {str(path.relative_to(REPO)): n for path in sources().values()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > LONGEST}
+    assert long == {}
