@@ -36,7 +36,8 @@ def _progress_renderer(console: Console):
 
 
 def cmd_index(args, settings, out: Console, err: Console) -> int:
-    from index.sync import Indexer, reset_store
+    from index.store import reset_store
+    from index.sync import Indexer
 
     if args.rebuild:
         reset_store(settings)

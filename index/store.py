@@ -12,6 +12,7 @@ import numpy as np
 from errors import DiskFull, EmbedderMismatch, StoreUnavailable
 from index.types import Chunk
 from index.embedders import Embedder
+from index.lock import index_lock
 from settings import Settings
 
 
@@ -206,3 +207,17 @@ class ReadWriteLock:
             with self._cond:
                 self._writer = False
                 self._cond.notify_all()
+
+
+def reset_store(settings: Settings, client=None) -> bool:
+    """Drop the Chroma collection, whatever embedder made it; the catalog forgets it on next open.
+
+    Returns whether there was a collection to drop. Used by ``newsdesk index --rebuild``.
+    """
+    client = client or make_client(settings)
+    with index_lock(settings):
+        try:
+            client.delete_collection(settings.index.collection)
+        except Exception:  # chromadb raises NotFoundError or ValueError depending on the mode
+            return False
+    return True

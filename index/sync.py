@@ -14,12 +14,12 @@ import sqlite3
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from errors import DiskFull
-from index.types import Article, Chunk, IndexStatus, Skipped, WriteHooks
+from index.types import Article, Chunk, IndexStatus, Skipped, SyncReport, WriteHooks
 from index.catalog import Catalog, utcnow_iso
 from index.chunker import ArticleChunker
 from index.embed_queue import EmbedProgress, EmbedQueue
@@ -33,25 +33,6 @@ from index.vectors import WindowVectors
 from settings import Settings
 
 ProgressCallback = Callable[[int, int, int], None]  # (articles read, articles in the input, chunks embedded)
-
-
-@dataclass
-class SyncReport:
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    articles: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    chunks_embedded: int = 0
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
-        data["seconds"] = round(self.seconds, 3)
-        return data
 
 
 @dataclass
@@ -390,22 +371,6 @@ class Indexer:
         store_ids = self.store.all_ids()
         report = {"missing_in_store": sorted(embedded - store_ids), "stale_in_store": sorted(store_ids - catalog_ids)}
         return report | ({"pending": len(catalog_ids) - len(embedded)} if len(embedded) < len(catalog_ids) else {})
-
-
-def reset_store(settings: Settings, client=None) -> bool:
-    """Drop the Chroma collection, whatever embedder made it; the catalog forgets it on next open.
-
-    Returns whether there was a collection to drop. Used by ``newsdesk index --rebuild``.
-    """
-    from index.store import make_client
-
-    client = client or make_client(settings)
-    with index_lock(settings):
-        try:
-            client.delete_collection(settings.index.collection)
-        except Exception:  # chromadb raises NotFoundError or ValueError depending on the mode
-            return False
-    return True
 
 
 def _innermost_root(file: Path, roots: list[Path]) -> Path:

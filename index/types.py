@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -271,3 +271,22 @@ class WriteHooks:
 
     before_write: Callable[[Any, Any, Batch], Batch]
     after_change: Callable[[Any, Any, Callable[[list[tuple["Article", str]]], None]], int]
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    articles: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    chunks_embedded: int = 0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        data["seconds"] = round(self.seconds, 3)
+        return data

@@ -12,7 +12,6 @@ A step that cannot be answered leaves the whole question unanswered: no half-ans
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Generator

@@ -129,9 +129,9 @@ def clean_env(**extra: str) -> dict:
 @pytest.fixture(autouse=True)
 def no_local_default(request, monkeypatch):
     """Tests choose their answerer: with no LLM setting they answer extractively, not with the installed local
-    model that the unset default picks (``settings._local_model_installed``; its own test opts out)."""
+    model that the unset default picks (``settings.answer._local_model_installed``; its own test opts out)."""
     if "real_local_default" not in request.keywords:
-        monkeypatch.setattr("settings._local_model_installed", lambda name: False)
+        monkeypatch.setattr("settings.answer._local_model_installed", lambda name: False)
 
 
 @pytest.fixture(scope="session")

@@ -200,7 +200,7 @@ def test_unset_the_installed_local_model_answers_everywhere(monkeypatch):
     """One default for `ask`, `chat`, the API and the app: with NEWSDESK_LLM unset and no endpoint configured,
     the installed local model answers (`make run`'s set-up); uninstalled, the extractive answerer does."""
     from settings import Settings
-    import settings as settings_module
+    import settings.answer as settings_module
 
     for name in [n for n in os.environ if n.startswith(("NEWSDESK_LLM", "OPENAI_"))]:
         monkeypatch.delenv(name)

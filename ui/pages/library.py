@@ -14,7 +14,7 @@ import streamlit as st
 
 from index.types import ArticleSummary
 from index.catalog import Catalog
-from index.sync import SyncReport
+from index.types import SyncReport
 from ingest.uploads import pasted_article_file, remove_articles, save_uploads, uploads_dir
 from settings import Settings
 from ui.alerts import show_error
