@@ -16,5 +16,11 @@ BEYOND_REFUSAL = ("The indexed articles do not answer this question: the newest 
                   "before the time it asks about.")
 
 
+def is_refusal(text: str) -> bool:
+    """Whether ``text`` is one of the refusal sentences above."""
+    return text == REFUSAL or (text.startswith(BEYOND_REFUSAL.split(":")[0] + ":")
+                               and text.endswith(BEYOND_REFUSAL.rsplit(",", 1)[1]))
+
+
 def load_prompt(name: str, suffix: str = ".txt") -> str:
     return (_FOLDER / f"{name}{suffix}").read_text(encoding="utf-8")

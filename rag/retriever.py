@@ -83,7 +83,8 @@ class HybridRetriever:
         if not evidence or evidence[0].published_at is None:
             return []
         after = TimeFilter(since=evidence[0].published_at + timedelta(days=1), until=time_filter.bound)
-        seen = {e.article_id for e in evidence}
+        # a wire copy folded into the evidence is the same report, not a newer one
+        seen = {e.article_id for e in evidence} | {r.article_id for e in evidence for r in e.also_reported_by}
         newer = []
         for item in self.retrieve(question, k=4 * limit, time_filter=after, sources=sources, reference=reference):
             if item.article_id not in seen and mentions_key_terms(question, item):

@@ -17,6 +17,7 @@ from evals.datasets import datasets_dir
 from index.embedders import MiniLMEmbedder
 from index.runtime import configure_runtime
 from settings import Settings
+import settings.answer as settings_answer
 
 REPO = Path(__file__).resolve().parent.parent
 configure_runtime()
@@ -126,12 +127,24 @@ def clean_env(**extra: str) -> dict:
     return env
 
 
-@pytest.fixture(autouse=True)
-def no_local_default(request, monkeypatch):
+_REAL_LOCAL_INSTALLED = settings_answer._local_model_installed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_local_default():
     """Tests choose their answerer: with no LLM setting they answer extractively, not with the installed local
-    model that the unset default picks (``settings.answer._local_model_installed``; its own test opts out)."""
-    if "real_local_default" not in request.keywords:
-        monkeypatch.setattr("settings.answer._local_model_installed", lambda name: False)
+    model that the unset default picks (``settings.answer._local_model_installed``). Session-wide, so that fixtures of
+    any scope (an evaluation run a module's server shows) see it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings_answer, "_local_model_installed", lambda name: False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def real_local_default(request, monkeypatch):
+    """A test marked ``real_local_default`` sees the installed local model as the unset default does."""
+    if "real_local_default" in request.keywords:
+        monkeypatch.setattr("settings.answer._local_model_installed", _REAL_LOCAL_INSTALLED)
 
 
 @pytest.fixture(scope="session")

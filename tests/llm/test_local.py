@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from llm import models
-from prompts import REFUSAL
+from prompts import is_refusal
 from rag.engine import NewsDesk
 from llm.server import LocalServer
 from errors import LLMError
@@ -65,7 +65,7 @@ def test_cited_answer_from_the_real_local_model(local_desk):
 @pytest.mark.slow
 def test_refusal_from_the_real_local_model(local_desk):
     answer = local_desk.ask("Who won the 2030 FIFA World Cup final in Morocco?")
-    assert answer.refused and answer.answer == REFUSAL and not answer.citations and answer.retrieved
+    assert answer.refused and is_refusal(answer.answer) and not answer.citations and answer.retrieved
 
 
 @pytest.mark.slow

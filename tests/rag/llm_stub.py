@@ -146,4 +146,4 @@ class StubLLM:
         if behaviour == "uncited":
             return "The bridge was painted pink by aliens. It cost nothing."
         # a supported claim, an unsupported claim with a real marker, and a marker that points nowhere
-        return f"{first.rstrip('.')} [1]. The moon is made of green cheese [2]. Officials confirmed it [42]."
+        return f"{first.rstrip('.')} [1]. The moon is made of green cheese [2]. Officials in Lisbon confirmed it [42]."

@@ -36,7 +36,7 @@ def test_streamed_answer_keeps_only_supported_citations(gold_settings, embedder,
     assert answer.mode == "llm" and not answer.refused
     assert "[1]" in answer.answer and "green cheese" not in answer.answer and "[42]" not in answer.answer
     assert "green cheese" not in streamed and "[42]" not in streamed  # nothing unverified is ever streamed
-    # "Officials confirmed it [42]": a marker that points to no source is the model's slip, not a citation; the
+    # "Officials in Lisbon confirmed it [42]": a marker that points to no source is the model's slip, not a citation; the
     # claim is kept only where a source's sentence supports it, as an unmarked claim is
     assert answer.citations[0].n == 1 and all(f"[{c.n}]" in answer.answer for c in answer.citations)
     for quote in answer.citations:

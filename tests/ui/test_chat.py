@@ -4,8 +4,9 @@ follow-ups, refusals, separate sessions, hostile article content, the LLM mode a
 from __future__ import annotations
 
 from tests.rag.llm_stub import StubLLM
-from tests.ui.conftest import (PAYLOADS, SEED_TITLE, TIMEOUT, TROOPS_QUESTION, UI_SOURCES, UNANSWERABLE, all_text, ask,
-                               assistant_messages, new_session, turns, unescaped)
+from prompts import BEYOND_REFUSAL
+from tests.ui.conftest import (HOSTILE, PAYLOADS, SEED_TITLE, TIMEOUT, TROOPS_QUESTION, UI_SOURCES, UNANSWERABLE,
+                               all_text, ask, assistant_messages, new_session, turns, unescaped)
 from ui.render import escape_md
 
 
@@ -47,7 +48,9 @@ def test_refusal_looks_different_and_lists_the_nearest_articles(shared_home, use
     use_home(shared_home)
     at = ask(new_session(), UNANSWERABLE)
     message = assistant_messages(at)[-1]
-    assert [w.value for w in message.warning] == [escape_md("The indexed articles do not answer this question.")]
+    # the World Cup of 2030 is after the newest article: the refusal says where the collection ends
+    newest = HOSTILE["published_at"]
+    assert [w.value for w in message.warning] == [escape_md(BEYOND_REFUSAL.format(newest=newest))]
     nearest = " ".join(m.value for m in message.markdown)
     assert "Nearest articles" in nearest
     assert any(title in nearest for title in (SEED_TITLE, "Heavy rain expected in Bergen"))
