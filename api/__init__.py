@@ -1,1 +1,1 @@
-"""newsdesk as a service: the HTTP API (FastAPI) and the MCP server (issue 12)."""
+"""newsdesk as a service: the HTTP API (FastAPI) and the MCP server."""

@@ -41,8 +41,8 @@ def error_response(status: int, type_: str, message: str, headers: dict[str, str
 
 
 def error_type(error: BaseException) -> str:
-    """``StoreUnavailable`` -> ``store_unavailable``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
+    """``StoreUnavailable`` -> ``store_unavailable``, ``LLMError`` -> ``llm_error`` (an acronym is one word)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type(error).__name__).lower()
 
 
 def newsdesk_error(error: NewsdeskError) -> ApiError:

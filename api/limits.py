@@ -1,6 +1,6 @@
 """Limits that keep one server fair to many users: a per-key rate limit and the bounded answer queue.
 
-Both are in-process: with ``--workers N`` each worker keeps its own (the README says so).
+Both are in-process: with ``--workers N`` each worker keeps its own (docs/guides/api-and-mcp.md says so).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`newsdesk watch` and `newsdesk feeds`: articles that flow in by themselves (issue 11)."""
+"""`newsdesk watch` and `newsdesk feeds`: articles that flow in by themselves."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`newsdesk serve`, `newsdesk mcp` and `newsdesk keys`: newsdesk as a service (issue 12)."""
+"""`newsdesk serve`, `newsdesk mcp` and `newsdesk keys`: newsdesk as a service."""
 
 from __future__ import annotations
 

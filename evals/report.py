@@ -53,7 +53,7 @@ METRIC_NOTES = {
     "citations.judged_support": "the independent LLM judge says the quote states what its sentence claims.",
 }
 # USD per 1M tokens (input, output) for known hosted models; others are reported as unknown. OpenAI's list
-# prices, copied when the harness was written (2026-11-25, commit 8b85860): check them before quoting a cost.
+# prices as published when the harness was written: check them before quoting a cost.
 PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.0, 8.0)}
 
 
@@ -225,7 +225,7 @@ SPLIT_COLUMNS = ["truthfulness", "answerable right", "single", "multi", "tempora
 
 
 def split_rows(summary: dict) -> dict[str, dict]:
-    """One row per system and half of archive-qa: the figures its issue asks for."""
+    """One row per system and half of archive-qa: truthfulness, accuracy per type, refusals, gold evidence, latency."""
     rows = {}
     for system, halves in summary.get("by_split", {}).items():
         for half, types in halves.items():

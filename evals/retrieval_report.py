@@ -1,4 +1,4 @@
-"""Issue-3 figures: retrieval (newsdesk vs the two baselines), latency, extractive answers, refusals.
+"""Retrieval figures: retrieval (newsdesk vs the two baselines), latency, extractive answers, refusals.
 
     python -m evals.retrieval_report --home HOME [--baselines DIR] [--limit N] [--json]
 

@@ -22,7 +22,7 @@ from settings import Settings
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
 BASELINES = ("bm25", "llamaindex")
-# Rank metrics read the first 10 distinct articles (hit@10, mrr@10, ndcg@10: the depth the README and the
+# Rank metrics read the first 10 distinct articles (hit@10, mrr@10, ndcg@10: the depth the docs and the
 # gate report). newsdesk keeps at most 3 chunks of one article (settings retrieval.per_article), so 30
 # chunks hold 10 articles whenever the corpus has them; the baselines are asked for the same 30.
 RANKED_ARTICLES = 10

@@ -1,4 +1,4 @@
-"""Issue-11 figures: wire copies and versions in RealTime QA, and the detector's precision and recall.
+"""Wire-copy figures: wire copies and versions in RealTime QA, and the detector's precision and recall.
 
     python -m evals.wire_report [--corpus FILE] [--pairs evals/data/wire-pairs.jsonl] [--json]
     python -m evals.wire_report --candidates OUT.jsonl   # the pairs a hand-checked sample is drawn from

@@ -76,7 +76,7 @@ class MiniLMEmbedder:
         if self.threads:
             options.intra_op_num_threads = self.threads
         # idle intra-op threads sleep instead of spinning: a query is one short run, and many run at once in
-        # the API; spinning burned CPU the other requests needed (bench api, README "Service": the same
+        # the API; spinning burned CPU the other requests needed (bench api, docs/benchmarks, service: the same
         # queries/s or more, a third less CPU each; batch indexing unchanged within noise)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
@@ -152,7 +152,7 @@ class LowPriorityEmbedder:
 
     A watcher embeds in the background while questions are answered on the same cores: its vectors take
     the CPU the questions leave, while its keyword commits (the caller's thread) keep the normal priority,
-    so a new article is answerable by keyword as fast as before (bench fresh, README "How fresh is the
+    so a new article is answerable by keyword as fast as before (bench fresh, docs/benchmarks, "How fresh is the
     index"). The model is loaded in that thread, so ONNX's pool threads, which take the priority of the
     thread that creates them, run lowered too. Everything else is the wrapped embedder's."""
 

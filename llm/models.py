@@ -31,7 +31,7 @@ class LocalModel:
     size: int
     sha256: str
     # whether it can check a claim against its quote (rag/claim_check.py): measured on the claims of the
-    # realtimeqa-llm and seed runs that repeat question words no source holds (README, "The model's check")
+    # realtimeqa-llm and seed runs that repeat question words no source holds (docs/decisions/model-check.md)
     checks_claims: bool = True
 
     def part_file(self, n: int) -> str:

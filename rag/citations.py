@@ -1,21 +1,19 @@
 """Citation checks: a quote must be an exact sentence of the cited article and must support its claim.
 
 ``CitationVerifier.supports`` is the support check both answerers use (its thresholds are measured by
-``python -m evals.calibrate_support``); ``keep_verbatim`` is the last step of every answer.
+``python -m evals.calibrate_support``); the verbatim check that ends every answer is ``rag.checks.verbatim``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from index.embedders import Embedder
 from rag.sentence_cache import SentenceVectors
 from rag.text import DIGITS, content_stems, number_value
-from rag.types import Answer, Citation
 from settings import AnswerSettings
 
 MARKER = re.compile(r"\s?\[(\d{1,2})\]")
@@ -64,7 +62,7 @@ def names_agree(claim: str, quote: str, context: str = "", question: str = "") -
     Shared words and equal numbers are not enough: a small model wrote "Iran launched at least two
     ballistic missiles toward Israel" from "North Korea fired at least two ballistic missiles toward
     the Sea of Japan", and "North Korea has approximately 28,500 nuclear warheads" from a sentence on
-    28,500 troops; both passed the word and number checks (seed suite, Qwen2.5-Coder-1.5B, 2026-12-01).
+    28,500 troops; both passed the word and number checks.
     """
     text = MARKER.sub("", claim)
     # the quote's words also read apart at hyphens and apostrophes: "Zawahiri" of "al-Zawahiri", "Alene" of "d'Alene"
@@ -103,16 +101,6 @@ class CitationVerifier:
         self.vectors = SentenceVectors.shared(embedder)  # the quotes are evidence sentences the answerer embedded
         self.thresholds = thresholds or AnswerSettings(_env_file=None)
 
-    @staticmethod
-    def quote_in_article(quote: str, article_text: str, start: int, end: int) -> tuple[int, int] | None:
-        """The quote's span if it is verbatim in the article (at its offsets, or anywhere), else None."""
-        if not quote.strip():
-            return None
-        if 0 <= start < end <= len(article_text) and article_text[start:end] == quote:
-            return start, end
-        found = article_text.find(quote)
-        return (found, found + len(quote)) if found >= 0 else None
-
     def supports(self, claims: list[str], quotes: list[str], contexts: list[str] | None = None,
                  question: str = "") -> list[bool]:
         """Whether each quote supports its claim: enough shared words, or close meaning with some; the
@@ -145,22 +133,3 @@ class Support:
     def passes(self, thresholds: AnswerSettings) -> bool:
         return bool(self.agrees and (self.lexical >= thresholds.support_lexical or (
             self.cosine >= thresholds.support_semantic and self.lexical >= thresholds.support_lexical_floor)))
-
-def keep_verbatim(answer: Answer, article_text: Callable[[str], str | None]) -> Answer:
-    """Every quote must be verbatim in its article (``article_text(article_id)``): citations that are
-    not are dropped with their markers, the others get their offsets in the article; an answer left
-    without citations is refused."""
-    valid: list[Citation] = []
-    for citation in answer.citations:
-        span = CitationVerifier.quote_in_article(citation.quote, article_text(citation.article_id) or "",
-                                                 citation.start, citation.end)
-        if span is not None:
-            citation.start, citation.end = span
-            valid.append(citation)
-    if len(valid) != len(answer.citations):
-        keep = {c.n for c in valid}
-        answer.answer = MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in keep else "", answer.answer)
-        answer.citations = valid
-    if not answer.citations:
-        answer.refused = True
-    return answer

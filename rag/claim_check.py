@@ -2,12 +2,12 @@
 which none of the articles read contains.
 
 Such words are either the model's paraphrase of the question ("The launch occurred in Australia") or a
-premise no article states. The 1.5B answered "Which airline cancelled flights because of the missile
-test?" with "North Korea cancelled flights because of the missile test [1]", cited to "The missile
-launch represents North Korea's second such test ..." (seed suite): the claim shares most words with
-its quote, and the words it adds to the question ("North Korea") are in it. Only the meaning tells it
+premise no article states: "North Korea cancelled flights because of the missile test [1]", for "Which
+airline cancelled flights because of the missile test?", cited to "The missile launch represents North
+Korea's second such test ...", shares most words with its quote, and the words it adds to the question
+("North Korea") are in it. Only the meaning tells it
 from a right answer, so the endpoint that wrote the answer is asked whether the quote states the claim
-(one yes/no reply, about 2 s on 2 cores for the 1.5B).
+(one yes/no reply, about 2 s on 2 cores for the packaged 1.5B).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@
 2. **retrieve** (``rag.retriever``): hybrid evidence for the plan's queries within its window;
 3. **answer**: the extractive answerer quotes sentences (``rag.extractive``), or a model writes
    from compressed evidence and its sentences are checked as they stream (``rag.generative``);
-4. **check** (``rag.citations.keep_verbatim``): every quote verbatim in its article, or it goes.
+4. **check** (``rag.checks``): each answer passes the checks listed here, in order; the last, for every
+   answer, is ``Verbatim``: every quote verbatim in its article, or it goes.
 
 ``ask()`` returns an ``Answer``; ``stream()`` yields the answer's text as it is written (sentence by
 sentence, each already checked) and ends with the ``Answer``. The CLI, the UI and the evaluation
@@ -26,7 +27,15 @@ from index.embedders import Embedder, make_embedder
 from index.runtime import configure_runtime
 from index.store import ChunkStore
 from prompts import BEYOND_REFUSAL, REFUSAL
-from rag.citations import CitationVerifier, keep_verbatim
+from rag.checks.adds_to_question import AddsToQuestion
+from rag.checks.answers_kind import AnswersKind
+from rag.checks.asked_quantity import AskedQuantity
+from rag.checks.attribution import Attribution
+from rag.checks.current_event import CurrentEvent
+from rag.checks.grounded import Grounded
+from rag.checks.prose import ProseChecks
+from rag.checks.verbatim import Verbatim
+from rag.citations import CitationVerifier
 from rag.extractive import ExtractiveAnswerer
 from rag.generative import GenerativeAnswerer
 from llm.client import LLMClient
@@ -57,8 +66,13 @@ class NewsDesk:
         self.planner = QueryPlanner(settings, self.catalog.newest_published, lambda: self.llm)
         self.extractive = ExtractiveAnswerer(self.embedder, settings.answer)
         self.verifier = CitationVerifier(self.embedder, settings.answer)
-        self.generative = GenerativeAnswerer(self.extractive, self.verifier, settings.answer, settings.llm)
-        self.reader = SentenceReader(self.extractive, settings.answer, self.retriever.leads)
+        # the checks of every answer, in the order they run: the reader's short answers; the model's cited prose
+        # (``ModelConfirms`` joins them per question, when the model checks claims); then ``Verbatim`` for all
+        reader_checks = (Grounded(), AddsToQuestion(), AnswersKind(), CurrentEvent())
+        prose_checks = ProseChecks(Attribution(self.verifier), AskedQuantity())
+        self.verbatim = Verbatim(self.catalog.article_text)
+        self.generative = GenerativeAnswerer(self.extractive, prose_checks, settings.answer, settings.llm)
+        self.reader = SentenceReader(self.extractive, settings.answer, reader_checks, self.retriever.leads)
         self.stepwise = StepwiseReader(self.reader, self._search)
         self._marker_seen = self.catalog.get_meta("writer")
         self._refresh_lock = threading.RLock()  # refresh(wait=True) holds it through _reopen
@@ -117,7 +131,7 @@ class NewsDesk:
             draft = self.extractive.answer(plan.standalone, evidence, plan.parts, focus=plan.focus)
             answer = Answer(question, draft.text, draft.refused, "extractive", draft.citations, evidence,
                             notes=draft.notes)
-        answer = keep_verbatim(answer, self.catalog.article_text)
+        answer = self.verbatim.keep(answer)
         if answer.refused and not plan.beyond:
             answer.answer = REFUSAL
         if plan.mode != "llm" and not plan.beyond:

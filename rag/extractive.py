@@ -32,7 +32,7 @@ _YES_NO_LEXICAL = 0.6  # "Yes."/"No." only before a sentence that has most of th
 _RIVALS, _RIVAL_SCORE, _SAME_COSINE, _SAME_STEMS = 5, 0.9, 0.75, 4
 # a sentence that opens by pointing back ("This gathering marks the first such event in five years") is
 # read and quoted with the sentence before it, which says what it is ("a major congress of its ruling
-# Workers' Party"): alone it neither matches the question's words nor stands as a quote (seed-14)
+# Workers' Party"): alone it neither matches the question's words nor stands as a quote
 _ANAPHOR = re.compile(r"(?:This|These|That|Those|Such)\s+(?!is\b|was\b|are\b|were\b|(?:week|month|year|morning|"
                       r"afternoon|evening|weekend|spring|summer|fall|autumn|winter|time)\b)[a-z]")  # not "This week, ..."
 

@@ -1,11 +1,11 @@
 """The local model's answerer: it reads numbered sentences and replies, in JSON held to a schema, with the
 number of the sentence that states the answer and the answer in that sentence's words.
 
-A small model (Qwen2.5-Coder-1.5B on 2 cores) writes prose whose citations need guessing and whose
+A small model (the packaged 1.5B on 2 cores) writes prose whose citations need guessing and whose
 sentences repeat the question; asked to point at a sentence and copy the answer, it is right far more
 often, and every citation is a real sentence by construction. A refusal is a field (sentence 0), not a
-phrase to detect. The answer then passes the checks of ``rag.answer_checks`` (grounded in a sentence of
-the sheet, of the kind asked) before it is shown.
+phrase to detect. The answer then passes the checks ``rag.engine`` lists (``rag.checks``: grounded in a sentence of
+the sheet, of the kind asked, ...) before it is shown.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Generator
+from typing import Callable, Generator, Sequence
 
 from prompts import REFUSAL, load_prompt
-from rag.answer_checks import AddsToQuestion, AnswersKind, Claim, CurrentEvent, Grounded
+from rag.checks import Claim, ReaderCheck
 from rag.asked import NUMBER, WHEN, asked_for, holds
 from rag.citations import cited
 from rag.extractive import ExtractiveAnswerer
@@ -73,15 +73,14 @@ def load_examples() -> list[tuple[str, str]]:
 class SentenceReader:
     """Numbered evidence sentences in, a short answer cited to one of them out (or a refusal)."""
 
-    def __init__(self, extractive: ExtractiveAnswerer, settings: AnswerSettings,
+    def __init__(self, extractive: ExtractiveAnswerer, settings: AnswerSettings, checks: Sequence[ReaderCheck],
                  leads: Callable[[list[Evidence], int], list[Evidence]] | None = None) -> None:
-        """``leads``: the first chunks of the evidence's best articles (``HybridRetriever.leads``), read too."""
+        """``checks``: what an answer passes, in the order they run; the first that withholds it ends it.
+        ``leads``: the first chunks of the evidence's best articles (``HybridRetriever.leads``), read too."""
         self.extractive = extractive
         self.settings = settings
+        self.checks = tuple(checks)
         self.leads = leads
-
-    # the checks, in the order they run (rag/answer_checks.py); the first that withholds the answer ends it
-    checks = (Grounded(), AddsToQuestion(), AnswersKind(), CurrentEvent())
 
     def sheet(self, plan: QueryPlan, evidence: list[Evidence]) -> Sheet:
         # the best chunks, every newer report a latest-state question added after them, and the best articles' leads

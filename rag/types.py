@@ -71,6 +71,29 @@ class Citation:
 
 
 @dataclass
+class Source:
+    """One numbered source sent to the model: an article and the sentences of it that were kept."""
+
+    number: int
+    evidence: Evidence
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end) in the article, text
+
+    def text(self) -> str:
+        """The kept sentences, best first (small models read the start of a source most closely);
+        a sentence's neighbours stay beside it in document order."""
+        out, last_end = [], None
+        for start, end, text in self.spans:
+            if last_end is not None:
+                out.append(" " if 0 <= start - last_end <= 2 else " ... ")
+            out.append(text)
+            last_end = end
+        return "".join(out)
+
+    def citation(self, n: int, span: tuple[int, int, str]) -> Citation:
+        return Citation.from_evidence(n, self.evidence, span[2], span[0], span[1])
+
+
+@dataclass
 class Preview:
     """What ``NewsDesk.stream(..., preview=True)`` yields first, before a model starts writing: the
     evidence found and the best quote in it, so a face can show sources at once."""

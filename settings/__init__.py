@@ -2,8 +2,8 @@
 
 ``Settings()`` reads ``NEWSDESK_*`` environment variables and ``.env`` once; pass it down. Each value
 is read from the environment variable named after its field (``NEWSDESK_TOP_K`` -> ``retrieval.top_k``),
-so the names in the README are the names here. Each value says where it came from: a measurement
-(with the command or README section that reproduces it), a limit of a model or library, or a choice.
+so the names in docs/reference/settings.md are the names here. Each value says where it came from: a measurement
+(with the command or docs/benchmarks page that reproduces it), a limit of a model or library, or a choice.
 
 - ``index``: where the index lives, how articles become chunks and vectors;
 - ``retrieval``: how a question finds evidence (hybrid BM25 + dense, dates, sources);

@@ -38,10 +38,10 @@ class AnswerSettings(BaseSettings):
     reader_margin: float = Field(0.15, ge=0, le=1, description="Local model: an article is read when its best "
                                                                "sentence scores within this of the best one.")
     evidence_anchors: int = Field(3, ge=0, description="LLM evidence: the best this many sentences bring their "
-                                                       "neighbours along (README, 'Small-model prompts'). Set with "
-                                                       "the compressed evidence of issue 10; not measured apart.")
+                                                       "neighbours along (docs/concepts/answers-and-citations.md). Set "
+                                                       "with the compressed evidence; not measured apart.")
     anchor_neighbours: int = Field(1, ge=0, description="LLM evidence: sentences kept on each side of an anchor "
-                                                        "while the budget lasts (a choice of issue 10, like "
+                                                        "while the budget lasts (a choice, set with "
                                                         "evidence_anchors).")
     refuse_below: float = Field(
         0.38, ge=0, le=1, description="Extractive: a sentence scoring below this is never the answer. "
@@ -53,14 +53,14 @@ class AnswerSettings(BaseSettings):
     model_fallback: bool = Field(
         True, description="In llm mode, when nothing the model wrote can be verified (not when it declines), show "
                           "the extractive answer if a sentence of the evidence holds what is asked (else the "
-                          "refusal stands). Measured in the README, 'When the model does not answer'.")
+                          "refusal stands). Measured in docs/benchmarks (when the model does not answer).")
     model_check: bool | None = Field(
         None, description="In llm mode, a sentence that repeats words of the question which no retrieved article "
                           "text holds is shown only if the answering model, asked, says its quote states it "
                           "(rag/claim_check.py). Unset: on for remote endpoints and the local 1.5B, off for the "
                           "local 0.5B, which said no to all 50 such claims of both models, 46 of them right answers "
                           "(the 1.5B said yes to its 23 right ones, no to its wrong one and to the airline "
-                          "question; README, 'The model's check').")
+                          "question; docs/benchmarks, the model's check).")
     cosine_weight: float = Field(0.6, ge=0, le=1, description="Extractive sentence score = this x cosine + the rest x "
                                                               "shared question stems (a choice, kept since the "
                                                               "first realtimeqa-gold runs).")
@@ -107,7 +107,7 @@ class LLMSettings(BaseSettings):
                     "else none: the CLI, the API and the app answer alike.")
     local_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = Field(
         "qwen2.5-coder-1.5b", description="The local model NEWSDESK_LLM=local serves: the most accurate one whose "
-                                          "whole answer p50 is <= 20 s on 2 cores (README, 'The default, measured').")
+                                          "whole answer p50 is <= 20 s on 2 cores (docs/benchmarks, local models).")
     models_dir: Path | None = Field(None, description="Where local models are assembled (default: the user's cache dir).")
     llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads for the local model (default: every core).")
     local_ctx_tokens: int = Field(2048, ge=512, description="Context window of the local llama.cpp server: the "

@@ -23,12 +23,12 @@ class UISettings(BaseSettings):
 
 
 class ServiceSettings(BaseSettings):
-    """The HTTP API, the MCP server, API keys and limits for many users at once (issue 12)."""
+    """The HTTP API, the MCP server, API keys and limits for many users at once."""
 
     model_config = _ENV
 
     api_host: str = Field("127.0.0.1", description="Interface `newsdesk serve` binds (a choice: this machine only; "
-                                                  "any other needs API keys, see the README's Service section).")
+                                                  "any other needs API keys: docs/guides/api-and-mcp.md).")
     api_port: int = Field(8700, ge=1, le=65535, description="Port of `newsdesk serve` (a choice: a free, memorable one).")
     api_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes (a choice: one per 2 cores; "
                                                          "several share one index best through a Chroma server).")
@@ -43,8 +43,8 @@ class ServiceSettings(BaseSettings):
                                     "them (bench api, 50 chat clients: 2 of 4 writes timed out at 120 s when answers "
                                     "could take all 40 of the pool's threads). 4 = two per core: a choice.")
     llm_concurrency: int = Field(1, ge=1, le=64, description="Answers written by a model at the same time: 1 because "
-                                                             "the local model already uses every core (README, 'Answers "
-                                                             "from a local model').")
+                                                             "the local model already uses every core (docs/benchmarks, "
+                                                             "local models).")
     llm_queue_size: int = Field(8, ge=0, description="Answers that may wait for a model slot; one more is refused with "
                                                      "503 and Retry-After (a choice: 8 waiting x ~6 s each stays "
                                                      "under a minute at the measured 1.5B p50).")

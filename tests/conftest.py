@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +14,8 @@ from index.embedders import MiniLMEmbedder
 from index.runtime import configure_runtime
 from settings import Settings
 import settings.answer as settings_answer
+from tests.helpers import ChromaServer
 
-REPO = Path(__file__).resolve().parent.parent
 configure_runtime()
 
 
@@ -44,48 +40,6 @@ def gold_file(datasets) -> Path:
 @pytest.fixture(scope="session")
 def embedder() -> MiniLMEmbedder:
     return MiniLMEmbedder()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ChromaServer:
-    """A real ``chroma run`` process on 127.0.0.1."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        chroma = Path(sys.executable).parent / "chroma"
-        log = open(self.path.parent / f"chroma-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma server did not start within 60 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -114,17 +68,6 @@ def store_settings(request, tmp_path) -> Settings:
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(_env_file=None, home=tmp_path / "home")
-
-
-def clean_env(**extra: str) -> dict:
-    """The environment for a newsdesk subprocess: no NEWSDESK_* leaking in from the caller. Without an LLM
-    setting among ``extra`` it answers extractively (NEWSDESK_LLM=none), as ``no_local_default`` makes the
-    tests' own process do: the packaged model is installed here, and unset it would be the answerer."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
-    if not any(k.startswith(("NEWSDESK_LLM", "OPENAI_")) for k in extra):
-        env["NEWSDESK_LLM"] = "none"
-    env.update(extra)
-    return env
 
 
 _REAL_LOCAL_INSTALLED = settings_answer._local_model_installed
@@ -166,3 +109,43 @@ def desk(gold_settings, embedder):
     newsdesk = NewsDesk(gold_settings.updated(answer_mode="extractive"), embedder=embedder)
     yield newsdesk
     newsdesk.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test on the whole gold corpus (``gold_settings``, also through ``desk``) is marked ``corpus``: the
+    index of 235 articles takes about two minutes to build on 2 cores, more than all of ``make test-fast``."""
+    for item in items:
+        if "gold_settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.corpus)
+
+
+# --- shared by the test folders ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def stub():
+    """The deterministic OpenAI-compatible protocol stub (tests/rag/llm_stub.py), serving for one test."""
+    from tests.rag.llm_stub import StubLLM
+
+    with StubLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def use_home(monkeypatch, tmp_path):
+    """``use_home(home, **env)`` points the app (AppTest) at a home: NEWSDESK_HOME set, no other NEWSDESK_*/OPENAI_*
+    settings, no .env."""
+
+    def use(home: Path, **extra: str) -> Path:
+        for key in list(os.environ):
+            if key.startswith(("NEWSDESK_", "OPENAI_")):
+                monkeypatch.delenv(key)
+        monkeypatch.setenv("NEWSDESK_HOME", str(home))
+        for key, value in extra.items():
+            monkeypatch.setenv(key, value)
+        workdir = tmp_path / "cwd"
+        workdir.mkdir(exist_ok=True)
+        monkeypatch.chdir(workdir)  # so a developer's .env cannot change the configuration
+        return home
+
+    return use

@@ -12,8 +12,10 @@ from settings import Settings
 from index.sync import Indexer
 from rag.citations import MARKER
 from rag.engine import NewsDesk
-from tests.conftest import REPO, clean_env
+from tests.helpers import REPO, clean_env
 from tests.rag.llm_stub import StubLLM
+
+pytestmark = pytest.mark.slow  # the hostile index holds a 4,000-sentence article: ~20 s to embed, ~35 s in all
 
 SECRET = "sk-live-attack-test-9f8e7d6c5b4a"
 HOSTILE = {

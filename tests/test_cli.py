@@ -6,14 +6,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
 from index.catalog import Catalog
 from settings import Settings
 from index.store import make_client
-from tests.conftest import REPO, clean_env
-from tests.index.test_sync import make_folder
+from tests.helpers import REPO, clean_env, make_folder
 
 CLI = [sys.executable, "-m", "cli"]
+
+# every test runs `newsdesk` subprocesses, several each, about 4 to 12 s a test on 2 busy cores
+pytestmark = pytest.mark.slow
 
 
 def newsdesk(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -68,6 +71,7 @@ def test_clear_errors_not_tracebacks(tmp_path):
     assert down.returncode == 2 and "Chroma" in down.stderr and "Traceback" not in down.stderr
 
 
+@pytest.mark.corpus  # indexes the whole gold corpus while readers ask
 def test_readers_keep_working_while_an_index_runs(tmp_path, gold_file, embedder):
     home = tmp_path / "home"
     assert newsdesk(home, "index", str(make_folder(tmp_path / "articles"))).returncode == 0

@@ -16,8 +16,7 @@ from settings import Settings
 from errors import StoreUnavailable
 from index.sync import Indexer
 from rag.engine import NewsDesk
-from tests.conftest import REPO, ChromaServer, clean_env
-from tests.index.test_sync import consistent, make_folder, write_story
+from tests.helpers import REPO, ChromaServer, clean_env, consistent, make_folder, write_story
 
 CLI = [sys.executable, "-m", "cli"]
 

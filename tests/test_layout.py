@@ -1,7 +1,8 @@
 """The tree reads as the data flow: no first-party module imports one that imports it back (also through others,
-also inside a function), and no source file is longer than the tree's limit."""
+also inside a function), no source file is longer than the tree's limit, and no test module imports another."""
 
 import ast
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,3 +84,29 @@ def test_no_source_file_is_too_long():
     long = {str(path.relative_to(REPO)): n for path in sources().values()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > LONGEST}
     assert long == {}
+
+
+TEST_MODULE = re.compile(r"^tests(\.\w+)*\.(test_\w+|conftest)$")  # tests.test_x, tests.a.test_x, tests.a.conftest
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, anywhere in it, by absolute dotted name (``from a import b``: a and a.b)."""
+    package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_test_module_imports_another():
+    """Helpers shared by tests are in tests/helpers.py (or a helper module such as tests/rag/llm_stub.py), fixtures
+    in the conftest.py files: no file under tests/ imports a test module or a conftest (pytest loads those itself)."""
+    offenders = {str(path.relative_to(REPO)): sorted(m for m in imported_modules(path) if TEST_MODULE.match(m))
+                 for path in sorted((REPO / "tests").rglob("*.py"))}
+    assert {path: modules for path, modules in offenders.items() if modules} == {}

@@ -35,7 +35,7 @@ def _system_settings(home: Settings, system: str, budget: int | None) -> Setting
     if system == "extractive":
         return home.updated(answer_mode="extractive")
     model = system.partition(":")[2]
-    # a local answer takes 15-40 s on 2 cores (README); 300 s also covers a cold start of the model
+    # a local answer takes 15-40 s on 2 cores (docs/benchmarks); 300 s also covers a cold start of the model
     update = {"answer_mode": "llm", "llm": "local", "local_model": model, "llm_timeout": 300}
     if budget:
         update["local_evidence_tokens"] = budget

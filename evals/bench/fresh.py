@@ -253,7 +253,7 @@ def _drop(inbox: Path, row: dict, n: int) -> dict[str, float]:
 
 def _timed_ask(desk, question: str) -> float:
     """One question, timed, with the answerer's sentence vectors forgotten first: the stream asks the 206
-    questions again and again, and a repeat found them warm (stream p50 56 ms against 351 ms quiet, 2026-12-03),
+    questions again and again, and a repeat found them warm (stream p50 56 ms against 351 ms quiet),
     so every timed question, quiet or under the stream, is asked as a new one."""
     from rag.sentence_cache import SentenceVectors
 

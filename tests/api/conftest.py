@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from tests.conftest import REPO, clean_env, free_port
-
-FEED = [
-    {"url": "https://a.example/floods", "title": "Floods close park", "source": "a.example", "published_at": "2022-06-14",
-     "text": "Severe flooding closed Yellowstone National Park on Tuesday, washing out roads and bridges. "
-             "Park officials said the north entrance would stay closed for months."},
-    {"url": "https://b.example/merger", "title": "Airlines merge", "source": "b.example", "published_at": "2022-02-07",
-     "text": "Spirit and Frontier airlines announced a $6.6 billion merger on Monday. "
-             "The combined airline would be the fifth largest in the United States."},
-]
-
-
-def write_feed(folder: Path, records=FEED) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "feed.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    return path
+from tests.helpers import REPO, ThreadServer, clean_env, free_port, write_feed
 
 
 @pytest.fixture(scope="session")
@@ -57,29 +37,6 @@ def home(api_index, tmp_path) -> Path:
     return target
 
 
-class ThreadServer:
-    """A real uvicorn server for an app, in a thread of the test process."""
-
-    def __init__(self, app) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> "ThreadServer":
-        self.thread.start()
-        deadline = time.time() + 60
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
 @pytest.fixture
 def serve(embedder):
     """``serve(settings)`` -> a started server for ``create_app(settings)``, stopped after the test."""
@@ -96,12 +53,6 @@ def serve(embedder):
     yield start
     for server in started:
         server.stop()
-
-
-def api_settings(home: Path, **values):
-    from settings import Settings
-
-    return Settings(_env_file=None, home=home, answer_mode="extractive", **values)
 
 
 class CliServer:
@@ -156,6 +107,3 @@ def cli_server(tmp_path):
     for server in servers:
         server.stop()
 
-
-def env_without_newsdesk() -> dict:
-    return {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}

@@ -12,8 +12,7 @@ from api.app import check_bind
 from api.keys import KeyStore
 from api.service import Service
 from errors import BadInput
-from tests.api.conftest import api_settings, write_feed
-from tests.conftest import REPO, clean_env
+from tests.helpers import REPO, api_settings, clean_env, write_feed
 
 QUESTION = {"question": "Which national park was closed by flooding?"}
 
@@ -52,6 +51,7 @@ def test_keys_missing_wrong_revoked_and_read_only(home, serve):
         assert writer not in response.text and reader not in response.text
 
 
+@pytest.mark.slow  # two `newsdesk keys` runs and a `newsdesk serve` process: ~5 s
 def test_keys_are_stored_hashed_and_never_logged(home, cli_server, tmp_path):
     env = clean_env(NEWSDESK_HOME=str(home))
     created = subprocess.run([sys.executable, "-m", "cli", "keys", "create", "alice"], cwd=REPO, env=env,

@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from tests.api.conftest import api_settings
+from tests.helpers import api_settings
 
 BRIDGE = {"url": "https://c.example/bridge", "title": "Bridge reopens", "source": "c.example",
           "published_at": "2022-07-01", "text": "The harbour bridge in Portvale reopened on Monday after two years "

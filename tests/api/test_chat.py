@@ -9,7 +9,7 @@ import pytest
 from openai import OpenAI, APIStatusError
 from pydantic import SecretStr
 
-from tests.api.conftest import api_settings
+from tests.helpers import api_settings
 from tests.rag.llm_stub import StubLLM
 
 QUESTION = "Which national park was closed by flooding?"
@@ -122,6 +122,7 @@ def test_llm_mode_through_the_api_with_the_protocol_stub(home, serve):
         assert stub.requests and stub.requests[-1]["body"]["stream"] is True
 
 
+@pytest.mark.slow  # waits out the stub's slow answer: ~7 s
 def test_a_full_model_queue_answers_503_with_retry_after(home, serve):
     """One model slot, no waiting room: while a slow answer is written, the next one is refused at once."""
     with StubLLM() as stub:

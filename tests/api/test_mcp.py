@@ -13,8 +13,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from api.keys import KeyStore
-from tests.api.conftest import api_settings
-from tests.conftest import REPO, clean_env
+from tests.helpers import REPO, api_settings, clean_env
 
 TOOLS = {"ask", "search", "get_article", "list_recent"}
 
@@ -45,6 +44,7 @@ async def exercise(session: ClientSession) -> None:
     assert missing.is_error and "no article with id 'no-such-id'" in missing.content[0].text
 
 
+@pytest.mark.slow  # `newsdesk mcp` as a subprocess: ~3 s
 def test_mcp_over_stdio(home):
     params = StdioServerParameters(command=sys.executable, args=["-m", "cli", "mcp"], cwd=str(REPO),
                                    env=clean_env(NEWSDESK_HOME=str(home), NEWSDESK_ANSWER_MODE="extractive"))

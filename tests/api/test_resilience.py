@@ -8,8 +8,7 @@ import threading
 import httpx
 import pytest
 
-from tests.api.conftest import FEED, api_settings, write_feed
-from tests.conftest import ChromaServer
+from tests.helpers import FEED, ChromaServer, api_settings, write_feed
 
 QUESTION = {"question": "Which national park was closed by flooding?"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import new_session, use_home  # noqa: F401 - use_home is a fixture
+from tests.helpers import new_session
 
 WRITE_BUTTONS = {"Delete selected", "Index uploaded files", "Add article", "Index this path", "Re-index everything"}
 

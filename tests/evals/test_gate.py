@@ -3,7 +3,11 @@ evals/suites/realtimeqa-gold.toml. A drop fails the build with the metric and th
 
 import json
 
+import pytest
+
 from evals.runner import SuiteRun
+
+pytestmark = pytest.mark.corpus  # runs the suite over the whole gold corpus: indexes it first (minutes)
 
 
 def test_realtimeqa_gold_gate(tmp_path, settings):

@@ -7,13 +7,6 @@ from evals.judge import MAX_CONSECUTIVE_ERRORS, SUPPORT_USER, Judge, parse_verdi
 from evals.systems import llm_settings, parse_answerer
 from settings import Settings
 from errors import LLMError
-from tests.rag.llm_stub import StubLLM
-
-
-@pytest.fixture
-def stub():
-    with StubLLM() as server:
-        yield server
 
 
 def stub_judge(stub, behaviour: str, tmp_path) -> Judge:

@@ -2,11 +2,14 @@
 
 import json
 
+import pytest
+
 from evals.regrade import regrade
 from evals.report import load_results
 from evals.runner import SuiteRun
 
 
+@pytest.mark.slow  # a run of the seed suite: ~5 s
 def test_a_run_graded_again_gets_the_runners_scores_back(tmp_path, settings, monkeypatch):
     run_dir = SuiteRun(settings, "seed", out=tmp_path / "run", mode="extractive").run()
     records = load_results(run_dir)

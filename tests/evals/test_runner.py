@@ -2,9 +2,13 @@
 
 import json
 
+import pytest
+
 from evals.report import compare, load_results
 from evals.runner import SuiteRun
 from evals.suite import cases_for, load_suite
+
+pytestmark = pytest.mark.slow  # every test runs whole evaluation suites: 3 to 25 s each on 2 busy cores
 
 
 def test_seed_suite_run_resume_and_compare(tmp_path, settings):

@@ -2,37 +2,14 @@
 
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from index.search import Bm25Search
 from index.sync import Indexer
-from settings import Settings
-from tests.conftest import REPO, clean_env
-from tests.index.test_crash import ENV, change_corpus
-from tests.index.test_sync import consistent, make_folder, write_story
-
-RUNNER = Path(__file__).with_name("queue_runner.py")
-
-
-def state(indexer: Indexer) -> dict:
-    """What must equal a clean `newsdesk index` of the same inputs."""
-    db = indexer.catalog.db
-    return {"articles": dict(db.execute("SELECT id, content_hash FROM articles")),
-            "chunks": sorted(r[0] for r in db.execute("SELECT id FROM chunks")),
-            "embedded": sorted(r[0] for r in db.execute("SELECT id FROM chunks WHERE embedding IS NOT NULL")),
-            "store": sorted(indexer.store.all_ids()),
-            "journal": indexer.catalog.journal_entries()}
-
-
-@pytest.fixture
-def indexer(store_settings, embedder):
-    ix = Indexer(store_settings, embedder=embedder)
-    yield ix
-    ix.close()
+from tests.helpers import (QUEUE_RUNNER, change_corpus, consistent, index_state, make_folder, run_index, snapshot,
+                           write_story)
 
 
 def test_keyword_first_then_vectors_oldest_first(indexer, tmp_path):
@@ -75,7 +52,7 @@ def test_changes_and_removals_while_queued_end_like_a_clean_index(indexer, store
                     embedder=embedder)
     copy = shutil.copytree(folder, tmp_path / "copy" / "articles")
     clean.sync([copy])
-    mine, theirs = state(indexer), state(clean)
+    mine, theirs = index_state(indexer), index_state(clean)
     clean.close()
     assert mine["articles"].values() and sorted(mine["articles"].values()) == sorted(theirs["articles"].values())
     # chunk ids hash their text and title: the same chunks, every one with its vector, in both stores
@@ -101,27 +78,13 @@ def test_sync_with_embed_drains_what_a_watcher_left(indexer, tmp_path):
 
 # --- kill -9 while the queue drains, then run again -------------------------------------------------
 def run(home: Path, folder: Path, point: str = "none", nth: int = 1) -> int:
-    env = clean_env(NEWSDESK_HOME=str(home), PYTHONPATH=str(REPO), **ENV)
-    process = subprocess.run([sys.executable, str(RUNNER), point, str(nth), str(folder)], env=env, cwd=REPO,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
-    if process.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(process.stderr.decode())
-    return process.returncode
-
-
-def snapshot(home: Path) -> dict:
-    indexer = Indexer(Settings(_env_file=None, home=home, chunk_size=64, chunk_overlap=8))
-    try:
-        return {**state(indexer), "verify": indexer.verify()}
-    finally:
-        indexer.close()
+    """The watcher's way of indexing (tests/index/queue_runner.py), killing itself at the ``nth`` ``point``."""
+    return run_index(home, folder, point, nth, runner=QUEUE_RUNNER)
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     """v1 indexed by a clean run; the inputs changed to v2; the reference is a clean `index` of v2."""
-    from tests.index.test_crash import run_index
-
     base = tmp_path_factory.mktemp("queue-crash")
     folder = make_folder(base / "articles", count=16)
     template = base / "home-v1"

@@ -7,16 +7,10 @@ import pytest
 
 from ingest.feed_state import FeedStates
 from index.status import freshness_rows, read_freshness, stale_text
-from index.sync import Indexer
-from settings import Settings
-from tests.index.test_sync import make_folder
+from tests.helpers import make_folder
 
-
-@pytest.fixture
-def indexer(tmp_path, embedder):
-    ix = Indexer(Settings(_env_file=None, home=tmp_path / "home", chunk_size=64, chunk_overlap=8), embedder=embedder)
-    yield ix
-    ix.close()
+# the ``indexer`` fixture (tests/index/conftest.py) on the embedded store: the freshness view reads the catalog
+pytestmark = pytest.mark.parametrize("store_settings", ["embedded"], indirect=True)
 
 
 def test_queue_arrival_and_lag(indexer, tmp_path):

@@ -15,45 +15,7 @@ from index.catalog import Catalog
 from errors import EmbedderMismatch
 from errors import IndexBusy
 from index.sync import Indexer, index_lock
-from tests.conftest import REPO, clean_env
-from tests.ingest.test_loaders import bad_corpus
-
-TOPICS = ["harbour", "election", "wildfire", "vaccine", "airline", "tariff", "drought", "museum"]
-
-
-def write_story(path: Path, n: int, extra: str = "") -> None:
-    topic = TOPICS[n % len(TOPICS)]
-    body = " ".join(f"Report {n}: the {topic} story continues with detail number {k}." for k in range(12))
-    path.write_text(f"Story {n} about the {topic}\n{body}{extra}\n")
-
-
-def make_folder(root: Path, count: int = 6) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for n in range(count):
-        write_story(root / f"story-{n}.txt", n)
-    (root / "feed.jsonl").write_text("\n".join(json.dumps({
-        "url": f"https://news.example.com/item-{i}", "title": f"Feed item {i}", "source": "example.com",
-        "published_at": f"2022-08-0{i + 1}", "text": f"Feed item {i} says the {TOPICS[i]} council met on day {i}."})
-        for i in range(3)) + "\n")
-    return root
-
-
-def consistent(indexer: Indexer) -> None:
-    """Catalog and Chroma hold exactly the same chunks, nothing is left journaled, FTS matches."""
-    assert indexer.verify() == {"missing_in_store": [], "stale_in_store": []}
-    assert indexer.catalog.journal_entries() == []
-    db = indexer.catalog.db
-    assert db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    n_chunks = dict(db.execute("SELECT id, n_chunks FROM articles"))
-    per_article = dict(db.execute("SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
-    assert all(per_article.get(a, 0) == n for a, n in n_chunks.items())
-
-
-@pytest.fixture
-def indexer(store_settings, embedder):
-    ix = Indexer(store_settings, embedder=embedder)
-    yield ix
-    ix.close()
+from tests.helpers import REPO, TOPICS, bad_corpus, clean_env, consistent, make_folder, write_story
 
 
 def test_add_then_nothing_changes(indexer, tmp_path):

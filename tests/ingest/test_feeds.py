@@ -171,7 +171,7 @@ def test_atom_feed(server, feeds):
     (Route(b"<?xml version='1.0'?><catalog><book>not a feed</book></catalog>", "application/xml"), "neither RSS nor Atom"),
     (Route(kind="huge"), "larger than 1 MB (20.0 MB declared)"),
     (Route(kind="huge_chunked"), "larger than 1 MB; reading stopped there"),
-    (Route(kind="slow"), "did not finish within 3 s"),
+    pytest.param(Route(kind="slow"), "did not finish within 3 s", marks=pytest.mark.slow),  # waits out the 3 s
     (Route(kind="redirect_loop", headers={"Location": "/loop.xml"}), "too many redirects"),
     (Route(b"slow down", "text/plain", status=429, headers={"Retry-After": "120"}), "HTTP 429; it asked to wait 120 s"),
     (Route(b"oops", "text/plain", status=503), "HTTP 503"),

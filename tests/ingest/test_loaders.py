@@ -1,12 +1,12 @@
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from index.types import article_id_for, normalize_url
 from ingest.loaders import ArticleLoader, walk
+from tests.helpers import bad_corpus
 
 
 @pytest.fixture
@@ -131,33 +131,6 @@ def test_html_uses_an_article_extractor(loader, tmp_path):
     assert "eight months of repairs" in article.text and "alert" not in article.text and "Sport" not in article.text
     assert article.url == "https://news.example.org/bridge" and article.source == "Example News"
     assert article.published_at is not None and article.published_at.date().isoformat() == "2022-09-14"
-
-
-def bad_corpus(folder: Path) -> dict[str, str]:
-    """Every kind of bad input; returns file name -> expected reason (a substring)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "empty.txt").write_bytes(b"")
-    (folder / "blank.txt").write_text("\n \n\t\n")
-    (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    (folder / "latin1.txt").write_bytes("Caf\xe9 news\nLe caf\xe9 est ouvert.".encode("latin-1"))
-    (folder / "broken.json").write_text('{"title": "x", "text": ')
-    (folder / "notext.json").write_text(json.dumps({"title": "Only a title", "text": "  "}))
-    (folder / "huge.txt").write_text("Headline\n" + "word " * (5 * 1024 * 1024 // 5 + 10))
-    (folder / "fake.jsonl.gz").write_bytes(b"this is not gzip at all")
-    (folder / "bad-front.md").write_text("---\ntitle: [unclosed\n---\nBody text here.\n")
-    (folder / "dangling.txt").symlink_to(folder / "does-not-exist.txt")
-    (folder / "selfloop.txt").symlink_to(folder / "selfloop.txt")
-    (folder / "loop").mkdir()
-    (folder / "loop" / "back").symlink_to(folder, target_is_directory=True)
-    os.mkfifo(folder / "pipe.txt")
-    (folder / "image.png").write_bytes(b"\x89PNG")
-    return {
-        "empty.txt": "empty file", "blank.txt": "empty file", "binary.txt": "binary file",
-        "latin1.txt": "invalid UTF-8", "broken.json": "malformed JSON", "notext.json": "no text",
-        "huge.txt": "larger than 5 MB", "fake.jsonl.gz": "not a gzip file", "bad-front.md": "front matter",
-        "dangling.txt": "broken symlink", "selfloop.txt": "symlink loop", "back": "symlink loop",
-        "pipe.txt": "not a regular file", "image.png": "unsupported file type",
-    }
 
 
 def test_bad_inputs_are_skipped_with_reasons(loader, tmp_path):

@@ -26,9 +26,8 @@ from ingest.feeds import feeds_dir
 from index.sync import Indexer
 from ingest.watch import Watcher
 from settings import Settings
-from tests.conftest import REPO, clean_env
+from tests.helpers import REPO, clean_env, write_story
 from tests.ingest.feed_server import FeedServer, Item, Route, rss
-from tests.index.test_sync import write_story
 
 FAST = dict(chunk_size=64, chunk_overlap=8, watch_debounce_seconds=0.3, watch_poll_seconds=0.3,
             watch_heartbeat_seconds=0.5, watch_retry_seconds=0.2, feed_host_delay_seconds=0)
@@ -111,6 +110,7 @@ def reference(tmp_path: Path, embedder, *inputs: Path, **chunking) -> dict:
         indexer.close()
 
 
+@pytest.mark.slow  # a watcher through a dozen events, twice: ~10 s
 @pytest.mark.parametrize("polling", [False, True], ids=["os-events", "polling"])
 def test_files_appear_change_move_and_disappear(tmp_path, embedder, polling):
     settings = wsettings(tmp_path / "home", watch_force_polling=polling)
@@ -147,6 +147,7 @@ def test_files_appear_change_move_and_disappear(tmp_path, embedder, polling):
     assert state == reference(tmp_path, embedder, folder)
 
 
+@pytest.mark.slow  # writes a file slowly on purpose: ~5 s
 def test_a_slow_write_is_read_once_complete(tmp_path, embedder):
     settings = wsettings(tmp_path / "home", watch_debounce_seconds=1.5)
     folder = tmp_path / "articles"
@@ -250,6 +251,7 @@ def test_a_full_disk_is_logged_and_retried(tmp_path, embedder, caplog):
     assert any("disk under home is full" in r.getMessage() and "keeps running" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow  # a watcher polling a feed server: ~2.5 s
 def test_feeds_flow_through_the_watcher(tmp_path, embedder):
     server = FeedServer().start()
     try:

@@ -25,7 +25,7 @@ from pathlib import Path
 from index.runtime import configure_runtime
 from ingest.watch import Watcher
 from settings import Settings
-from tests.index.test_sync import write_story
+from tests.helpers import write_story
 
 
 def count(catalog: Path, sql: str) -> int:

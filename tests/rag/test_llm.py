@@ -15,12 +15,6 @@ from tests.rag.llm_stub import StubLLM
 SECRET = "sk-test-newsdesk-0123456789abcdef"
 
 
-@pytest.fixture
-def stub():
-    with StubLLM() as server:
-        yield server
-
-
 def llm_desk(gold_settings, embedder, stub, model: str, **overrides) -> NewsDesk:
     settings = gold_settings.updated(**{
         "answer_mode": "llm", "llm_base_url": stub.url, "llm_model": model, "llm_timeout": 1.0,

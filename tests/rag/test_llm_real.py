@@ -16,7 +16,9 @@ import pytest
 from rag.citations import MARKER
 from prompts import is_refusal
 from rag.engine import NewsDesk
-from tests.conftest import free_port
+from tests.helpers import free_port
+
+pytestmark = pytest.mark.server  # llama.cpp's server with Gemma
 
 
 def gemma_model() -> Path:

@@ -8,7 +8,7 @@ import pytest
 from index.sync import Indexer
 from rag.engine import NewsDesk
 from settings import Settings
-from tests.index.test_sync import make_folder
+from tests.helpers import make_folder
 
 NEW = {"url": "https://wire.example.org/harbour-crane", "title": "Crane collapse shuts Port Alderney",
        "source": "wire.example.org", "published_at": "2022-08-20",

@@ -4,11 +4,7 @@ Both paths are driven through the real app (AppTest) and must show the same cite
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.keys import KeyStore
@@ -16,37 +12,19 @@ from api.service import Service
 from errors import IndexEmpty, NewsdeskError
 from rag.engine import NewsDesk
 from settings import Settings
-from tests.conftest import free_port
-from tests.ui.conftest import SEED_TITLE, TROOPS_QUESTION, UNANSWERABLE, ask, assistant_messages, new_session, turns
+from tests.helpers import (SEED_TITLE, TROOPS_QUESTION, UNANSWERABLE, ThreadServer, ask, assistant_messages,
+                           free_port, new_session, turns)
 from ui.api_client import ApiDesk
 
 
-class ThreadServer:
-    """uvicorn serving the app in a thread of this process, on a free port of 127.0.0.1."""
-
-    def __init__(self, settings: Settings, embedder) -> None:
-        app = create_app(settings, service=Service(settings, embedder=embedder), host="127.0.0.1")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "ThreadServer":
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "the API server did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
+def api_server(settings: Settings, embedder) -> ThreadServer:
+    """The API service of ``settings`` (not started: ``with api_server(...) as server``)."""
+    return ThreadServer(create_app(settings, service=Service(settings, embedder=embedder), host="127.0.0.1"))
 
 
 @pytest.fixture(scope="module")
 def api_url(shared_home, embedder):
-    with ThreadServer(Settings(_env_file=None, home=shared_home), embedder) as server:
+    with api_server(Settings(_env_file=None, home=shared_home), embedder) as server:
         yield server.url
 
 
@@ -74,7 +52,7 @@ def test_the_api_desk_gives_the_answer_the_desk_in_process_gives(shared_home, ap
 
 
 def test_the_servers_errors_come_back_as_the_same_newsdesk_errors(tmp_path, embedder):
-    with ThreadServer(Settings(_env_file=None, home=tmp_path / "empty"), embedder) as server:
+    with api_server(Settings(_env_file=None, home=tmp_path / "empty"), embedder) as server:
         desk = ApiDesk(Settings(_env_file=None, home=tmp_path / "unused", api_url=server.url))
         with pytest.raises(IndexEmpty, match="No articles are indexed"):
             list(desk.stream("What happened?", mode="extractive"))
@@ -88,7 +66,7 @@ def test_the_servers_errors_come_back_as_the_same_newsdesk_errors(tmp_path, embe
 def test_the_api_desk_sends_its_key_to_a_service_that_has_keys(tmp_path, embedder):
     home = tmp_path / "keyed"
     key = KeyStore(home).create("app", read_only=True)
-    with ThreadServer(Settings(_env_file=None, home=home), embedder) as server:
+    with api_server(Settings(_env_file=None, home=home), embedder) as server:
         anonymous = ApiDesk(Settings(_env_file=None, home=tmp_path / "unused", api_url=server.url))
         with pytest.raises(NewsdeskError, match="(?i)key") as refused:
             list(anonymous.stream("What happened?", mode="extractive"))

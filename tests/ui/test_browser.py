@@ -24,11 +24,9 @@ import pytest
 from evals.runner import SuiteRun
 from index.sync import Indexer
 from settings import Settings
-from tests.conftest import clean_env, free_port
-from tests.ui.conftest import HOSTILE, SEED_TITLE
+from tests.helpers import APP, HOSTILE, REPO, SEED_TITLE, clean_env, free_port
 
-REPO = Path(__file__).resolve().parents[2]
-APP = REPO / "app.py"
+pytestmark = pytest.mark.server  # `streamlit run` and a headless Chromium
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = REPO / "docs" / "chat-answer.png"
 EVAL_SCREENSHOT = REPO / "docs" / "evaluations.png"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tests.rag.llm_stub import StubLLM
 from prompts import BEYOND_REFUSAL
-from tests.ui.conftest import (HOSTILE, PAYLOADS, SEED_TITLE, TIMEOUT, TROOPS_QUESTION, UI_SOURCES, UNANSWERABLE,
-                               all_text, ask, assistant_messages, new_session, turns, unescaped)
+from tests.helpers import (HOSTILE, PAYLOADS, SEED_TITLE, TIMEOUT, TROOPS_QUESTION, UI_SOURCES, UNANSWERABLE, all_text,
+                           ask, assistant_messages, new_session, turns, unescaped)
 from ui.render import escape_md
 
 

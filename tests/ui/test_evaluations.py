@@ -20,7 +20,7 @@ from evals.runs import RUNNING_MARKER, claim_run, run_in_progress
 from evals.suite import load_suite
 from index.sync import index_lock
 from settings import Settings
-from tests.ui.conftest import HOSTILE, PAYLOADS, SEED_TITLE, TIMEOUT, all_text, new_session, unescaped
+from tests.helpers import HOSTILE, PAYLOADS, SEED_TITLE, TIMEOUT, all_text, new_session, unescaped
 from ui.render import escape_md
 
 
@@ -46,6 +46,7 @@ def questions_table(at: AppTest):
     return next(d.value for d in at.dataframe if "question" in d.value.columns and "answer" in d.value.columns)
 
 
+@pytest.mark.slow  # two evaluation runs through the app: ~5 s
 def test_evaluations_run_a_suite_view_it_browse_questions_and_compare_runs(tmp_path, use_home):
     home = use_home(tmp_path / "home")
     at = new_session("evaluations")

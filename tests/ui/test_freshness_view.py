@@ -9,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 from index.catalog import Catalog
 from index.sync import Indexer
 from settings import Settings
-from tests.index.test_sync import make_folder
-from tests.ui.conftest import new_session, unescaped
+from tests.helpers import make_folder, new_session, unescaped
 
 
 def queued_home(tmp_path, embedder, days_old: float):

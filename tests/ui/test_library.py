@@ -10,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 from index.catalog import Catalog
 from index.sync import index_lock
 from settings import Settings
-from tests.conftest import free_port
-from tests.ui.conftest import MARZIPAN_TEXT, TIMEOUT, ask, new_session, turns
+from tests.helpers import MARZIPAN_TEXT, TIMEOUT, ask, free_port, new_session, turns
 
 
 def library_caption(at: AppTest) -> str:

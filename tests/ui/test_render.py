@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import PAYLOADS, unescaped
+from tests.helpers import PAYLOADS, unescaped
 from ui.render import escape_md, link_md, number, safe_href, seconds_text, with_markers
 
 

@@ -4,10 +4,12 @@ import gzip
 import json
 
 import numpy as np
+import pytest
 
 from evals.bench.scale import HashingEmbedder, generate_corpus, measure_one
 
 
+@pytest.mark.slow  # reads the sentences of the gold corpus: ~2.5 s
 def test_generated_articles_are_new_but_made_of_real_sentences(tmp_path, gold_file):
     path = generate_corpus(tmp_path / "c.jsonl.gz", 50)
     rows = [json.loads(line) for line in gzip.open(path, "rt")]
@@ -22,6 +24,7 @@ def test_hashing_standin_embedder_is_deterministic_and_lexical():
     assert np.allclose(embedder.embed(["harbour bridge toll"])[0], a)
 
 
+@pytest.mark.slow  # builds and queries an index of 300 generated articles: ~35 s on 2 busy cores
 def test_measure_one_small(tmp_path):
     figures = measure_one(300, tmp_path)
     assert figures["articles"] == 300 and figures["chunks"] > 300 and figures["embedder"] == "hashing-standin-384"

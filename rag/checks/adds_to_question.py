@@ -1,0 +1,26 @@
+"""``AddsToQuestion``: an answer made only of the question's words is no answer."""
+
+from __future__ import annotations
+
+import re
+
+from rag.checks import Claim, Verdict
+from rag.checks.grounded import YES_NO
+from rag.selection import Sheet
+from rag.text import content_stems, number_values
+
+
+class AddsToQuestion:
+    """An answer made only of the question's own words is no answer ("new Sprite bottle" for "what will the new
+    Sprite bottles look like?"), unless the question offers the choice ("Warnock or Walker", "between A and B")."""
+
+    def check(self, claim: Claim, sheet: Sheet) -> Verdict:
+        if YES_NO.match(claim.answer) or _CHOICE.search(claim.question):
+            return Verdict(True, claim.sentence)
+        if content_stems(claim.answer.replace("-", " ")) - content_stems(claim.question.replace("-", " ")) \
+                or number_values(claim.answer) - number_values(claim.question):
+            return Verdict(True, claim.sentence)
+        return Verdict(False, None, "it only repeats the question")
+
+
+_CHOICE = re.compile(r"\bor\b|\bbetween\b|\bwhich of\b", re.I)

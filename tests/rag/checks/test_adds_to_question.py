@@ -1,0 +1,15 @@
+"""``AddsToQuestion`` (rag/checks/adds_to_question.py): an answer made of the question's words is no answer."""
+
+from rag.checks import Claim
+from rag.checks.adds_to_question import AddsToQuestion
+from tests.rag.checks.sheets import sheet_of
+
+
+def test_an_answer_that_only_repeats_the_question_is_no_answer():
+    sheet = sheet_of("Sprite is retiring its green bottles.", "Warnock and Walker head to a runoff.")
+    question = "Sprite is dropping its green bottles. What will the new Sprite bottles look like?"
+    verdict = AddsToQuestion().check(Claim(question, "new Sprite bottle", sheet.sentence(1)), sheet)
+    assert not verdict.kept and verdict.reason == "it only repeats the question"
+    assert AddsToQuestion().check(Claim(question, "clear plastic", sheet.sentence(1)), sheet).kept
+    # a question that offers the choice is answered by one of its own words
+    assert AddsToQuestion().check(Claim("Who leads, Warnock or Walker?", "Warnock", sheet.sentence(2)), sheet).kept
