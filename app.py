@@ -29,8 +29,6 @@ def app_pages() -> list[st.Page]:
 
 
 def main() -> None:
-    # a reader's toolbar: no "Deploy" button (Streamlit shows it to a developer running `streamlit run` locally)
-    st.set_option("client.toolbarMode", "minimal")
     st.set_page_config(page_title="newsdesk", page_icon="📰")
     current = st.navigation(app_pages())
     st.set_page_config(layout="wide" if current.url_path in WIDE_PAGES else "centered")

@@ -55,6 +55,7 @@ def streamlit_app(tmp_path_factory, seed_file, embedder):
     port = free_port()
     workdir = root / "cwd"  # no .env of the developer's
     workdir.mkdir()
+    shutil.copytree(REPO / ".streamlit", workdir / ".streamlit")  # the settings `make run` reads from the repository root
     log_path = root / "streamlit.log"
     log = open(log_path, "wb")
     process = subprocess.Popen(
@@ -125,8 +126,9 @@ def test_chat_in_a_real_browser(streamlit_app, browser, tmp_path):
     assert SEED_TITLE in assistant and "date unknown" in assistant
     assert "Sources" in assistant
     assert page.get_by_text("Active mode:").count() == 1  # the sidebar says which mode answers
-    # a reader's toolbar: Streamlit's "Deploy" button is for developers (app.py sets client.toolbarMode)
-    assert page.get_by_test_id("stAppDeployButton").count() == 0 and page.get_by_text("Deploy").count() == 0
+    # a reader's toolbar: Streamlit's "Deploy" button is for developers (.streamlit/config.toml sets client.toolbarMode)
+    assert page.get_by_test_id("stAppDeployButton").count() == 0
+    assert page.get_by_role("button", name="Deploy", exact=True).count() == 0
 
     page.wait_for_timeout(500)  # let the last frame settle
     shot = tmp_path / "chat-answer.png"
