@@ -110,3 +110,14 @@ def test_no_test_module_imports_another():
     offenders = {str(path.relative_to(REPO)): sorted(m for m in imported_modules(path) if TEST_MODULE.match(m))
                  for path in sorted((REPO / "tests").rglob("*.py"))}
     assert {path: modules for path, modules in offenders.items() if modules} == {}
+
+
+def test_every_package_is_installed():
+    """A wheel holds only the packages pyproject lists: a sub-package missing there imports in the source tree and
+    fails once installed."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(path.parent.relative_to(REPO).parts) for package in PACKAGES
+               for path in (REPO / package).rglob("__init__.py")}
+    assert on_disk == listed
