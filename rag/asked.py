@@ -37,6 +37,10 @@ _NOUNS = {  # what "which/what <noun>" asks for (plurals in -s are matched too)
     supermarket model product dog cat animal tabloid house stadium vessel ship plane drug vaccine""",
 }
 _WHICH = {kind: rf"\b(?:which|what) {_BETWEEN}(?:{'|'.join(words.split())})s?\b" for kind, words in _NOUNS.items()}
+# nouns of the NAME kind that ask for a kind of thing, not a name: "which animals" is answered by "five lions",
+# "which household product" by "baby wipes", so the answer gives a word of its own, not a capitalised one
+# ("which dog" stays a name: a dog in the news is named)
+_WHICH_THING = re.compile(rf"\b(?:which|what) {_BETWEEN}(?:product|animal)s?\b", re.I)
 _KINDS = [
     (DISTANCE, r"\bhow (?:far|high|tall|deep|wide)\b|\bwhat (?:distance|altitude|height|range)\b"),
     (DURATION, r"\bhow long\b"),
@@ -174,6 +178,8 @@ def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> boo
             return counted and any(_new(m.group(0), question) for m in _QUANTITY.finditer(answer))
         patterns = {DISTANCE: [_DISTANCE], DURATION: [_TIMESPAN, _DISTANCE], WHEN: [_DATE, _TIMESPAN]}[kind]
         return any(p.search(answer) for p in patterns)
+    if kind == NAME and _WHICH_THING.search(question):
+        return bool(content_stems(answer.replace("-", " ")) - content_stems(question.replace("-", " ")))
     if kind in (PERSON, PLACE, NAME, CALLED):
         asked_stems = content_stems(question)
         for match in _CAPITAL.finditer(answer):

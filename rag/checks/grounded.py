@@ -6,7 +6,7 @@ import re
 
 from rag.checks import Claim, Verdict
 from rag.citations import names_agree
-from rag.selection import Sheet
+from rag.selection import Numbered, Sheet
 from rag.text import DIGITS, content_stems, number_value, number_values
 
 YES_NO = re.compile(r"^\s*(yes|no)\b", re.I)
@@ -18,12 +18,15 @@ GROUNDED_SHARE = 0.5
 RELEVANT_SHARE = 0.5
 
 
-def grounding(answer: str, sentence: str) -> float:
-    """How much of ``answer`` the ``sentence`` states: 0 unless it holds all its numbers and names, else the
-    share of its content words it holds ("53,804 acres" is in "the 53,804-acre monument")."""
+def grounding(answer: str, sentence: str, context: str = "") -> float:
+    """How much of ``answer`` the ``sentence`` states: 0 unless it holds all its numbers and names (a name may
+    be given in full in ``context``, the rest of its article the model read: "Boris Johnson" for "Johnson
+    announced ..." under the title "Boris Johnson: UK Prime Minister resigns", as news names a person in full
+    once and by surname after), else the share of its content words the sentence itself holds ("53,804 acres"
+    is in "the 53,804-acre monument")."""
     if not {number_value(n) for n in DIGITS.findall(answer)} <= number_values(sentence):
         return 0.0  # "40 goats" is in "Forty goats escaped"; "$1.34 billion" is not in "$1.337 billion"
-    if not names_agree(answer.replace("-", " "), sentence.replace("-", " ")):
+    if not names_agree(answer.replace("-", " "), sentence.replace("-", " "), context.replace("-", " ")):
         return 0.0
     stems = content_stems(answer.replace("-", " "))
     return len(stems & content_stems(sentence.replace("-", " "))) / len(stems) if stems else 1.0
@@ -32,6 +35,14 @@ def grounding(answer: str, sentence: str) -> float:
 def grounded_in(answer: str, sentence: str) -> bool:
     """Whether ``sentence`` states ``answer``: its numbers and names, and most of its words."""
     return grounding(answer, sentence) >= GROUNDED_SHARE
+
+
+def article_context(sheet: Sheet, sentence: Numbered) -> str:
+    """What the model read of ``sentence``'s article besides it: its title and its other sentences."""
+    for evidence, sentences in sheet.articles:
+        if any(s is sentence for s in sentences):
+            return " ".join([evidence.title or ""] + [s.text for s in sentences if s is not sentence])
+    return ""
 
 
 class Grounded:
@@ -45,7 +56,7 @@ class Grounded:
                 claim.sentence.text)) >= RELEVANT_SHARE * len(content_stems(claim.question))
             return Verdict(about, claim.sentence, "" if about else "the sentence cited is not about the question")
         order = ([claim.sentence] if claim.sentence else []) + [s for s in sheet.sentences if s is not claim.sentence]
-        shares = [grounding(claim.answer, sentence.text) for sentence in order]
+        shares = [grounding(claim.answer, sentence.text, article_context(sheet, sentence)) for sentence in order]
         best = max(range(len(order)), key=lambda i: shares[i], default=None)  # the first of the best: the model's
         if best is None or shares[best] < GROUNDED_SHARE:
             return Verdict(False, None, "no article states it")

@@ -14,9 +14,9 @@ def evidence_of(text: str, article: str = "a1", published: str = "2022-11-08", t
                     datetime.fromisoformat(published).replace(tzinfo=timezone.utc), text, 0, len(text))
 
 
-def sheet_of(*texts: str, published: str = "2022-11-08") -> Sheet:
+def sheet_of(*texts: str, published: str = "2022-11-08", title: str = "Title") -> Sheet:
     """One article whose sentences are ``texts``, numbered from 1."""
-    evidence = evidence_of(" ".join(texts), published=published)
+    evidence = evidence_of(" ".join(texts), published=published, title=title)
     numbered, at = [], 0
     for n, text in enumerate(texts, start=1):
         numbered.append(Numbered(n, evidence, at, at + len(text), text))

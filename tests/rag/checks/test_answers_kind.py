@@ -14,3 +14,13 @@ def test_an_answer_of_another_kind_is_withheld():
     verdict = check.check(Claim("Which dog held the title?", "public health emergency", sheet.sentence(2)), sheet)
     assert not verdict.kept and "name" in verdict.reason
     assert check.check(Claim("Was it approved?", "No", sheet.sentence(1)), sheet).kept  # yes/no: not a kind
+
+
+def test_a_kind_of_thing_is_answered_by_a_word_not_a_name():
+    sheet = sheet_of("Five lions escaped from their enclosure at Taronga Zoo.", "The zoo went into lockdown.")
+    check = AnswersKind()
+    question = "Which animals slipped loose from their enclosure at a Sydney zoo?"
+    assert check.check(Claim(question, "five lions", sheet.sentence(1)), sheet).kept
+    assert not check.check(Claim(question, "enclosure", sheet.sentence(1)), sheet).kept  # only the question's word
+    product = "Authorities seized cocaine disguised as which household product?"
+    assert check.check(Claim(product, "baby wipes", sheet.sentence(1)), sheet).kept

@@ -22,6 +22,21 @@ def test_a_right_answer_cited_to_the_wrong_sentence_is_cited_to_the_right_one():
     assert not verdict.kept and verdict.reason == "no article states it"
 
 
+def test_a_name_given_by_surname_is_grounded_where_its_article_gives_it_in_full():
+    question = "Which head of state announced his resignation this week?"
+    said = "Johnson announced that he would be stepping down."
+    sheet = sheet_of(said, "Party officials will set a timetable.", title="Boris Johnson: UK Prime Minister resigns")
+    verdict = Grounded().check(Claim(question, "Boris Johnson", sheet.sentence(1)), sheet)
+    assert verdict.kept and verdict.sentence.n == 1
+    # the full name in the article is not enough: the cited sentence must name the person
+    elsewhere = sheet_of("Party officials will set a timetable.", said.replace("Johnson", "He"),
+                         title="Boris Johnson: UK Prime Minister resigns")
+    assert not Grounded().check(Claim(question, "Boris Johnson", elsewhere.sentence(1)), elsewhere).kept
+    # nor a name the article never gives
+    untitled = sheet_of(said, "Party officials will set a timetable.")
+    assert not Grounded().check(Claim(question, "Boris Johnson", untitled.sentence(1)), untitled).kept
+
+
 def test_a_yes_or_no_needs_a_sentence_about_the_question():
     sheet = sheet_of("Federer announced his retirement on Thursday.", "The weather was fine.")
     question = "Did Federer announce his retirement?"
