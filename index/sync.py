@@ -4,7 +4,7 @@
 ``embed_pending()``. New and changed articles are committed with their chunks and keyword (FTS5) terms
 first, answerable at once; their vectors follow from the embedding queue (``index.embed_queue``),
 drained before ``sync`` returns unless ``embed=False`` (the watcher embeds in steps between events).
-See ``index.catalog`` for how a run killed at any moment is finished by the next one.
+See ``index.catalog.base`` for how a run killed at any moment is finished by the next one.
 """
 
 from __future__ import annotations
