@@ -18,7 +18,8 @@ several URLs (``/index.html``, ``?cid=...``) and the updated versions of one sto
   their clusters, so a cluster whose representative left hands over to its next member, and one whose
   bridging member left splits.
 
-The catalog keeps the signatures, band keys and clusters (its ``wire_*`` methods); ``settle()`` brings them in line with the catalog's articles (new, changed, removed).
+The catalog keeps the signatures, band keys and clusters (its ``wire_*`` methods); ``settle()`` brings them
+in line with the catalog's articles (new, changed, removed).
 ``index.sync`` calls two hooks of ``ingest.dedup_hooks``: before a batch is written and after every sync
 and removal.
 """
