@@ -4,13 +4,12 @@
 ``embed_pending()``. New and changed articles are committed with their chunks and keyword (FTS5) terms
 first, answerable at once; their vectors follow from the embedding queue (``index.embed_queue``),
 drained before ``sync`` returns unless ``embed=False`` (the watcher embeds in steps between events).
-See ``index.catalog`` for how a run killed at any moment is finished by the next one.
+See ``index.catalog.base`` for how a run killed at any moment is finished by the next one.
 """
 
 from __future__ import annotations
 
 import gzip
-import sqlite3
 import time
 import zlib
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from errors import DiskFull
 from index.types import Article, Chunk, IndexStatus, Skipped, SyncReport, WriteHooks
-from index.catalog import Catalog, utcnow_iso
+from index.catalog import CATALOG_ERRORS, Catalog, utcnow_iso
 from index.chunker import ArticleChunker
 from index.embed_queue import EmbedProgress, EmbedQueue
 from index.embedders import Embedder, make_embedder
@@ -92,7 +91,7 @@ class _BatchWriter:
 
 
 class Indexer:
-    """Writes articles into the catalog (SQLite) and their chunk vectors into Chroma, in sync."""
+    """Writes articles into the catalog and their chunk vectors into Chroma, in sync."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None,
                  hooks: WriteHooks | None = None) -> None:
@@ -174,7 +173,7 @@ class Indexer:
     def _disk_errors(self) -> Iterator[None]:
         try:
             yield
-        except (sqlite3.OperationalError, OSError) as error:
+        except (*CATALOG_ERRORS, OSError) as error:
             if not is_disk_full(error):
                 raise
             raise DiskFull(f"the disk under {self.settings.index.home} is full; what was indexed before is intact. "

@@ -1,5 +1,6 @@
-"""Plain data types that cross module borders: an Article, its Chunks, a skipped input, and the rows
-the catalog gives back (an indexed article, a chunk with its article's metadata, the index's counts)."""
+"""Plain data types that cross module borders: an Article, its Chunks, a skipped input, and what goes into
+and comes out of the catalog (an indexed article, a chunk with its article's metadata, the index's counts, a
+question's window, a BM25 query, a feed's state, a wire signature)."""
 
 from __future__ import annotations
 
@@ -108,6 +109,93 @@ class ChunkRecord:
     url: str | None
     published_at: str | None
     path: str
+
+
+@dataclass(frozen=True)
+class ArticleBrief:
+    """What an "also reported by" line shows of an article, and its publication epoch (``to_epoch``)."""
+
+    id: str
+    title: str | None
+    source: str | None
+    url: str | None
+    published_at: str | None
+    published_ts: int | None
+
+
+@dataclass(frozen=True)
+class ChunkFilter:
+    """Which articles' chunks a question may use. Undated articles pass an upper bound (they may be
+    old) but never a lower bound."""
+
+    since_ts: int | None = None
+    until_ts: int | None = None
+    sources: tuple[str, ...] = ()
+
+    @property
+    def narrows(self) -> bool:
+        return self.since_ts is not None or self.until_ts is not None or bool(self.sources)
+
+    def admits(self, published_ts: int | None, source: str | None) -> bool:
+        """The rule the catalog applies to a window, for one article's values."""
+        if self.since_ts is not None and (published_ts is None or published_ts < self.since_ts):
+            return False
+        if self.until_ts is not None and published_ts is not None and published_ts > self.until_ts:
+            return False
+        return not self.sources or source in self.sources
+
+
+@dataclass(frozen=True)
+class Bm25Query:
+    """A keyword search: chunks matching any of ``terms``, the ``limit`` best by BM25 (the title column
+    weighted ``title_weight``, the text 1.0), inside ``where``. ``window_share`` is the share of all chunks
+    that ``where`` admits; from ``broad_window_share`` on, the catalog ranks first and checks the window
+    for the first ``broad_window_ranks`` at most."""
+
+    terms: tuple[str, ...]
+    limit: int
+    title_weight: float
+    where: ChunkFilter | None = None
+    window_share: float = 1.0
+    broad_window_share: float = 0.2
+    broad_window_ranks: int = 2000
+
+
+@dataclass(frozen=True)
+class StoredSignature:
+    """A wire signature as the catalog keeps it (``ingest.dedup.WireSignature``): ``signature`` holds the
+    MinHash values as uint32 bytes."""
+
+    article_id: str
+    content_hash: str
+    text_hash: str
+    words: int
+    title_terms: frozenset[str]
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One followed feed: what it is and how its last poll went.
+
+    ``status``: new (never polled), ok, not_modified (304), error, backoff (waiting after 429/5xx).
+    ``new_items``: items written by the last poll; ``items``: item files kept for the feed.
+    ``next_poll`` (epoch seconds) and ``failures`` drive the back-off after errors.
+    """
+
+    url: str
+    name: str
+    slug: str
+    added: str
+    last_poll: str | None = None
+    status: str = "new"
+    last_error: str | None = None
+    new_items: int = 0
+    items: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll: float = 0.0
+    failures: int = 0
 
 
 @dataclass(frozen=True)

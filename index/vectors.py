@@ -12,25 +12,21 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from index.catalog import Catalog
-from index.search import ChunkFilter
+from index.catalog import CatalogInterface
+from index.types import ChunkFilter
 
-_BATCH = 500  # ids per IN (...) list
 _BACKFILL_BATCH = 2000  # vectors read from Chroma per catalog transaction
 
 
 class WindowVectors:
     """Nearest chunks within a window, from the vectors the catalog keeps beside each chunk."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: CatalogInterface) -> None:
         self.catalog = catalog
 
     def in_window(self, where: ChunkFilter) -> tuple[list[str], list[bytes]]:
         """(chunk ids, float32 vectors as bytes) of the window's chunks that have a vector."""
-        condition, params = where.sql()
-        rows = self.catalog.db.execute(f"SELECT c.id, c.embedding FROM articles a JOIN chunks c ON c.article_id = a.id "
-                                       f"WHERE {condition} AND c.embedding IS NOT NULL", params).fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
+        return self.catalog.window_vectors(where)
 
     def nearest(self, vector: np.ndarray, limit: int, where: ChunkFilter,
                 admitted: int) -> list[tuple[str, float]] | None:
@@ -51,31 +47,18 @@ class WindowVectors:
         """(chunk ids, vectors as rows) of the window's chunks whose article got vectors at or after
         ``stamp`` (``articles.embedded_at``, written in the commit after the Chroma upsert) or is still
         partly queued: what a vector index opened before ``stamp`` may lack or hold stale."""
-        condition, params = where.sql()
-        rows = self.catalog.db.execute(
-            "SELECT c.id, c.embedding FROM articles a JOIN chunks c ON c.article_id = a.id "
-            f"WHERE (a.embedded_at >= ? OR a.embedded_at IS NULL) AND {condition} AND c.embedding IS NOT NULL",
-            [stamp, *params]).fetchall()
-        if not rows:
+        ids, blobs = self.catalog.vectors_changed_since(stamp, where)
+        if not ids:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return [r[0] for r in rows], np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
 
     def changed_count(self, stamp: str) -> int:
         """How many chunks ``changed_since(stamp)`` would score (articles embedded since, or partly queued)."""
-        db = self.catalog.db
-        done = db.execute("SELECT coalesce(sum(n_chunks), 0) FROM articles WHERE embedded_at >= ?", (stamp,)).fetchone()[0]
-        return done + db.execute("SELECT count(*) FROM chunks WHERE embedding IS NOT NULL AND article_id IN "
-                                 "(SELECT id FROM articles WHERE embedded_at IS NULL)").fetchone()[0]
+        return self.catalog.vectors_changed_count(stamp)
 
     def admitted(self, chunk_ids: list[str], where: ChunkFilter) -> set[str]:
         """Which of ``chunk_ids`` are live chunks that the window admits (to filter Chroma's neighbours)."""
-        inside: set[str] = set()
-        for start in range(0, len(chunk_ids), _BATCH):
-            part = chunk_ids[start:start + _BATCH]
-            rows = self.catalog.db.execute("SELECT c.id, a.published_ts, a.source FROM chunks c JOIN articles a ON "
-                                           f"a.id = c.article_id WHERE c.id IN ({','.join('?' * len(part))})", part)
-            inside.update(r[0] for r in rows if where.admits(r[1], r[2]))
-        return inside
+        return self.catalog.chunks_in_window(chunk_ids, where)
 
     def backfill(self, read: Callable[[Sequence[str]], dict[str, np.ndarray]]) -> None:
         """Copy the vectors of chunks that have none in the catalog from ``read`` (Chroma), once:
@@ -83,10 +66,9 @@ class WindowVectors:
         catalog = self.catalog
         if catalog.get_meta("vectors_backfill") != "pending":
             return
-        missing = [r[0] for r in catalog.db.execute("SELECT id FROM chunks WHERE embedding IS NULL")]
+        missing = catalog.unembedded_chunk_ids()
         for start in range(0, len(missing), _BACKFILL_BATCH):
             vectors = read(missing[start:start + _BACKFILL_BATCH])
             with catalog.transaction():
-                catalog.db.executemany("UPDATE chunks SET embedding = ? WHERE id = ?",
-                                       [(v.tobytes(), i) for i, v in vectors.items()])
+                catalog.fill_vectors({i: v.tobytes() for i, v in vectors.items()})
         catalog.set_meta("vectors_backfill", "done")

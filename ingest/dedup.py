@@ -18,8 +18,8 @@ several URLs (``/index.html``, ``?cid=...``) and the updated versions of one sto
   their clusters, so a cluster whose representative left hands over to its next member, and one whose
   bridging member left splits.
 
-The tables live in the catalog's SQLite file (``wire_signatures``, ``wire_bands``, ``wire_clusters``),
-created here; ``settle()`` brings them in line with the catalog's articles (new, changed, removed).
+The catalog keeps the signatures, band keys and clusters (its ``wire_*`` methods); ``settle()`` brings them
+in line with the catalog's articles (new, changed, removed).
 ``index.sync`` calls two hooks of ``ingest.dedup_hooks``: before a batch is written and after every sync
 and removal.
 """
@@ -29,31 +29,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
-from index.catalog import Catalog
-from index.types import Article, title_from_url
+from index.catalog import CatalogInterface
+from index.types import Article, StoredSignature, title_from_url
 from settings import IngestSettings
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS wire_signatures (
-    article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, text_hash TEXT NOT NULL, words INTEGER NOT NULL,
-    title_terms TEXT NOT NULL, signature BLOB NOT NULL, seq INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS wire_signatures_text ON wire_signatures(text_hash);
-CREATE TABLE IF NOT EXISTS wire_bands (
-    band INTEGER NOT NULL, key INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (band, key, article_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS wire_bands_article ON wire_bands(article_id);
-CREATE TABLE IF NOT EXISTS wire_clusters (article_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS wire_clusters_cluster ON wire_clusters(cluster_id);
-"""
-_TABLES = ("wire_signatures", "wire_bands", "wire_clusters")
 SCHEME = "affine32"  # datasketch 2's default: uint32 hash values, collision-free permutations
 _WORD = re.compile(r"\w+")
 # words that say nothing about which story a headline tells (and outlet names that sites append)
@@ -113,13 +98,12 @@ class WireClusters:
     read. Read-only (the question side) it only reads, and sees no clusters in a catalog that never had them.
     """
 
-    def __init__(self, catalog: Catalog, config: IngestSettings) -> None:
+    def __init__(self, catalog: CatalogInterface, config: IngestSettings) -> None:
         self.catalog = catalog
         self.config = config
         self._seed = None
         self._bands: tuple[int, int] | None = None
         if not catalog.read_only:
-            self.db.executescript(_SCHEMA)
             self._check_params()
 
     @property
@@ -141,13 +125,9 @@ class WireClusters:
         return self._bands
 
     @property
-    def db(self) -> sqlite3.Connection:
-        return self.catalog.db
-
-    @property
     def ready(self) -> bool:
         """Whether the catalog has the wire tables (an index written before them has none)."""
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'wire_clusters'").fetchone() is not None
+        return self.catalog.wire_ready()
 
     def _check_params(self) -> None:
         """Signatures made with other parameters cannot be compared: they are dropped and made again."""
@@ -157,8 +137,7 @@ class WireClusters:
                              "title_overlap": self.config.wire_title_overlap})
         if self.catalog.get_meta("wire_params") != params:
             with self.catalog.transaction():
-                for table in _TABLES:
-                    self.db.execute(f"DELETE FROM {table}")
+                self.catalog.wire_clear()
                 self.catalog.set_meta("wire_params", params)
 
     # --- signatures -----------------------------------------------------------------------
@@ -203,14 +182,14 @@ class WireClusters:
         return self._assign(docs)
 
     def _assign(self, docs: list[tuple[str, str, str | None, str]]) -> int:
-        known = self._content_hashes([d[0] for d in docs])
+        known = self.catalog.wire_content_hashes([d[0] for d in docs])
         todo = [d for d in docs if known.get(d[0]) != d[3]]
         if not todo:
             return 0
         changed = [d[0] for d in todo if d[0] in known]
-        kept_seq = self._seqs(changed)
+        kept_seq = self.catalog.wire_seqs(changed)
         self.forget(changed)
-        next_seq = (self.db.execute("SELECT max(seq) FROM wire_signatures").fetchone()[0] or 0) + 1
+        next_seq = self.catalog.wire_next_seq()
         matched = 0
         with self.catalog.transaction():
             for article_id, text, title, content_hash in todo:
@@ -226,23 +205,17 @@ class WireClusters:
 
     def _insert(self, signature: WireSignature, seq: int) -> None:
         keys = self.band_keys(signature)
-        candidates: set[str] = set()
-        for band, key in enumerate(keys):
-            candidates.update(r[0] for r in self.db.execute(
-                "SELECT article_id FROM wire_bands WHERE band = ? AND key = ?", (band, key)))
+        candidates = self.catalog.wire_candidates(keys)
         candidates.discard(signature.article_id)
-        self.db.execute("INSERT OR REPLACE INTO wire_signatures VALUES (?,?,?,?,?,?,?)",
-                        (signature.article_id, signature.content_hash, signature.text_hash, signature.words,
-                         json.dumps(sorted(signature.title_terms)), signature.hashvalues.tobytes(), seq))
-        self.db.executemany("INSERT OR IGNORE INTO wire_bands VALUES (?,?,?)",
-                            [(band, key, signature.article_id) for band, key in enumerate(keys)])
+        self.catalog.wire_put(StoredSignature(signature.article_id, signature.content_hash, signature.text_hash,
+                                              signature.words, signature.title_terms, signature.hashvalues.tobytes()),
+                              seq, keys)
         linked = [s for s in self.signatures(sorted(candidates)).values() if self.copies(signature, s)]
         clusters = set(self.cluster_of([s.article_id for s in linked]).values())
         members = [signature.article_id] + [m for c in sorted(clusters) for m in self.members(c)]
-        representative = min(self._seqs(members).items(), key=lambda item: (item[1], item[0]))[0] \
+        representative = min(self.catalog.wire_seqs(members).items(), key=lambda item: (item[1], item[0]))[0] \
             if len(members) > 1 else signature.article_id
-        self.db.executemany("INSERT OR REPLACE INTO wire_clusters VALUES (?, ?)",
-                            [(m, representative) for m in members])
+        self.catalog.wire_set_clusters((m, representative) for m in members)
 
     def forget(self, ids: Iterable[str]) -> int:
         """Remove articles; what remains of their clusters is clustered again. Returns how many were known."""
@@ -252,13 +225,7 @@ class WireClusters:
         affected = set(self.cluster_of(ids).values())
         gone = set(ids)
         with self.catalog.transaction():
-            known = 0
-            for start in range(0, len(ids), 500):
-                part = ids[start:start + 500]
-                marks = ",".join("?" * len(part))
-                known += self.db.execute(f"DELETE FROM wire_signatures WHERE article_id IN ({marks})", part).rowcount
-                self.db.execute(f"DELETE FROM wire_bands WHERE article_id IN ({marks})", part)
-                self.db.execute(f"DELETE FROM wire_clusters WHERE article_id IN ({marks})", part)
+            known = self.catalog.wire_delete(ids)
             for cluster in sorted(affected):
                 self._recluster([m for m in self.members(cluster) if m not in gone])
         return known
@@ -266,7 +233,7 @@ class WireClusters:
     def _recluster(self, remaining: list[str]) -> None:
         """Components of what is left of a cluster, each named after its first-matched member."""
         signatures = self.signatures(remaining)
-        seqs = self._seqs(remaining)
+        seqs = self.catalog.wire_seqs(remaining)
         order = sorted(signatures, key=lambda i: (seqs[i], i))
         keys = {i: set(enumerate(self.band_keys(signatures[i]))) for i in order}
         parent = {i: i for i in order}
@@ -284,23 +251,18 @@ class WireClusters:
                     ra, rb = root(a), root(b)
                     first, second = sorted((ra, rb), key=lambda i: (seqs[i], i))
                     parent[second] = first
-        self.db.executemany("INSERT OR REPLACE INTO wire_clusters VALUES (?, ?)", [(i, root(i)) for i in order])
+        self.catalog.wire_set_clusters((i, root(i)) for i in order)
 
     def settle(self) -> int:
         """Bring the clusters in line with the catalog: forget removed articles, match new and changed ones.
         Returns how many articles changed. Also fills the tables for an index written before them."""
-        gone = [r[0] for r in self.db.execute(
-            "SELECT s.article_id FROM wire_signatures s LEFT JOIN articles a ON a.id = s.article_id "
-            "WHERE a.id IS NULL")]
+        gone = self.catalog.wire_gone()
         self.forget(gone)
-        stale = [r[0] for r in self.db.execute(
-            "SELECT a.id FROM articles a LEFT JOIN wire_signatures s ON s.article_id = a.id "
-            "WHERE s.article_id IS NULL OR s.content_hash != a.content_hash")]
+        stale = self.catalog.wire_unsigned()
         done = 0
         for start in range(0, len(stale), 200):
             part = stale[start:start + 200]
-            rows = self.db.execute("SELECT id, text, title, url, content_hash FROM articles WHERE id IN "
-                                   f"({','.join('?' * len(part))})", part).fetchall()
+            rows = self.catalog.texts_to_sign(part)
             done += self._assign([(i, text, headline(title, url), content_hash)
                                   for i, text, title, url, content_hash in rows])
         return len(gone) + done
@@ -308,73 +270,39 @@ class WireClusters:
     # --- reading ----------------------------------------------------------------------------
     def cluster_of(self, ids: Iterable[str]) -> dict[str, str]:
         """article_id -> cluster_id for the ids that have one (an article without words has none)."""
-        ids = list(dict.fromkeys(ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            found.update(self.db.execute("SELECT article_id, cluster_id FROM wire_clusters WHERE article_id IN "
-                                         f"({','.join('?' * len(part))})", part).fetchall())
-        return found
+        return self.catalog.wire_cluster_of(list(dict.fromkeys(ids)))
 
     def members(self, cluster_id: str) -> list[str]:
         """The cluster's articles, its representative first, then in the order they were matched."""
-        return [r[0] for r in self.db.execute(
-            "SELECT c.article_id FROM wire_clusters c JOIN wire_signatures s ON s.article_id = c.article_id "
-            "WHERE c.cluster_id = ? ORDER BY s.seq, c.article_id", (cluster_id,))]
+        return self.catalog.wire_members(cluster_id)
 
     def members_of(self, cluster_ids: Iterable[str]) -> dict[str, list[str]]:
         """``members`` of several clusters in one read (clusters of one article included)."""
-        cluster_ids = list(dict.fromkeys(cluster_ids))
-        found: dict[str, list[str]] = {c: [] for c in cluster_ids}
-        for start in range(0, len(cluster_ids), 500):
-            part = cluster_ids[start:start + 500]
-            for cluster_id, article_id in self.db.execute(
-                    "SELECT c.cluster_id, c.article_id FROM wire_clusters c JOIN wire_signatures s "
-                    f"ON s.article_id = c.article_id WHERE c.cluster_id IN ({','.join('?' * len(part))}) "
-                    "ORDER BY s.seq, c.article_id", part):
-                found[cluster_id].append(article_id)
-        return found
+        return self.catalog.wire_members_of(list(dict.fromkeys(cluster_ids)))
 
     def exact_copies(self, article_id: str) -> list[str]:
         """Other articles with exactly the same (normalized) text and a similar headline or long text."""
         row = self.signatures([article_id]).get(article_id)
         if row is None:
             return []
-        others = [r[0] for r in self.db.execute("SELECT article_id FROM wire_signatures WHERE text_hash = ? "
-                                                "AND article_id != ? ORDER BY seq", (row.text_hash, article_id))]
+        others = self.catalog.wire_same_text(row.text_hash, article_id)
         signatures = self.signatures(others)
         return [i for i in others if self.copies(row, signatures[i])]
 
     def chunked(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that the catalog holds with chunks (searchable)."""
-        return {r[0] for r in self._where_in("SELECT id FROM articles WHERE n_chunks > 0 AND id IN ({})", list(ids))}
+        return self.catalog.chunked_among(ids)
 
     def unchunked(self) -> list[str]:
         """Articles kept without chunks as exact copies (an article with words always has chunks otherwise)."""
-        return [r[0] for r in self.db.execute(
-            "SELECT a.id FROM articles a JOIN wire_signatures s ON s.article_id = a.id WHERE a.n_chunks = 0")]
+        return self.catalog.wire_unchunked()
 
     def counts(self) -> dict[str, int]:
         """Clusters of two or more articles, the articles in them, and the duplicates they fold away."""
-        sizes = [r[0] for r in self.db.execute(
-            "SELECT count(*) FROM wire_clusters GROUP BY cluster_id HAVING count(*) > 1")]
+        sizes = self.catalog.wire_cluster_sizes()
         return {"clusters": len(sizes), "articles_in_clusters": sum(sizes), "duplicates": sum(sizes) - len(sizes)}
 
-    def _where_in(self, sql: str, ids: list[str]) -> Iterator[tuple]:
-        """Rows of ``sql`` (its ``{}`` an IN list) for ``ids``, 500 at a time (SQLite's variable limit)."""
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            yield from self.db.execute(sql.format(",".join("?" * len(part))), part)
-
     def signatures(self, ids: list[str]) -> dict[str, WireSignature]:
-        return {article_id: WireSignature(article_id, content_hash, text_hash, words, frozenset(json.loads(terms)),
-                                          np.frombuffer(blob, dtype=np.uint32))
-                for article_id, content_hash, text_hash, words, terms, blob in self._where_in(
-                    "SELECT article_id, content_hash, text_hash, words, title_terms, signature FROM wire_signatures "
-                    "WHERE article_id IN ({})", ids)}
-
-    def _content_hashes(self, ids: list[str]) -> dict[str, str]:
-        return dict(self._where_in("SELECT article_id, content_hash FROM wire_signatures WHERE article_id IN ({})", ids))
-
-    def _seqs(self, ids: list[str]) -> dict[str, int]:
-        return dict(self._where_in("SELECT article_id, seq FROM wire_signatures WHERE article_id IN ({})", ids))
+        return {i: WireSignature(i, row.content_hash, row.text_hash, row.words, row.title_terms,
+                                 np.frombuffer(row.signature, dtype=np.uint32))
+                for i, row in self.catalog.wire_signatures(ids).items()}

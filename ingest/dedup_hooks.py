@@ -9,18 +9,16 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from index.catalog import Catalog
+from index.catalog import CatalogInterface
 from index.types import Article, Batch, WriteHooks
 from ingest.dedup import WireClusters
 from settings import IngestSettings
 
 
-def fold_exact_copies(catalog: Catalog, config: IngestSettings, batch: Batch) -> Batch:
+def fold_exact_copies(catalog: CatalogInterface, config: IngestSettings, batch: Batch) -> Batch:
     """Before a batch is written: an article whose text is exactly that of an article already indexed
     with chunks (or of one earlier in the batch) is written without chunks, so it is not chunked into
     the keyword index or embedded a second time; it stays in the catalog (sync still sees it, and it is
@@ -42,7 +40,7 @@ def fold_exact_copies(catalog: Catalog, config: IngestSettings, batch: Batch) ->
     return out
 
 
-def _still_there(catalog: Catalog, ids: set[str]) -> bool:
+def _still_there(catalog: CatalogInterface, ids: set[str]) -> bool:
     """Whether one of the indexed twins still has its file: a renamed or deleted file's article is removed
     at the end of this very run, so its text goes to the new article rather than waiting for a re-write."""
     for article_id in sorted(ids):
@@ -52,7 +50,7 @@ def _still_there(catalog: Catalog, ids: set[str]) -> bool:
     return False
 
 
-def settle_wire_clusters(catalog: Catalog, config: IngestSettings,
+def settle_wire_clusters(catalog: CatalogInterface, config: IngestSettings,
                          write: Callable[[list[tuple[Article, str]]], None]) -> int:
     """After every sync and removal: clusters in line with the catalog, and an exact copy that was kept
     without chunks gets them once no indexed article carries its text any more (its twin was removed by
@@ -64,19 +62,12 @@ def settle_wire_clusters(catalog: Catalog, config: IngestSettings,
     orphans = []
     for article_id in clusters.unchunked():
         if not clusters.chunked(set(clusters.exact_copies(article_id))):
-            orphans.append(_stored_article(catalog, article_id))
+            stored = catalog.stored_article(article_id)  # as it was parsed: the next sync sees it unchanged
+            if stored is not None:
+                orphans.append(stored)
     if orphans:
         write(orphans)
     return changed + len(orphans)
-
-
-def _stored_article(catalog: Catalog, article_id: str) -> tuple[Article, str]:
-    """An article as it was parsed (same content hash, so the next sync sees it unchanged), and its root."""
-    row = catalog.db.execute("SELECT id, text, path, title, source, url, published_at, authors, line, root "
-                             "FROM articles WHERE id = ?", (article_id,)).fetchone()
-    published = datetime.fromisoformat(row[6]) if row[6] else None
-    return Article(row[0], row[1], row[2], title=row[3], source=row[4], url=row[5], published_at=published,
-                   authors=tuple(json.loads(row[7] or "[]")), line=row[8]), row[9]
 
 
 WIRE_COPIES = WriteHooks(fold_exact_copies, settle_wire_clusters)

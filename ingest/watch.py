@@ -21,7 +21,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import threading
 import time
 from contextlib import ExitStack
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from errors import IndexBusy, NewsdeskError
-from index.catalog import utcnow_iso
+from index.catalog import CATALOG_ERRORS, utcnow_iso
 from index.embedders import LowPriorityEmbedder, make_embedder
 from ingest.feeds import FeedPoller, feeds_dir
 from index.sync import Indexer, index_lock
@@ -257,7 +256,7 @@ class Watcher:
         self._retry_delay = min(600.0, max(self.fresh.watch_retry_seconds, self._retry_delay * 2))
         self._retry_at = time.monotonic() + self._retry_delay
         self.state = f"retrying: {error}"
-        expected = isinstance(error, (NewsdeskError, OSError, sqlite3.Error))
+        expected = isinstance(error, (NewsdeskError, OSError, *CATALOG_ERRORS))
         log.error("sync failed: %s; retrying in %g s (the watcher keeps running)", error, self._retry_delay,
                   exc_info=not expected)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from index.catalog import Catalog
+from index.catalog import CatalogInterface
 from index.types import to_epoch
 from ingest.dedup import WireClusters
 from rag.types import AlsoReported, Evidence
@@ -26,7 +26,7 @@ def wire_pool(k: int, config: IngestSettings) -> int:
     return 2 * k if config.wire_fold else k
 
 
-def fold_wire_copies(ranked: list[Evidence], catalog: Catalog, config: IngestSettings, k: int,
+def fold_wire_copies(ranked: list[Evidence], catalog: CatalogInterface, config: IngestSettings, k: int,
                      until: datetime | None = None) -> list[Evidence]:
     """The first ``k`` of ``ranked`` with one article per story. ``until``: members published after it (an
     ``--as-of`` question) are not listed."""
@@ -49,29 +49,18 @@ def fold_wire_copies(ranked: list[Evidence], catalog: Catalog, config: IngestSet
     return kept
 
 
-def _attach_members(kept: list[Evidence], cluster_of: dict[str, str], clusters: WireClusters, catalog: Catalog,
+def _attach_members(kept: list[Evidence], cluster_of: dict[str, str], clusters: WireClusters, catalog: CatalogInterface,
                     listed: int, until: datetime | None) -> None:
     wanted = {cluster_of[e.article_id] for e in kept if e.article_id in cluster_of}
     members = {c: m for c, m in clusters.members_of(wanted).items() if len(m) > 1}
     if not members or listed == 0:
         return
-    rows = _article_rows(catalog, [a for m in members.values() for a in m])
+    rows = catalog.article_briefs([a for m in members.values() for a in m])
     limit = to_epoch(until)
     for evidence in kept:
         others = [a for a in members.get(cluster_of.get(evidence.article_id, ""), []) if a != evidence.article_id]
         # published after an --as-of date: not listed (undated ones pass an upper bound, as in retrieval)
-        reported = [rows[a][0] for a in others
-                    if a in rows and (limit is None or rows[a][1] is None or rows[a][1] <= limit)]
+        reported = [AlsoReported(a, rows[a].title, rows[a].source, rows[a].url, rows[a].published_at) for a in others
+                    if a in rows and (limit is None or rows[a].published_ts is None or rows[a].published_ts <= limit)]
         evidence.also_reported_by = reported[:listed]
 
-
-def _article_rows(catalog: Catalog, ids: list[str]) -> dict[str, tuple[AlsoReported, int | None]]:
-    """id -> (what is listed, publication epoch) for the given articles."""
-    found: dict[str, tuple[AlsoReported, int | None]] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        for article_id, title, source, url, published_at, published_ts in catalog.db.execute(
-                "SELECT id, title, source, url, published_at, published_ts FROM articles "
-                f"WHERE id IN ({','.join('?' * len(part))})", part):
-            found[article_id] = (AlsoReported(article_id, title, source, url, published_at), published_ts)
-    return found

@@ -14,7 +14,7 @@ from index.embedders import MiniLMEmbedder
 from index.runtime import configure_runtime
 from settings import Settings
 import settings.answer as settings_answer
-from tests.helpers import ChromaServer
+from tests.helpers import ChromaServer, PostgresServer
 
 configure_runtime()
 
@@ -50,6 +50,13 @@ def chroma_server():
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session (``tests.helpers.PostgresServer``)."""
+    with PostgresServer() as server:
+        yield server
 
 
 _collection_counter = iter(range(1_000_000))

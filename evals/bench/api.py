@@ -24,7 +24,6 @@ import multiprocessing
 import random
 import shutil
 import socket
-import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -98,13 +97,17 @@ def run_api_bench(settings: Settings, chat_clients: int = 50, stream_clients: in
 
 
 def copy_index(settings: Settings, home: Path) -> Settings:
-    """The catalog (through SQLite's backup, consistent while others read) and the Chroma folder, in ``home``."""
+    """The catalog (a consistent copy, made while others read) and the Chroma folder, in ``home``."""
+    from index.catalog import Catalog
+
     source = settings.index
     home.mkdir(parents=True)
     target = settings.updated(home=home, api_rate_per_minute=_RATE)
-    with sqlite3.connect(f"file:{source.catalog_path}?mode=ro", uri=True) as src, \
-            sqlite3.connect(target.index.catalog_path) as dst:
-        src.backup(dst)
+    catalog = Catalog(source.catalog_path, read_only=True)
+    try:
+        catalog.backup_to(target.index.catalog_path)
+    finally:
+        catalog.close()
     chroma = source.home / "chroma"
     if chroma.is_dir():
         shutil.copytree(chroma, home / "chroma")

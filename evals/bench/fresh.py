@@ -209,7 +209,7 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
 
     keyword, embedded, missing = [], [], 0
     for url, at in dropped.items():
-        row = catalog.db.execute("SELECT indexed_at, embedded_at FROM articles WHERE url = ?", (url,)).fetchone()
+        row = catalog.arrival_of(url)
         if row is None:
             missing += 1
             continue

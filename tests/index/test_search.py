@@ -7,7 +7,8 @@ import pytest
 from evals.datasets import realtimeqa_questions
 from index.catalog import Catalog
 from index.types import to_epoch
-from index.search import Bm25Search, ChunkFilter, WindowCounter, fts_phrase
+from index.catalog.sqlite_search import fts_phrase, window_condition
+from index.search import Bm25Search, ChunkFilter, WindowCounter
 from index.vectors import WindowVectors
 from rag.text import query_terms
 
@@ -26,7 +27,7 @@ def bm25(catalog, gold_settings):
 
 def reference_bm25(catalog, terms, limit, since_ts=None, until_ts=None, sources=None, title_weight=0.6):
     """The obvious query: join every match to its article, filter, rank."""
-    where, params = ChunkFilter(since_ts, until_ts, tuple(sources or ())).sql()
+    where, params = window_condition(ChunkFilter(since_ts, until_ts, tuple(sources or ())))
     sql = (f"SELECT c.id, bm25(chunks_fts, {title_weight}, 1.0) AS s FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
            f"JOIN articles a ON a.id = c.article_id WHERE chunks_fts MATCH ? AND {where} ORDER BY s, c.rowid LIMIT ?")
     query = " OR ".join(fts_phrase(t) for t in terms)
@@ -115,10 +116,10 @@ def test_budgeted_bm25_searches_only_the_rarest_terms(catalog, bm25):
 
 @pytest.mark.parametrize("window", WINDOWS)
 def test_the_filter_rule_is_the_same_in_sql_and_in_python(catalog, window):
-    """Dense hits are filtered in Python (``ChunkFilter.admits``), BM25 and counts in SQL: one rule."""
+    """Dense hits are filtered in Python (``ChunkFilter.admits``), BM25 and counts in SQL (``window_condition``): one rule."""
     since_ts, until_ts, sources = bounds(window)
     where = ChunkFilter(since_ts, until_ts, tuple(sources or ()))
-    condition, params = where.sql()
+    condition, params = window_condition(where)
     in_sql = {r[0] for r in catalog.db.execute(
         f"SELECT c.id FROM articles a JOIN chunks c ON c.article_id = a.id WHERE {condition}", params)}
     every = [r[0] for r in catalog.db.execute("SELECT id FROM chunks")]

@@ -1,169 +1,32 @@
-"""The catalog: a SQLite file under NEWSDESK_HOME that is the source of truth for what is indexed.
+"""The catalog's articles, chunks and FTS5 terms in SQLite: writing and removing an article with its chunks,
+the rows the faces read, the counts, the embedding queue and the arrivals.
 
-It holds every article (metadata, full text, content hash), every live chunk with its character
-span and a copy of its vector, a full-text (FTS5, BM25-ranked) index of the chunks, and a journal of
-Chroma writes that are not yet settled. Chroma holds the vectors that unfiltered questions search; a
-chunk counts as indexed once the catalog says so.
-
-Crash safety comes from ordering: chunk ids are journaled *before* they are written to Chroma; the
-catalog switches an article to its new chunks in one SQLite transaction, which also journals the
-old ids; old ids are deleted from Chroma *after* that commit. ``recover()`` finishes whatever a
-killed run left journaled: ids in the journal that are not live in the catalog are removed from
-Chroma. Every step can be redone, so a crash at any point followed by another run converges.
-
-Searchable before embedded: an article's chunks are committed (with their FTS5 terms) before they
-have vectors; a chunk whose ``embedding`` is NULL is waiting in the embedding queue
-(``index.embed_queue``), so the queue is this file and survives any crash. ``indexed_at`` says when an
-article became answerable by keyword, ``embedded_at`` when its last chunk got its vector.
-
-This module is the write side (articles, chunks, journal, schema) and the rows the faces read; the
-question side reads the same file through ``index.search`` (BM25) and ``index.vectors`` (dense).
+An article's chunks are switched in the caller's transaction: the old rows (and their FTS5 terms) go, the
+new ones come, and the ids that went are returned for the caller to journal in the same transaction.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from index.types import Article, ArticleRecord, ArticleSummary, Chunk, ChunkRecord, IndexCounts, SourceCount
-from index.types import to_epoch
-
-SCHEMA_VERSION = "1"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, indexed_at TEXT);
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, line INTEGER,
-    url TEXT, title TEXT, source TEXT, published_at TEXT, published_ts INTEGER, authors TEXT,
-    content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL,
-    embedded_at TEXT, summary_only INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
-DROP INDEX IF EXISTS articles_published;
-CREATE INDEX IF NOT EXISTS articles_window ON articles(published_ts, source, n_chunks, id);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
-    position INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    embedding BLOB
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, chroma_ids TEXT NOT NULL);
-"""
+from index.catalog.base import utcnow_iso
+from index.catalog.sqlite_schema import rows_in
+from index.types import Article, ArticleBrief, ArticleRecord, ArticleSummary, Chunk, ChunkRecord, IndexCounts
+from index.types import SourceCount, to_epoch
 
 
-def utcnow_iso(precise: bool = False) -> str:
-    """Now, in UTC; ``precise``: to the millisecond (arrival times, whose lag is measured in seconds)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds" if precise else "seconds")
+class ArticleRows:
+    """Articles, chunks and the embedding queue (mixed into ``Catalog``, which gives ``db`` and ``get_meta``)."""
 
-
-class Catalog:
-    """Read and write access to the catalog file. Readers may open it while a writer works (WAL)."""
-
-    def __init__(self, path: Path, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self.read_only = read_only
-        self._local = threading.local()  # one connection per thread: readers never share a cursor
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            columns = {r[1] for r in self.db.execute("PRAGMA table_info(chunks)")}
-            if "embedding" not in columns:  # catalogs from before vectors were kept here too
-                self.db.execute("ALTER TABLE chunks ADD COLUMN embedding BLOB")
-                self.set_meta("vectors_backfill", "pending")
-            article_columns = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
-            if "summary_only" not in article_columns:  # catalogs from before feeds marked summaries
-                self.db.execute("ALTER TABLE articles ADD COLUMN summary_only INTEGER NOT NULL DEFAULT 0")
-            if "embedded_at" not in article_columns:
-                # catalogs from before the embedding queue: every article there was embedded when indexed
-                self.db.execute("ALTER TABLE articles ADD COLUMN embedded_at TEXT")
-                self.db.execute("UPDATE articles SET embedded_at = indexed_at")
-            self.db.execute("CREATE INDEX IF NOT EXISTS articles_arrival ON articles(indexed_at)")
-            # readers score the vectors committed after their vector index was loaded (index.vectors)
-            self.db.execute("CREATE INDEX IF NOT EXISTS articles_embedded ON articles(embedded_at)")
-            # the embedding queue: chunks without a vector yet (a partial index: counting it costs its size)
-            self.db.execute("CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(article_id) WHERE embedding IS NULL")
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            if self.read_only:
-                connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30,
-                                             isolation_level=None, check_same_thread=False)
-            else:
-                connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
-
-    def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    # --- meta -------------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    # --- roots ------------------------------------------------------------------------------
-    def roots(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT path FROM roots ORDER BY path")]
-
-    def add_root(self, path: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (path, utcnow_iso()))
-
-    # --- journal ----------------------------------------------------------------------------
-    def journal_add(self, chroma_ids: Iterable[str]) -> int:
-        cursor = self.db.execute("INSERT INTO journal (chroma_ids) VALUES (?)", (json.dumps(list(chroma_ids)),))
-        return int(cursor.lastrowid)
-
-    def journal_entries(self) -> list[tuple[int, list[str]]]:
-        return [(row[0], json.loads(row[1])) for row in self.db.execute("SELECT id, chroma_ids FROM journal ORDER BY id")]
-
-    def journal_done(self, entry_id: int) -> None:
-        self.db.execute("DELETE FROM journal WHERE id = ?", (entry_id,))
-
-    def live_chunk_ids(self, ids: Iterable[str]) -> set[str]:
-        ids = list(ids)
-        live: set[str] = set()
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            live.update(r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", part))
-        return live
+    db: sqlite3.Connection
 
     # --- articles ---------------------------------------------------------------------------
+    def live_chunk_ids(self, ids: Iterable[str]) -> set[str]:
+        return {r[0] for r in rows_in(self.db, "SELECT id FROM chunks WHERE id IN ({})", list(ids))}
+
     def article_hashes(self) -> dict[str, tuple[str, str, int | None]]:
         """id -> (content_hash, path, line) for every article."""
         return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute("SELECT id, content_hash, path, line FROM articles")}
@@ -188,9 +51,24 @@ class Catalog:
             return None
         return ArticleRecord(*row[:8], json.loads(row[8] or "[]"), *row[9:12], bool(row[12]))
 
+    def stored_article(self, article_id: str) -> tuple[Article, str] | None:
+        """An article as it was parsed (same content hash), and the root it is under."""
+        row = self.db.execute("SELECT id, text, path, title, source, url, published_at, authors, line, root "
+                              "FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            return None
+        published = datetime.fromisoformat(row[6]) if row[6] else None
+        return Article(row[0], row[1], row[2], title=row[3], source=row[4], url=row[5], published_at=published,
+                       authors=tuple(json.loads(row[7] or "[]")), line=row[8]), row[9]
+
     def article_text(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
+
+    def article_briefs(self, ids: list[str]) -> dict[str, ArticleBrief]:
+        """id -> its brief, for the given articles that the catalog holds."""
+        return {r[0]: ArticleBrief(*r) for r in rows_in(
+            self.db, "SELECT id, title, source, url, published_at, published_ts FROM articles WHERE id IN ({})", ids)}
 
     def move_article(self, article_id: str, root: str, path: str, line: int | None) -> None:
         """Record a new location for an article whose content did not change."""
@@ -203,7 +81,7 @@ class Catalog:
         theirs; a chunk left without one waits in the embedding queue (``embedding`` NULL).
         """
         kept = dict(self.db.execute("SELECT id, embedding FROM chunks WHERE article_id = ?", (article.id,)))
-        old_ids = set(self._delete_rows(article.id))
+        old_ids = set(self.delete_article(article.id))
         blobs = [vectors.get(c.id, kept.get(c.id)) for c in chunks]
         now = utcnow_iso(precise=True)
         self.db.execute(
@@ -227,9 +105,6 @@ class Catalog:
 
     def delete_article(self, article_id: str) -> list[str]:
         """Remove an article and its chunks (inside a transaction). Returns the chunk ids it dropped."""
-        return self._delete_rows(article_id)
-
-    def _delete_rows(self, article_id: str) -> list[str]:
         rows = self.db.execute("SELECT rowid, id FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
         for rowid, _ in rows:
             self.db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (rowid,))
@@ -240,15 +115,9 @@ class Catalog:
     # --- rows the faces read -------------------------------------------------------------
     def chunk_records(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         """Live chunks with their article's metadata, by id (ids not in the catalog are left out)."""
-        records: dict[str, ChunkRecord] = {}
-        for start in range(0, len(chunk_ids), 500):
-            part = chunk_ids[start:start + 500]
-            rows = self.db.execute(
-                "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published_at, a.path "
-                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({','.join('?' * len(part))})",
-                part)
-            records.update((r[0], ChunkRecord(*r)) for r in rows)
-        return records
+        return {r[0]: ChunkRecord(*r) for r in rows_in(
+            self.db, "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published_at, "
+            "a.path FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({})", chunk_ids)}
 
     def newest_published(self) -> str | None:
         row = self.db.execute("SELECT published_at FROM articles WHERE published_ts = "
@@ -308,12 +177,8 @@ class Catalog:
 
     def pending_among(self, chunk_ids: list[str]) -> set[str]:
         """Which of ``chunk_ids`` have no vector yet (dense search cannot find them)."""
-        pending: set[str] = set()
-        for start in range(0, len(chunk_ids), 500):
-            part = chunk_ids[start:start + 500]
-            pending.update(r[0] for r in self.db.execute(
-                f"SELECT id FROM chunks WHERE id IN ({','.join('?' * len(part))}) AND embedding IS NULL", part))
-        return pending
+        return {r[0] for r in rows_in(self.db, "SELECT id FROM chunks WHERE id IN ({}) AND embedding IS NULL",
+                                      chunk_ids)}
 
     def set_vectors(self, vectors: dict[str, bytes]) -> None:
         """Store chunks' vectors (inside a transaction) and stamp the articles that have all of theirs now."""
@@ -338,6 +203,11 @@ class Catalog:
         """(published_at, indexed_at, embedded_at) of the articles that arrived at or after ``since_iso``."""
         return self.db.execute("SELECT published_at, indexed_at, embedded_at FROM articles WHERE indexed_at >= ?",
                                (since_iso,)).fetchall()
+
+    def arrival_of(self, url: str) -> tuple[str, str | None] | None:
+        """(indexed_at, embedded_at) of the article with ``url``; None when the catalog has none."""
+        row = self.db.execute("SELECT indexed_at, embedded_at FROM articles WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else None
 
 
 def _iso_from_ts(ts: int | None) -> str | None:
