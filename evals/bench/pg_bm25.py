@@ -90,7 +90,10 @@ def copy_catalog(catalog: Catalog, store: PgSearchStore, batch: int = BATCH) -> 
         chunks += len(part)
     terms = time.perf_counter() - started - tables
     with store.connection() as conn:
-        conn.execute("VACUUM ANALYZE")  # index-only scans need the visibility map
+        # index-only scans need the visibility map: a second pass marks the pages written while the first
+        # pass (or autovacuum) still saw the last transactions as running
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("VACUUM")
         postings = conn.execute("SELECT count(*) FROM bm25_postings").fetchone()[0]
         size = conn.execute("SELECT pg_total_relation_size('bm25_postings')").fetchone()[0]
     return {"chunks": chunks, "postings": postings, "postings_mb": round(size / 2**20, 1),

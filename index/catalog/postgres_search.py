@@ -115,51 +115,58 @@ def window_condition(where: ChunkFilter) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-def phrase_hits(index: int, tokens: tuple[str, ...]) -> tuple[str, list]:
-    """SQL for (phrase, chunk, ttf, xtf, length) of every chunk holding the phrase ``tokens``, and its
-    parameters. One token reads the postings' index alone; several join their postings on the chunk and
-    count, per column, the positions where each token follows the one before."""
+def phrase_hits(tokens: tuple[str, ...]) -> tuple[str, list]:
+    """SQL for (chunk, ttf, xtf, length, n) of every chunk holding the phrase ``tokens`` (n: how many do),
+    and its parameters.
+
+    One token reads its postings' index alone. Several are matched as FTS5 matches a phrase, adjacent in
+    one column: the chunks holding every token in a common column come from the index alone (the postings
+    are in chunk order per term), and only for those are the positions read, one lookup per token (OFFSET 0
+    keeps the lookups per candidate: a whole term's positions cost more than the index walk)."""
     if len(tokens) == 1:
-        return (f"SELECT {index} AS phrase, chunk, title_tf AS ttf, text_tf AS xtf, length "
-                "FROM bm25_postings WHERE term = %s", [tokens[0]])
-    joins = " ".join(f"JOIN bm25_postings p{j} ON p{j}.term = %s AND p{j}.chunk = p0.chunk"
-                     for j in range(1, len(tokens)))
+        return ("SELECT chunk, title_tf AS ttf, text_tf AS xtf, length, (SELECT chunks::float8 FROM bm25_terms "
+                "WHERE term = %s) AS n FROM bm25_postings WHERE term = %s", [tokens[0], tokens[0]])
+    rest = range(1, len(tokens))
+    joins = " ".join(f"JOIN bm25_postings p{j} ON p{j}.term = %s AND p{j}.chunk = p0.chunk" for j in rest)
+    same_column = " OR ".join("(" + " AND ".join(f"p{j}.{tf} > 0" for j in range(len(tokens))) + ")"
+                              for tf in ("title_tf", "text_tf"))
+    lookups = " ".join(f"CROSS JOIN LATERAL (SELECT title_pos, text_pos FROM bm25_postings q WHERE q.term = %s "
+                       f"AND q.chunk = c.chunk OFFSET 0) q{j}" for j in range(len(tokens)))
 
     def adjacent(column: str) -> str:
-        follows = " AND ".join(f"x + {j} = ANY(p{j}.{column})" for j in range(1, len(tokens)))
-        return f"(SELECT count(*) FROM unnest(p0.{column}) x WHERE {follows})::integer"
+        follows = " AND ".join(f"x + {j} = ANY(q{j}.{column})" for j in rest)
+        return f"(SELECT count(*) FROM unnest(q0.{column}) x WHERE {follows})::integer"
 
-    sql = (f"SELECT * FROM (SELECT {index} AS phrase, p0.chunk, {adjacent('title_pos')} AS ttf, "
-           f"{adjacent('text_pos')} AS xtf, p0.length FROM bm25_postings p0 {joins} WHERE p0.term = %s) m "
-           "WHERE ttf + xtf > 0")
-    return sql, [*tokens[1:], tokens[0]]
+    sql = (f"SELECT chunk, ttf, xtf, length, (count(*) OVER ())::float8 AS n FROM ("
+           f"SELECT c.chunk, c.length, {adjacent('title_pos')} AS ttf, {adjacent('text_pos')} AS xtf FROM ("
+           f"SELECT p0.chunk, p0.length FROM bm25_postings p0 {joins} WHERE p0.term = %s AND ({same_column})"
+           f") c {lookups}) m WHERE ttf + xtf > 0")
+    return sql, [*tokens[1:], tokens[0], *tokens]
 
 
 def ranked_sql(terms: tuple[str, ...], title_weight: float) -> tuple[str, list] | None:
-    """``WITH ... ranked(chunk, score)``: every chunk matching any term with its BM25 score (higher is
-    better), and the parameters; None when no term has a token."""
+    """``WITH ranked(chunk, score)``: every chunk matching any term with its BM25 score (higher is better),
+    and the parameters; None when no term has a token. The postings stream into the sum (nothing is
+    materialized); a phrase's chunk count is read once per phrase."""
     parts, params = [], []
-    for i, term in enumerate(terms):
+    for term in terms:
         tokens = phrase_tokens(term)
         if tokens:
-            sql, part_params = phrase_hits(i, tokens)
+            sql, part_params = phrase_hits(tokens)
             parts.append(sql)
             params.extend(part_params)
     if not parts:
         return None
+    idf = "ln((st.n - h.n + 0.5::float8) / (h.n + 0.5::float8))"
     sql = (
-        f"WITH hits AS MATERIALIZED ({' UNION ALL '.join(parts)}), "
-        "df AS (SELECT phrase, count(*)::float8 AS n FROM hits GROUP BY phrase), "
-        "st AS (SELECT chunks::float8 AS n, (title_tokens + text_tokens)::float8 / greatest(chunks, 1) AS avgdl "
-        "FROM bm25_stats), "
-        "idf AS (SELECT df.phrase, CASE WHEN v <= 0 THEN 1e-6::float8 ELSE v END AS idf FROM df CROSS JOIN st, "
-        "LATERAL (SELECT ln((st.n - df.n + 0.5::float8) / (df.n + 0.5::float8)) AS v) l), "
-        "ranked AS (SELECT h.chunk, sum(idf.idf * ((f * (%s::float8 + 1.0::float8)) "
+        f"WITH ranked AS (SELECT h.chunk, sum(CASE WHEN {idf} <= 0 THEN 1e-6::float8 ELSE {idf} END "
+        "* ((f * (%s::float8 + 1.0::float8)) "
         "/ (f + %s::float8 * (1.0::float8 - %s::float8 + %s::float8 * h.length / st.avgdl)))) AS score "
-        "FROM hits h JOIN idf USING (phrase) CROSS JOIN st, "
+        f"FROM ({' UNION ALL '.join(parts)}) h CROSS JOIN (SELECT chunks::float8 AS n, "
+        "(title_tokens + text_tokens)::float8 / greatest(chunks, 1) AS avgdl FROM bm25_stats) st, "
         "LATERAL (SELECT %s::float8 * h.ttf + h.xtf AS f) ff GROUP BY h.chunk) "
     )
-    return sql, [*params, K1, K1, B, B, title_weight]
+    return sql, [K1, K1, B, B, *params, title_weight]
 
 
 class PostgresSearchRows:
@@ -178,18 +185,18 @@ class PostgresSearchRows:
 
     def term_document_counts(self, terms: list[str]) -> dict[str, int]:
         """How many chunks contain each term (a phrase of several tokens: where they stand adjacent)."""
+        phrases = {term: phrase_tokens(term) for term in terms}
+        singles = sorted({tokens[0] for tokens in phrases.values() if len(tokens) == 1})
         out: dict[str, int] = {}
         with self.connection() as conn:
-            for term in terms:
-                tokens = phrase_tokens(term)
-                if not tokens:
-                    out[term] = 0
-                elif len(tokens) == 1:
-                    row = conn.execute("SELECT chunks FROM bm25_terms WHERE term = %s", (tokens[0],)).fetchone()
-                    out[term] = int(row[0]) if row else 0
-                else:
-                    sql, params = phrase_hits(0, tokens)
+            chunks = dict(conn.execute("SELECT term, chunks FROM bm25_terms WHERE term = ANY(%s)",
+                                       (singles,)).fetchall()) if singles else {}
+            for term, tokens in phrases.items():
+                if len(tokens) > 1:
+                    sql, params = phrase_hits(tokens)
                     out[term] = int(conn.execute(f"SELECT count(*) FROM ({sql}) h", params).fetchone()[0])
+                else:
+                    out[term] = int(chunks.get(tokens[0], 0)) if tokens else 0
         return out
 
     def bm25(self, query: Bm25Query) -> list[tuple[str, float]]:
