@@ -144,25 +144,41 @@ def phrase_hits(tokens: tuple[str, ...]) -> tuple[str, list]:
     return sql, [*tokens[1:], tokens[0], *tokens]
 
 
+def _idf(n: str) -> str:
+    """FTS5's IDF of a phrase in ``n`` chunks (SQL on ``s``, the statistics row), 1e-6 where it is <= 0."""
+    v = f"ln((s.chunks::float8 - {n} + 0.5::float8) / ({n} + 0.5::float8))"
+    return f"CASE WHEN {v} <= 0 THEN 1e-6::float8 ELSE {v} END"
+
+
+def phrase_scored(tokens: tuple[str, ...]) -> tuple[str, list]:
+    """SQL for (chunk, ttf, xtf, length, idf) of every chunk holding the phrase ``tokens``, and its
+    parameters. A single token's IDF is computed once (an uncorrelated subquery: PostgreSQL evaluates it
+    once), not per posting."""
+    if len(tokens) == 1:
+        idf = f"(SELECT {_idf('t.chunks')} FROM bm25_stats s, bm25_terms t WHERE t.term = %s)"
+        return (f"SELECT chunk, title_tf AS ttf, text_tf AS xtf, length, {idf} AS idf FROM bm25_postings "
+                "WHERE term = %s", [tokens[0], tokens[0]])
+    sql, params = phrase_hits(tokens)
+    return f"SELECT h.chunk, h.ttf, h.xtf, h.length, {_idf('h.n')} AS idf FROM ({sql}) h, bm25_stats s", params
+
+
 def ranked_sql(terms: tuple[str, ...], title_weight: float) -> tuple[str, list] | None:
     """``WITH ranked(chunk, score)``: every chunk matching any term with its BM25 score (higher is better),
-    and the parameters; None when no term has a token. The postings stream into the sum (nothing is
-    materialized); a phrase's chunk count is read once per phrase."""
+    and the parameters; None when no term has a token. The postings stream into the sum: nothing is
+    materialized."""
     parts, params = [], []
     for term in terms:
         tokens = phrase_tokens(term)
         if tokens:
-            sql, part_params = phrase_hits(tokens)
+            sql, part_params = phrase_scored(tokens)
             parts.append(sql)
             params.extend(part_params)
     if not parts:
         return None
-    idf = "ln((st.n - h.n + 0.5::float8) / (h.n + 0.5::float8))"
     sql = (
-        f"WITH ranked AS (SELECT h.chunk, sum(CASE WHEN {idf} <= 0 THEN 1e-6::float8 ELSE {idf} END "
-        "* ((f * (%s::float8 + 1.0::float8)) "
+        "WITH ranked AS (SELECT h.chunk, sum(h.idf * ((f * (%s::float8 + 1.0::float8)) "
         "/ (f + %s::float8 * (1.0::float8 - %s::float8 + %s::float8 * h.length / st.avgdl)))) AS score "
-        f"FROM ({' UNION ALL '.join(parts)}) h CROSS JOIN (SELECT chunks::float8 AS n, "
+        f"FROM ({' UNION ALL '.join(parts)}) h CROSS JOIN (SELECT "
         "(title_tokens + text_tokens)::float8 / greatest(chunks, 1) AS avgdl FROM bm25_stats) st, "
         "LATERAL (SELECT %s::float8 * h.ttf + h.xtf AS f) ff GROUP BY h.chunk) "
     )
