@@ -67,6 +67,7 @@ def index_chunk_terms(conn, chunks: list[tuple[int, str, str]]) -> None:
             for rowid, terms in tokens.items():
                 copy.write_row((rowid, terms.title_len, terms.text_len, list(terms.positions)))
         _add_term_counts(cur, counts)
+        # one statistics row: writers take turns on it until they commit (the index has one writer at a time)
         cur.execute("UPDATE bm25_stats SET chunks = chunks + %s, title_tokens = title_tokens + %s, "
                     "text_tokens = text_tokens + %s",
                     (len(tokens), sum(t.title_len for t in tokens.values()),
@@ -85,8 +86,9 @@ def delete_chunk_terms(conn, rowids: list[int]) -> None:
         pairs = [(term, chunk) for chunk, _, _, terms in gone for term in terms]
         cur.execute("DELETE FROM bm25_postings p USING unnest(%s::text[], %s::bigint[]) AS d(term, chunk) "
                     "WHERE p.term = d.term AND p.chunk = d.chunk", ([t for t, _ in pairs], [c for _, c in pairs]))
-        _add_term_counts(cur, Counter({t: -n for t, n in Counter(t for t, _ in pairs).items()}))
-        cur.execute("DELETE FROM bm25_terms WHERE chunks <= 0")
+        lost = Counter(t for t, _ in pairs)
+        _add_term_counts(cur, Counter({t: -n for t, n in lost.items()}))
+        cur.execute("DELETE FROM bm25_terms WHERE term = ANY(%s) AND chunks <= 0", (sorted(lost),))
         cur.execute("UPDATE bm25_stats SET chunks = chunks - %s, title_tokens = title_tokens - %s, "
                     "text_tokens = text_tokens - %s",
                     (len(gone), sum(r[1] for r in gone), sum(r[2] for r in gone)))
