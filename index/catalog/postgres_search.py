@@ -31,6 +31,7 @@ from index.catalog.fts5_terms import chunk_terms, phrase_tokens
 from index.types import Bm25Query, ChunkFilter
 
 K1, B = 1.2, 0.75  # FTS5's constants
+_GRID = 2 ** 40  # a phrase's part of a score is summed in units of 1/_GRID (``ranked_sql``)
 
 SEARCH_DDL: list[str] = [
     """CREATE TABLE IF NOT EXISTS bm25_postings (
@@ -154,8 +155,8 @@ def _idf(n: str) -> str:
 
 def phrase_scored(tokens: tuple[str, ...]) -> tuple[str, list]:
     """SQL for (chunk, ttf, xtf, length, idf) of every chunk holding the phrase ``tokens``, and its
-    parameters. A single token's IDF is computed once (an uncorrelated subquery: PostgreSQL evaluates it
-    once), not per posting."""
+    parameters. A single token's IDF is an uncorrelated subquery, which PostgreSQL evaluates once, not per
+    posting."""
     if len(tokens) == 1:
         idf = f"(SELECT {_idf('t.chunks')} FROM bm25_stats s, bm25_terms t WHERE t.term = %s)"
         return (f"SELECT chunk, title_tf AS ttf, text_tf AS xtf, length, {idf} AS idf FROM bm25_postings "
@@ -165,9 +166,15 @@ def phrase_scored(tokens: tuple[str, ...]) -> tuple[str, list]:
 
 
 def ranked_sql(terms: tuple[str, ...], title_weight: float) -> tuple[str, list] | None:
-    """``WITH ranked(chunk, score)``: every chunk matching any term with its BM25 score (higher is better),
-    and the parameters; None when no term has a token. The postings stream into the sum: nothing is
-    materialized."""
+    """``SELECT chunk, score``: every chunk matching any term with its BM25 score (higher is better), and
+    the parameters; None when no term has a token.
+
+    The postings stream into the sum, nothing is materialized. Floating-point addition depends on its
+    order, and PostgreSQL may group a chunk's postings in any order: two chunks of the same text (wire
+    copies) would then differ in the last bit and rank apart, where FTS5 (which adds in phrase order)
+    ties them and ranks by rowid. So each phrase's part is rounded to a multiple of 2^-40 (``_GRID``) and
+    the sum is of whole numbers of that unit, exact in any order (a score stays far below 2^13); a score
+    then differs from FTS5's by under 1e-11."""
     parts, params = [], []
     for term in terms:
         tokens = phrase_tokens(term)
@@ -178,11 +185,12 @@ def ranked_sql(terms: tuple[str, ...], title_weight: float) -> tuple[str, list] 
     if not parts:
         return None
     sql = (
-        "WITH ranked AS (SELECT h.chunk, sum(h.idf * ((f * (%s::float8 + 1.0::float8)) "
-        "/ (f + %s::float8 * (1.0::float8 - %s::float8 + %s::float8 * h.length / st.avgdl)))) AS score "
+        f"SELECT h.chunk, sum(round({_GRID}::float8 * h.idf * ((f * (%s::float8 + 1.0::float8)) "
+        f"/ (f + %s::float8 * (1.0::float8 - %s::float8 + %s::float8 * h.length / st.avgdl))))) / {_GRID}::float8 "
+        "AS score "
         f"FROM ({' UNION ALL '.join(parts)}) h CROSS JOIN (SELECT "
         "(title_tokens + text_tokens)::float8 / greatest(chunks, 1) AS avgdl FROM bm25_stats) st, "
-        "LATERAL (SELECT %s::float8 * h.ttf + h.xtf AS f) ff GROUP BY h.chunk) "
+        "LATERAL (SELECT %s::float8 * h.ttf + h.xtf AS f) ff GROUP BY h.chunk"
     )
     return sql, [K1, K1, B, B, *params, title_weight]
 
@@ -227,24 +235,25 @@ class PostgresSearchRows:
         with self.connection() as conn:
             if query.where is None or not query.where.narrows:
                 # rank first, then look up the few winners' ids
-                rows = conn.execute(sql + "SELECT c.id, r.score FROM (SELECT chunk, score FROM ranked "
-                                    "ORDER BY score DESC, chunk LIMIT %s) r JOIN chunks c ON c.rowid = r.chunk "
-                                    "ORDER BY r.score DESC, r.chunk", [*params, query.limit]).fetchall()
+                rows = conn.execute(f"SELECT c.id, r.score FROM ({sql} ORDER BY score DESC, chunk LIMIT %s) r "
+                                    "JOIN chunks c ON c.rowid = r.chunk ORDER BY r.score DESC, r.chunk",
+                                    [*params, query.limit]).fetchall()
                 return [(r[0], float(r[1])) for r in rows]
             condition, window = window_condition(query.where)
             if query.window_share >= query.broad_window_share:
                 # a broad window: most of the first ranks pass it, so check the window for those alone
                 wanted = min(int(query.limit / query.window_share * 1.5) + query.limit, query.broad_window_ranks)
                 rows = conn.execute(
-                    sql + f"SELECT c.id, r.score, coalesce({condition}, FALSE) FROM (SELECT chunk, score "
-                    "FROM ranked ORDER BY score DESC, chunk LIMIT %s) r LEFT JOIN chunks c ON c.rowid = r.chunk "
-                    "LEFT JOIN articles a ON a.id = c.article_id ORDER BY r.score DESC, r.chunk",
-                    [*params, *window, wanted]).fetchall()
+                    f"SELECT c.id, r.score, coalesce({condition}, FALSE) FROM ({sql} ORDER BY score DESC, chunk "
+                    "LIMIT %s) r LEFT JOIN chunks c ON c.rowid = r.chunk LEFT JOIN articles a ON a.id = c.article_id "
+                    "ORDER BY r.score DESC, r.chunk", [*window, *params, wanted]).fetchall()
                 found = [(r[0], float(r[1])) for r in rows if r[2] and r[0] is not None][:query.limit]
                 if len(found) >= query.limit or len(rows) < wanted:
                     return found
-            # a narrow window (or too few of it in the first ranks): join every match to its article
-            rows = conn.execute(sql + "SELECT c.id, r.score FROM ranked r JOIN chunks c ON c.rowid = r.chunk "
-                                f"JOIN articles a ON a.id = c.article_id WHERE {condition} "
-                                "ORDER BY r.score DESC, r.chunk LIMIT %s", [*params, *window, query.limit]).fetchall()
+            # a narrow window (or too few of it in the first ranks): the window's chunks first (from the
+            # articles' date index), then every match's score is looked up in them
+            rows = conn.execute(
+                "WITH win AS MATERIALIZED (SELECT c.rowid, c.id FROM articles a JOIN chunks c ON c.article_id = a.id "
+                f"WHERE {condition}) SELECT win.id, r.score FROM ({sql}) r JOIN win ON win.rowid = r.chunk "
+                "ORDER BY r.score DESC, r.chunk LIMIT %s", [*window, *params, query.limit]).fetchall()
             return [(r[0], float(r[1])) for r in rows]

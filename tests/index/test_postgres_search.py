@@ -26,9 +26,11 @@ DAY = 86_400
 @pytest.fixture(scope="module")
 def articles(gold_file):
     loaded = ArticleLoader().load(gold_file, "gold-articles.jsonl.gz").articles[:120]
-    # a second outlet for the source filter, and one undated article (it passes upper bounds only)
+    # a second outlet for the source filter, one undated article (it passes upper bounds only), and wire
+    # copies (the same title and text under another id: equal scores, which rank by rowid)
     loaded = [replace(a, source="wire.example") if n % 5 == 0 else a for n, a in enumerate(loaded)]
-    return loaded[:-1] + [replace(loaded[-1], published_at=None)]
+    copies = [replace(a, id=f"copy-{a.id}", url=None) for a in loaded[1:40:6]]
+    return loaded[:-1] + copies + [replace(loaded[-1], published_at=None)]
 
 
 def sqlite_catalog(path, articles) -> Catalog:
@@ -66,6 +68,14 @@ def term_lists(articles):
     lists += [("said", "people", "government"), ("covid-19", "vaccine"), ("covid-19",), ("o'neill", "biden"),
               ("run", "running", "runs"), ("zzqxv", "biden"), ("zzqxv",), ("twenty-first", "century")]
     return [terms for terms in lists if terms]
+
+
+def test_wire_copies_tie_in_fts5(pair, articles):
+    catalog, _ = pair
+    copy = next(a for a in articles if a.id.startswith("copy-"))
+    ranked = catalog.bm25(Bm25Query(tuple(query_terms(copy.display_title)), 50, 0.6))
+    scores = [s for _, s in ranked]
+    assert any(scores.count(s) > 1 for s in scores)
 
 
 def assert_same(expected: list[tuple[str, float]], got: list[tuple[str, float]], what) -> None:
