@@ -19,6 +19,11 @@ is an index-only scan of its postings) and the term's positions (read only for p
 which FTS5 matches as adjacent tokens in one column); ``bm25_chunks`` each chunk's column lengths and terms
 (what a delete must undo); ``bm25_terms`` each term's chunk count; ``bm25_stats`` one row with N and the
 token totals. The writer keeps the last three up to date, so a search reads only its terms' postings.
+
+A window is applied as the SQLite side applies it, with the same result as the plain join: unfiltered,
+the best chunks are ranked and only the winners' ids looked up; in a broad window the first ranks are
+checked against it (the whole ranking when too few pass); in a narrow one the window's chunks are read
+first (the articles' date index) and the scored chunks matched against them.
 """
 
 from __future__ import annotations
@@ -119,16 +124,12 @@ def window_condition(where: ChunkFilter) -> tuple[str, list]:
 
 
 def phrase_hits(tokens: tuple[str, ...]) -> tuple[str, list]:
-    """SQL for (chunk, ttf, xtf, length, n) of every chunk holding the phrase ``tokens`` (n: how many do),
-    and its parameters.
+    """SQL for (chunk, ttf, xtf, length, n) of every chunk holding the phrase of several ``tokens`` (n: how
+    many chunks do), and its parameters.
 
-    One token reads its postings' index alone. Several are matched as FTS5 matches a phrase, adjacent in
-    one column: the chunks holding every token in a common column come from the index alone (the postings
-    are in chunk order per term), and only for those are the positions read, one lookup per token (OFFSET 0
-    keeps the lookups per candidate: a whole term's positions cost more than the index walk)."""
-    if len(tokens) == 1:
-        return ("SELECT chunk, title_tf AS ttf, text_tf AS xtf, length, (SELECT chunks::float8 FROM bm25_terms "
-                "WHERE term = %s) AS n FROM bm25_postings WHERE term = %s", [tokens[0], tokens[0]])
+    FTS5 matches a phrase where its tokens stand adjacent in one column. The chunks holding every token in
+    a common column come from the index alone, and only for those are the positions read, one lookup per
+    token (OFFSET 0 keeps the lookups per candidate: reading a whole common term's positions costs more)."""
     rest = range(1, len(tokens))
     joins = " ".join(f"JOIN bm25_postings p{j} ON p{j}.term = %s AND p{j}.chunk = p0.chunk" for j in rest)
     same_column = " OR ".join("(" + " AND ".join(f"p{j}.{tf} > 0" for j in range(len(tokens))) + ")"
