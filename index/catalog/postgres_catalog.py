@@ -48,7 +48,7 @@ except ImportError:  # keyword search on PostgreSQL lives in its own module; wit
 # what a failing PostgreSQL catalog raises (a lost server, a refused write, no connection free in time)
 POSTGRES_ERRORS: tuple[type[Exception], ...] = (psycopg.Error, psycopg_pool.PoolTimeout)
 POOL_SIZE = 8  # connections per catalog: the writer, the embedding queue and a few readers at once (a choice)
-CONNECT_TIMEOUT_S = 15.0  # how long opening waits for a first connection before saying the server is unreachable
+CONNECT_TIMEOUT_S = 15  # seconds a connection (and a wait for a free one) may take before the server counts as unreachable
 
 
 class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRows, PostgresWireRows):
@@ -63,19 +63,18 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
         self.read_only = read_only
         self.path = f"{redact_url(url)} (schema {schema})"
         self._local = threading.local()
-        self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=POOL_SIZE, open=False, name=f"catalog-{schema}",
-            kwargs={"autocommit": True}, configure=self._configure, check=psycopg_pool.ConnectionPool.check_connection)
-        try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-            if not read_only:
-                with self._pool.connection() as conn:
+        try:  # one connection first: an unreachable server is said at once, and a writer makes the tables on it
+            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                if not read_only:
                     create_index_tables(conn, schema, SEARCH_DDL)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
-            self._pool.close()
+        except psycopg.Error as error:
             raise StoreUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
                                    f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
                 from None
+        self._pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=POOL_SIZE, open=True, name=f"catalog-{schema}", timeout=CONNECT_TIMEOUT_S,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}, configure=self._configure,
+            check=psycopg_pool.ConnectionPool.check_connection)
 
     def __repr__(self) -> str:
         return f"PostgresCatalog({self.path!r}, read_only={self.read_only})"
