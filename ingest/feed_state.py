@@ -11,11 +11,15 @@ import hashlib
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from errors import BadInput
-from index.catalog import FeedTable, utcnow_iso
+from index.catalog import FeedTable, FeedTableInterface, open_feed_table, utcnow_iso
 from index.types import FeedState
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 __all__ = ["FeedState", "FeedStates", "check_feed_url", "default_name", "slug_for"]
 
@@ -46,11 +50,19 @@ def check_feed_url(url: str) -> str:
 class FeedStates:
     """The ``feeds`` table: add, remove, get, list, update."""
 
-    def __init__(self, catalog_path: str | Path, read_only: bool = False) -> None:
-        """``read_only``: for views (no table is created; ``list()`` is empty until a feed was added)."""
-        self.path = Path(catalog_path)
+    def __init__(self, catalog_path: str | Path, read_only: bool = False,
+                 table: FeedTableInterface | None = None) -> None:
+        """``read_only``: for views (no table is created; ``list()`` is empty until a feed was added);
+        ``table``: an open feed table to use instead of the one beside the catalog file at ``catalog_path``."""
+        self.path = catalog_path
         self.read_only = read_only
-        self.table = FeedTable(self.path, read_only)
+        self.table = table if table is not None else FeedTable(Path(catalog_path), read_only)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, read_only: bool = False) -> FeedStates:
+        """The feeds beside the catalog the settings name (SQLite or PostgreSQL)."""
+        table = open_feed_table(settings, read_only)
+        return cls(getattr(table, "path", settings.index.catalog_location), read_only, table)
 
     def close(self) -> None:
         self.table.close()

@@ -112,10 +112,10 @@ class Watcher:
         return 0
 
     def _busy_message(self) -> str:
-        from index.catalog import Catalog
+        from index.catalog import open_catalog
 
         try:
-            catalog = Catalog(self.settings.index.catalog_path, read_only=True)
+            catalog = open_catalog(self.settings, read_only=True)
             beat = json.loads(catalog.get_meta("watcher") or "null")
             catalog.close()
         except Exception:  # an unreadable heartbeat only makes the message less specific
@@ -288,7 +288,7 @@ class Watcher:
         from ingest.feed_state import FeedStates
         from ingest.fetch import PoliteFetcher
 
-        states = FeedStates(self.settings.index.catalog_path)
+        states = FeedStates.for_settings(self.settings)
         fetcher = PoliteFetcher(self.settings, stop=self.stop_event)
         poller = FeedPoller(self.settings, states, fetcher, interval=self.feed_interval)
         try:
