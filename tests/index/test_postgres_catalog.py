@@ -13,10 +13,11 @@ from index.catalog import Catalog, catalog_exists, open_catalog, open_feed_table
 from index.catalog.postgres_catalog import PostgresCatalog
 from index.catalog.postgres_feeds import PostgresFeedTable
 from index.chunker import ArticleChunker
+from index.sync import Indexer
 from ingest.loaders import ArticleLoader
 from settings import Settings
 from settings.store import redact_url, schema_for
-from tests.helpers import free_port
+from tests.helpers import free_port, make_folder, write_story
 
 SECRET = "s3cret-Pa55word"
 _collections = iter(range(1_000_000))
@@ -161,3 +162,29 @@ def test_a_transaction_belongs_to_its_thread(pg_settings, articles, chunker):
     with pytest.raises(NewsdeskError, match="pg_dump"):
         catalog.backup_to("copy.sqlite")
     catalog.close()
+
+
+def test_an_index_kept_in_sync_in_postgres(tmp_path, postgres_server, chroma_server, embedder):
+    """The indexer on a PostgreSQL catalog and a Chroma server: files in, the same again, one changed, one gone."""
+    settings = Settings(_env_file=None, home=tmp_path / "home", catalog_url=with_password(postgres_server.url),
+                        chroma_host="127.0.0.1", chroma_port=chroma_server.port, chunk_size=64, chunk_overlap=8,
+                        collection=f"test-pg-sync-{next(_collections)}")
+    folder = make_folder(tmp_path / "articles")
+    indexer = Indexer(settings, embedder=embedder)
+    try:
+        first = indexer.sync([folder])
+        assert (first.added, first.articles) == (9, 9) and first.chunks == indexer.store.count() > 9
+        assert indexer.sync([folder]).unchanged == 9
+        write_story(folder / "story-2.txt", 2, extra=" A late update: the wildfire is now contained.")
+        (folder / "story-0.txt").unlink()
+        report = indexer.sync([folder])
+        assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 1, 7)
+        assert indexer.verify() == {"missing_in_store": [], "stale_in_store": []}
+        assert indexer.catalog.journal_entries() == [] and indexer.catalog.pending_counts() == (0, 0)
+        status = indexer.status()
+        assert status.articles == 8 and SECRET not in status.catalog and "(schema newsdesk_test_pg_sync_" in status.catalog
+    finally:
+        indexer.close()
+    reader = open_catalog(settings, read_only=True)  # another process, another host
+    assert reader.counts().articles == 8 and len(reader.all_chunk_ids()) == status.chunks
+    reader.close()
