@@ -3,6 +3,8 @@ backends): the settings that choose it, the refusal of the embedded Chroma store
 never shows, two hosts sharing one collection's schema, and transactions that leave nothing half written."""
 
 import logging
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 
@@ -13,11 +15,11 @@ from index.catalog import Catalog, catalog_exists, open_catalog, open_feed_table
 from index.catalog.postgres_catalog import PostgresCatalog
 from index.catalog.postgres_feeds import PostgresFeedTable
 from index.chunker import ArticleChunker
-from index.sync import Indexer
+from index.sync import Indexer, index_lock
 from ingest.loaders import ArticleLoader
 from settings import Settings
 from settings.store import redact_url, schema_for
-from tests.helpers import free_port, make_folder, write_story
+from tests.helpers import REPO, clean_env, free_port, make_folder, write_story
 
 SECRET = "s3cret-Pa55word"
 _collections = iter(range(1_000_000))
@@ -188,3 +190,25 @@ def test_an_index_kept_in_sync_in_postgres(tmp_path, postgres_server, chroma_ser
     reader = open_catalog(settings, read_only=True)  # another process, another host
     assert reader.counts().articles == 8 and len(reader.all_chunk_ids()) == status.chunks
     reader.close()
+
+
+def test_one_writer_per_collection_across_hosts(pg_settings, tmp_path):
+    """The writer's lock lives in PostgreSQL: a process on another host (another home) is refused at once, and a
+    writer whose connection ends frees it."""
+    elsewhere = pg_settings.updated(home=tmp_path / "other-host")
+    with index_lock(pg_settings):
+        with index_lock(pg_settings):  # re-entrant for its thread
+            pass
+        values = dict(home=str(elsewhere.index.home), catalog_url=elsewhere.index.catalog_dsn,
+                      chroma_host="127.0.0.1", collection=elsewhere.index.collection)
+        script = ("import sys\nfrom errors import IndexBusy\nfrom index.sync import index_lock\n"
+                  f"from settings import Settings\ns = Settings(_env_file=None, **{values!r})\n"
+                  "try:\n    with index_lock(s):\n        sys.exit(0)\nexcept IndexBusy as busy:\n    print(busy)\n    sys.exit(3)\n")
+        refused = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                                 env=clean_env(), cwd=REPO)
+        assert refused.returncode == 3, refused.stderr
+        assert "another newsdesk process is writing" in refused.stdout and SECRET not in refused.stdout
+        with index_lock(pg_settings.updated(collection="yet-another")):  # another collection: its own lock
+            pass
+    with index_lock(elsewhere):  # released: the other host may write now
+        pass
