@@ -1,6 +1,7 @@
 """Which feeds newsdesk follows and how each last went: kept beside the catalog (``index.catalog.FeedTable``).
 
-``FeedStates(catalog_path)`` adds, removes, lists and updates feeds. It opens the feed table on its own (the
+``FeedStates.for_settings(settings)`` (or ``FeedStates(catalog_path)`` for a catalog file) adds, removes, lists
+and updates feeds, in the SQLite file or the PostgreSQL schema of the catalog. It opens the feed table on its own (the
 feeds are not part of the index: ``Catalog.clear()`` never touches them), so the watcher, ``newsdesk feeds``
 and the freshness view can read and write them from separate processes.
 """

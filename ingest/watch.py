@@ -256,7 +256,8 @@ class Watcher:
         self._retry_delay = min(600.0, max(self.fresh.watch_retry_seconds, self._retry_delay * 2))
         self._retry_at = time.monotonic() + self._retry_delay
         self.state = f"retrying: {error}"
-        expected = isinstance(error, (NewsdeskError, OSError, *CATALOG_ERRORS))
+        catalog_errors = self.indexer.catalog.errors if self.indexer is not None else CATALOG_ERRORS
+        expected = isinstance(error, (NewsdeskError, OSError, *CATALOG_ERRORS, *catalog_errors))
         log.error("sync failed: %s; retrying in %g s (the watcher keeps running)", error, self._retry_delay,
                   exc_info=not expected)
 
