@@ -28,7 +28,6 @@ import numpy as np
 
 from evals.metrics import percentile
 from evals.datasets import datasets_dir
-from index.catalog import catalog_exists
 from settings import Settings
 
 OUTLETS = ["harbourpost.example", "dailyledger.example", "metrowire.example", "valleytimes.example",
@@ -91,6 +90,7 @@ def generate_corpus(target: Path, count: int, seed: int = 11) -> Path:
 def measure_one(size: int, work: Path, build: bool = True) -> dict:
     """Index a generated corpus of ``size`` articles into ``work/home-SIZE`` (unless ``build`` is
     False: then that home must exist) and query it, in this process."""
+    from index.catalog import catalog_exists
     from index.sync import Indexer
 
     home = work / f"home-{size}"
