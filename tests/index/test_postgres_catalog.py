@@ -15,7 +15,9 @@ from index.catalog import Catalog, catalog_exists, open_catalog, open_feed_table
 from index.catalog.postgres_catalog import PostgresCatalog
 from index.catalog.postgres_feeds import PostgresFeedTable
 from index.chunker import ArticleChunker
+from index.status import read_freshness
 from index.sync import Indexer, index_lock
+from ingest.feed_state import FeedStates
 from ingest.loaders import ArticleLoader
 from settings import Settings
 from settings.store import redact_url, schema_for
@@ -120,6 +122,9 @@ def test_two_hosts_on_one_collection_see_each_others_writes(pg_settings, article
     feeds_one, feeds_other = open_feed_table(pg_settings), open_feed_table(pg_settings, read_only=True)
     feeds_one.insert("https://news.example.com/rss", "Example", "example-1", "2026-12-01T00:00:00+00:00")
     assert [f.name for f in feeds_other.list()] == ["Example"]
+    with FeedStates.for_settings(pg_settings, read_only=True) as states:
+        assert [f.name for f in states.list()] == ["Example"] and SECRET not in str(states.path)
+    assert [f.name for f in read_freshness(other, pg_settings).feeds] == ["Example"]  # the status view
     other_collection = open_catalog(pg_settings.updated(collection="another-one"))
     assert other_collection.counts().articles == 0  # a schema per collection
     for opened in (one, other, other_collection, feeds_one, feeds_other):
