@@ -20,7 +20,7 @@ from index.sync import Indexer, index_lock
 from ingest.feed_state import FeedStates
 from ingest.loaders import ArticleLoader
 from settings import Settings
-from settings.store import redact_url, schema_for
+from settings.store import IndexSettings, redact_url, schema_for
 from tests.helpers import REPO, clean_env, free_port, make_folder, write_story
 
 SECRET = "s3cret-Pa55word"
@@ -89,6 +89,9 @@ def test_the_password_never_shows(pg_settings, caplog):
     with pytest.raises(BadInput) as invalid:
         Settings(_env_file=None, catalog_url=f"postgresql://u:{SECRET}@h/db")
     assert SECRET not in str(invalid.value) and invalid.value.__cause__ is None
+    with pytest.raises(ValueError) as raw:  # the settings group on its own: pydantic's error hides the input
+        IndexSettings(_env_file=None, catalog_url=f"postgresql://u:{SECRET}@h/db")
+    assert SECRET not in str(raw.value)
 
 
 def test_open_catalog_chooses_by_the_settings(tmp_path, pg_settings):
