@@ -20,7 +20,10 @@ from index.types import SourceCount, to_epoch
 
 try:
     from index.catalog.postgres_search import delete_chunk_terms, index_chunk_terms
-except ImportError:  # no keyword search module: chunks have no terms to keep
+except ModuleNotFoundError as missing:  # no keyword search module: chunks have no terms to keep
+    if missing.name != "index.catalog.postgres_search":
+        raise
+
     def index_chunk_terms(conn: psycopg.Connection, chunks: list[tuple[int, str, str]]) -> None:
         return None
 

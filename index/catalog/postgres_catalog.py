@@ -28,9 +28,12 @@ from index.catalog.postgres_vectors import PostgresVectorRows
 from index.catalog.postgres_wire import PostgresWireRows
 from settings.store import redact_url
 
+# keyword search on PostgreSQL lives in its own module; without it everything but search works
 try:
     from index.catalog.postgres_search import SEARCH_DDL, PostgresSearchRows
-except ImportError:  # keyword search on PostgreSQL lives in its own module; without it only search is missing
+except ModuleNotFoundError as missing:
+    if missing.name != "index.catalog.postgres_search":
+        raise
     SEARCH_DDL: list[str] = []
 
     class PostgresSearchRows:  # type: ignore[no-redef]
@@ -44,6 +47,7 @@ except ImportError:  # keyword search on PostgreSQL lives in its own module; wit
 
         def bm25(self, query: Any) -> list[tuple[str, float]]:
             raise NotImplementedError("BM25 on PostgreSQL needs index.catalog.postgres_search")
+
 
 # what a failing PostgreSQL catalog raises (a lost server, a refused write, no connection free in time)
 POSTGRES_ERRORS: tuple[type[Exception], ...] = (psycopg.Error, psycopg_pool.PoolTimeout)

@@ -211,7 +211,8 @@ def test_one_writer_per_collection_across_hosts(pg_settings, tmp_path):
                       chroma_host="127.0.0.1", collection=elsewhere.index.collection)
         script = ("import sys\nfrom errors import IndexBusy\nfrom index.sync import index_lock\n"
                   f"from settings import Settings\ns = Settings(_env_file=None, **{values!r})\n"
-                  "try:\n    with index_lock(s):\n        sys.exit(0)\nexcept IndexBusy as busy:\n    print(busy)\n    sys.exit(3)\n")
+                  "try:\n    with index_lock(s):\n        sys.exit(0)\n"
+                  "except IndexBusy as busy:\n    print(busy)\n    sys.exit(3)\n")
         refused = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                                  env=clean_env(), cwd=REPO)
         assert refused.returncode == 3, refused.stderr
