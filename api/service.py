@@ -222,11 +222,11 @@ class Service:
                 catalog = self.desk().catalog
                 counts = catalog.counts()
                 status = IndexStatus(**asdict(counts) | {"sources": counts.sources}, store=index.store_location,
-                                     catalog=str(index.catalog_path.resolve()), embedder=self.embedder.name,
+                                     catalog=index.catalog_location, embedder=self.embedder.name,
                                      roots=catalog.roots(), pending_recovery=len(catalog.journal_entries()))
         except IndexEmpty:
             status = IndexStatus(articles=0, chunks=0, sources=[], newest_article=None, oldest_article=None,
-                                 last_indexed=None, store=index.store_location, catalog=str(index.catalog_path.resolve()),
+                                 last_indexed=None, store=index.store_location, catalog=index.catalog_location,
                                  embedder=self.embedder.name, roots=[], pending_recovery=0)
         return asdict(status)
 

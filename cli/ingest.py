@@ -34,7 +34,7 @@ def cmd_watch(args, settings, out: Console, err: Console) -> int:
 
         raise BadInput("--interval must be a positive number of seconds.")
     if args.feed:
-        with FeedStates(settings.index.catalog_path) as states:
+        with FeedStates.for_settings(settings) as states:
             for url in args.feed:
                 states.add(url)
     _log_to_stderr()
@@ -66,7 +66,7 @@ def cmd_feeds(args, settings, out: Console, err: Console) -> int:
     from ingest.feeds import FeedPoller, feed_folder, remove_feed_folder
     from ingest.fetch import PoliteFetcher
 
-    with FeedStates(settings.index.catalog_path) as states:
+    with FeedStates.for_settings(settings) as states:
         if args.action == "add":
             state = states.add(args.target, name=args.name)
             out.print(f"following {state.name} ({state.url}); its items go to {feed_folder(settings, state)}",

@@ -1,8 +1,9 @@
-"""One writer per index: an exclusive lock file beside the catalog (readers never take it).
+"""One writer per index: an exclusive lock file beside the catalog, or, when the catalog is in PostgreSQL and
+shared between hosts, a session advisory lock on the collection's schema there (readers never take either).
 
 The lock is re-entrant for the thread that holds it: a watcher holds it for its whole life and calls
-``Indexer.sync``/``remove``/``embed_pending``, which take it again. Any other process, or another
-thread of the same process, gets ``IndexBusy`` at once instead of waiting.
+``Indexer.sync``/``remove``/``embed_pending``, which take it again. Any other process, on this host or another,
+or another thread of the same process, gets ``IndexBusy`` at once instead of waiting.
 """
 
 from __future__ import annotations
@@ -10,46 +11,73 @@ from __future__ import annotations
 import fcntl
 import threading
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import Callable, Iterator
 
-from errors import IndexBusy
+from errors import IndexBusy, StoreUnavailable
 from settings import Settings
 
 _guard = threading.Lock()
-_held: dict[str, tuple[int, int, IO]] = {}  # lock path -> (holding thread id, depth, open lock file)
+_held: dict[str, tuple[int, int, Callable[[], None]]] = {}  # lock -> (holding thread id, depth, its release)
 
 
 @contextmanager
 def index_lock(settings: Settings) -> Iterator[None]:
-    lock_path = settings.index.catalog_path.with_suffix(".lock")
-    key = str(lock_path.resolve())
+    index = settings.index
+    where = index.catalog_location if index.catalog_dsn else str(index.catalog_path.with_suffix(".lock").resolve())
     me = threading.get_ident()
     with _guard:
-        held = _held.get(key)
+        held = _held.get(where)
         if held is not None and held[0] != me:
-            raise _busy(lock_path)
+            raise _busy(where)
         if held is None:
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(lock_path, "w")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                raise _busy(lock_path) from None
-            held = (me, 0, handle)
-        _held[key] = (me, held[1] + 1, held[2])
+            held = (me, 0, _take_postgres(settings) if index.catalog_dsn else _take_file(settings))
+        _held[where] = (me, held[1] + 1, held[2])
     try:
         yield
     finally:
         with _guard:
-            owner, depth, handle = _held[key]
+            owner, depth, release = _held[where]
             if depth > 1:
-                _held[key] = (owner, depth - 1, handle)
+                _held[where] = (owner, depth - 1, release)
             else:
-                del _held[key]
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
+                del _held[where]
+                release()
 
 
-def _busy(lock_path) -> IndexBusy:
-    return IndexBusy(f"another newsdesk process is writing to this index ({lock_path}); try again when it ends")
+def _take_file(settings: Settings) -> Callable[[], None]:
+    lock_path = settings.index.catalog_path.with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise _busy(str(lock_path)) from None
+
+    def release() -> None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+    return release
+
+
+def _take_postgres(settings: Settings) -> Callable[[], None]:
+    """A session advisory lock on a connection of its own: the server frees it when that connection ends, so a
+    writer that dies (or whose host does) never leaves the index locked."""
+    import psycopg
+
+    index = settings.index
+    try:
+        conn = psycopg.connect(index.catalog_dsn, autocommit=True, connect_timeout=15)
+        taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (f"newsdesk-writer:{index.catalog_schema}",))
+        if not taken.fetchone()[0]:
+            conn.close()
+            raise _busy(index.catalog_location)
+    except psycopg.Error as error:
+        raise StoreUnavailable(f"The PostgreSQL catalog at {index.catalog_location} could not be reached "
+                               f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
+            from None
+    return conn.close
+
+
+def _busy(where: str) -> IndexBusy:
+    return IndexBusy(f"another newsdesk process is writing to this index ({where}); try again when it ends")

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 
-from index.catalog import Catalog
+from index.catalog import CatalogInterface
 from index.types import FeedFreshness, Freshness, WatcherState, title_from_url
 from settings import Settings
 
 
-def read_freshness(catalog: Catalog, settings: Settings, now: datetime | None = None) -> Freshness:
+def read_freshness(catalog: CatalogInterface, settings: Settings, now: datetime | None = None) -> Freshness:
     config = settings.ingest
     now = now or datetime.now(timezone.utc)
     newest = catalog.newest_arrival()
@@ -39,7 +40,7 @@ def read_freshness(catalog: Catalog, settings: Settings, now: datetime | None = 
         stale=written is None or now - written > timedelta(hours=config.stale_after_hours),
         pending_chunks=pending_chunks, pending_articles=pending_articles,
         watcher=watcher_state(catalog.get_meta("watcher"), config.watcher_alive_seconds, now),
-        feeds=feed_rows(catalog), lag_window_hours=config.lag_window_hours,
+        feeds=feed_rows(catalog, settings), lag_window_hours=config.lag_window_hours,
         arrivals=len(arrivals), news_arrivals=len(lags),
         lag_p50_s=_percentile(lags, 50), lag_p95_s=_percentile(lags, 95),
         embed_lag_p50_s=_percentile(embed_lags, 50), embed_lag_p95_s=_percentile(embed_lags, 95))
@@ -71,14 +72,16 @@ def watcher_state(raw: str | None, alive_seconds: float, now: datetime) -> Watch
                         host=beat.get("host"), started=beat.get("started"), last_seen=beat.get("last_seen"))
 
 
-def feed_rows(catalog: Catalog) -> list[FeedFreshness]:
+def feed_rows(catalog: CatalogInterface, settings: Settings | None = None) -> list[FeedFreshness]:
     """The feeds the watcher polls (``ingest.feed_state``); none when that module or its table is absent."""
     try:
         from ingest.feed_state import FeedStates
     except ImportError:
         return []
     try:
-        states = FeedStates(catalog.path)
+        # a catalog file has its feeds inside it; elsewhere they are where the settings say
+        states = FeedStates(catalog.path) if isinstance(catalog.path, Path) or settings is None \
+            else FeedStates.for_settings(settings)
         try:
             feeds = states.list()
         finally:

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from errors import DiskFull
 from index.types import Article, Chunk, IndexStatus, Skipped, SyncReport, WriteHooks
-from index.catalog import CATALOG_ERRORS, Catalog, utcnow_iso
+from index.catalog import open_catalog, utcnow_iso
 from index.chunker import ArticleChunker
 from index.embed_queue import EmbedProgress, EmbedQueue
 from index.embedders import Embedder, make_embedder
@@ -104,7 +104,7 @@ class Indexer:
         configure_runtime()
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
-        self.catalog = Catalog(settings.index.catalog_path)
+        self.catalog = open_catalog(settings)
         self.store = ChunkStore(settings, self.embedder, client=client)
         self.loader = ArticleLoader(int(settings.index.max_article_mb * 1024 * 1024))
         self._chunker: ArticleChunker | None = None
@@ -173,7 +173,7 @@ class Indexer:
     def _disk_errors(self) -> Iterator[None]:
         try:
             yield
-        except (*CATALOG_ERRORS, OSError) as error:
+        except (*self.catalog.errors, OSError) as error:
             if not is_disk_full(error):
                 raise
             raise DiskFull(f"the disk under {self.settings.index.home} is full; what was indexed before is intact. "
@@ -358,7 +358,7 @@ class Indexer:
         pending_chunks, pending_articles = self.queue.counts()
         return IndexStatus(**{f.name: getattr(counts, f.name) for f in fields(counts)},
                            store=self.settings.index.store_location,
-                           catalog=str(self.settings.index.catalog_path.resolve()), embedder=self.embedder.name,
+                           catalog=self.settings.index.catalog_location, embedder=self.embedder.name,
                            roots=self.catalog.roots(), pending_recovery=len(self.catalog.journal_entries()),
                            pending_chunks=pending_chunks, pending_articles=pending_articles,
                            freshness=read_freshness(self.catalog, self.settings))

@@ -1,6 +1,7 @@
 """Which feeds newsdesk follows and how each last went: kept beside the catalog (``index.catalog.FeedTable``).
 
-``FeedStates(catalog_path)`` adds, removes, lists and updates feeds. It opens the feed table on its own (the
+``FeedStates.for_settings(settings)`` (or ``FeedStates(catalog_path)`` for a catalog file) adds, removes, lists
+and updates feeds, in the SQLite file or the PostgreSQL schema of the catalog. It opens the feed table on its own (the
 feeds are not part of the index: ``Catalog.clear()`` never touches them), so the watcher, ``newsdesk feeds``
 and the freshness view can read and write them from separate processes.
 """
@@ -11,11 +12,15 @@ import hashlib
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from errors import BadInput
-from index.catalog import FeedTable, utcnow_iso
+from index.catalog import FeedTable, FeedTableInterface, open_feed_table, utcnow_iso
 from index.types import FeedState
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 __all__ = ["FeedState", "FeedStates", "check_feed_url", "default_name", "slug_for"]
 
@@ -46,11 +51,19 @@ def check_feed_url(url: str) -> str:
 class FeedStates:
     """The ``feeds`` table: add, remove, get, list, update."""
 
-    def __init__(self, catalog_path: str | Path, read_only: bool = False) -> None:
-        """``read_only``: for views (no table is created; ``list()`` is empty until a feed was added)."""
-        self.path = Path(catalog_path)
+    def __init__(self, catalog_path: str | Path, read_only: bool = False,
+                 table: FeedTableInterface | None = None) -> None:
+        """``read_only``: for views (no table is created; ``list()`` is empty until a feed was added);
+        ``table``: an open feed table to use instead of the one beside the catalog file at ``catalog_path``."""
+        self.path = catalog_path
         self.read_only = read_only
-        self.table = FeedTable(self.path, read_only)
+        self.table = table if table is not None else FeedTable(Path(catalog_path), read_only)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, read_only: bool = False) -> FeedStates:
+        """The feeds beside the catalog the settings name (SQLite or PostgreSQL)."""
+        table = open_feed_table(settings, read_only)
+        return cls(getattr(table, "path", settings.index.catalog_location), read_only, table)
 
     def close(self) -> None:
         self.table.close()

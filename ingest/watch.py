@@ -112,10 +112,10 @@ class Watcher:
         return 0
 
     def _busy_message(self) -> str:
-        from index.catalog import Catalog
+        from index.catalog import open_catalog
 
         try:
-            catalog = Catalog(self.settings.index.catalog_path, read_only=True)
+            catalog = open_catalog(self.settings, read_only=True)
             beat = json.loads(catalog.get_meta("watcher") or "null")
             catalog.close()
         except Exception:  # an unreadable heartbeat only makes the message less specific
@@ -256,7 +256,8 @@ class Watcher:
         self._retry_delay = min(600.0, max(self.fresh.watch_retry_seconds, self._retry_delay * 2))
         self._retry_at = time.monotonic() + self._retry_delay
         self.state = f"retrying: {error}"
-        expected = isinstance(error, (NewsdeskError, OSError, *CATALOG_ERRORS))
+        catalog_errors = self.indexer.catalog.errors if self.indexer is not None else CATALOG_ERRORS
+        expected = isinstance(error, (NewsdeskError, OSError, *CATALOG_ERRORS, *catalog_errors))
         log.error("sync failed: %s; retrying in %g s (the watcher keeps running)", error, self._retry_delay,
                   exc_info=not expected)
 
@@ -288,7 +289,7 @@ class Watcher:
         from ingest.feed_state import FeedStates
         from ingest.fetch import PoliteFetcher
 
-        states = FeedStates(self.settings.index.catalog_path)
+        states = FeedStates.for_settings(self.settings)
         fetcher = PoliteFetcher(self.settings, stop=self.stop_event)
         poller = FeedPoller(self.settings, states, fetcher, interval=self.feed_interval)
         try:

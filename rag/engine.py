@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from errors import IndexEmpty
-from index.catalog import Catalog
+from index.catalog import catalog_exists, open_catalog
 from index.embedders import Embedder, make_embedder
 from index.runtime import configure_runtime
 from index.store import ChunkStore
@@ -56,10 +56,10 @@ class NewsDesk:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None) -> None:
         configure_runtime()
         self.settings = settings
-        if not settings.index.catalog_path.exists():
+        if not catalog_exists(settings):
             raise IndexEmpty(f"No articles are indexed in {settings.index.home}: run `newsdesk index PATH` first.")
         self.embedder = embedder or make_embedder(settings)
-        self.catalog = Catalog(settings.index.catalog_path, read_only=True)
+        self.catalog = open_catalog(settings, read_only=True)
         self._loaded_at = _stamp_before_now()  # Chroma's index holds at least what was embedded before this
         self.store = ChunkStore(settings, self.embedder, client=client)
         self.retriever = HybridRetriever(self.catalog, self.store, self.embedder, settings.retrieval)

@@ -2,27 +2,63 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from settings.base import ENV as _ENV
+
+
+POSTGRES_NEEDS_CHROMA_SERVER = (
+    "a PostgreSQL catalog is shared between hosts, and the embedded Chroma store is not: set NEWSDESK_CHROMA_HOST "
+    "to a Chroma server, or unset NEWSDESK_CATALOG_URL to keep the SQLite catalog")
+
+
+def catalog_is_postgres(url: str | None) -> bool:
+    return bool(url) and url.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (the user name, host, port and database stay: they say where)."""
+    parts = urlsplit(url.strip())
+    if parts.password is None:
+        return url.strip()
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def schema_for(collection: str) -> str:
+    """``newsdesk_<collection>``: lower case letters, digits and '_' only (quoted nowhere, safe everywhere),
+    within PostgreSQL's 63 characters (a long name keeps a hash of the whole so two never meet)."""
+    name = "newsdesk_" + re.sub(r"[^a-z0-9_]", "_", collection.lower())
+    if len(name) > 63:
+        name = name[:54] + "_" + hashlib.sha256(collection.encode("utf-8")).hexdigest()[:8]
+    return name
 
 
 class IndexSettings(BaseSettings):
     """Files -> articles -> chunks -> Chroma + catalog."""
 
-    model_config = _ENV
+    # a catalog URL may carry a password: validation errors never echo the values given
+    model_config = SettingsConfigDict(**_ENV, hide_input_in_errors=True)
 
     home: Path = Field(Path("./.newsdesk"), description="Where all index data lives.")
     collection: str = Field("newsdesk", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store under home.")
     chroma_port: int | None = Field(None, description="Chroma server port (default 8000 when a host is set).")
     chroma_ssl: bool = Field(False, description="Use https to reach the Chroma server.")
+    catalog_url: SecretStr | None = Field(
+        None, description="Where the catalog lives: unset = a SQLite file under home; a postgresql:// URL = a "
+                          "PostgreSQL database, one schema per collection (newsdesk_<collection>, made when "
+                          "missing), shared by every host that names it; needs a Chroma server "
+                          "(NEWSDESK_CHROMA_HOST). Shown without its password.")
     embedder: Literal["minilm", "openai"] = Field("minilm", description="Embedding model: packaged offline MiniLM or OpenAI.")
     openai_embedding_model: str = Field("text-embedding-3-small", description="OpenAI embedding model name.")
     openai_api_key: SecretStr | None = Field(None, description="Key for OpenAI embeddings (falls back to OPENAI_API_KEY).")
@@ -49,6 +85,34 @@ class IndexSettings(BaseSettings):
         if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]", value):
             raise ValueError("collection names are 3-512 characters of letters, digits, '.', '_' and '-'")
         return value
+
+    @field_validator("catalog_url")
+    @classmethod
+    def _catalog_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not catalog_is_postgres(value.get_secret_value()):
+            raise ValueError("the catalog URL must start with postgresql:// (unset: the SQLite file under home)")
+        if not info.data.get("chroma_host"):
+            raise ValueError(POSTGRES_NEEDS_CHROMA_SERVER)
+        return value
+
+    @property
+    def catalog_dsn(self) -> str | None:
+        """The PostgreSQL URL of the catalog, password included (for connecting only; None: SQLite)."""
+        return self.catalog_url.get_secret_value() if self.catalog_url is not None else None
+
+    @property
+    def catalog_schema(self) -> str:
+        """The PostgreSQL schema of this collection's catalog: a safe identifier made from the collection."""
+        return schema_for(self.collection)
+
+    @property
+    def catalog_location(self) -> str:
+        """Where the catalog is, for people and logs (a PostgreSQL URL without its password)."""
+        if self.catalog_dsn is None:
+            return str(self.catalog_path.resolve())
+        return f"{redact_url(self.catalog_dsn)} (schema {self.catalog_schema})"
 
     @property
     def server_mode(self) -> bool:

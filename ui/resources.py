@@ -20,7 +20,7 @@ import streamlit as st
 from errors import LLMError
 from evals import runs
 from index.types import ArticleSummary
-from index.catalog import Catalog
+from index.catalog import catalog_exists, open_catalog
 from index.embedders import make_embedder
 from index.runtime import configure_runtime
 from index.store import make_client
@@ -130,11 +130,11 @@ EMPTY_STATUS = {"articles": 0, "chunks": 0, "sources": [], "newest_article": Non
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def index_status(catalog_path: str) -> dict:
-    """Counts for the sidebar (cached briefly; cleared after every change made here)."""
-    if not Path(catalog_path).exists():
+def index_status(catalog_location: str, _settings: Settings) -> dict:
+    """Counts for the sidebar (cached briefly by where the catalog is; cleared after every change made here)."""
+    if not catalog_exists(_settings):
         return dict(EMPTY_STATUS)
-    catalog = Catalog(Path(catalog_path), read_only=True)
+    catalog = open_catalog(_settings, read_only=True)
     try:
         data = asdict(catalog.counts())
     finally:
@@ -146,9 +146,9 @@ def index_status(catalog_path: str) -> dict:
 
 
 def list_articles(settings: Settings) -> list[ArticleSummary]:
-    if not settings.index.catalog_path.exists():
+    if not catalog_exists(settings):
         return []
-    catalog = Catalog(settings.index.catalog_path, read_only=True)
+    catalog = open_catalog(settings, read_only=True)
     try:
         return catalog.list_articles()
     finally:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import streamlit as st
 
-from index.catalog import Catalog
+from index.catalog import catalog_exists, open_catalog
 from index.status import read_freshness, watcher_text
 from index.types import Freshness
 from settings import Settings
@@ -31,7 +30,7 @@ class AskOptions:
 
 def sidebar_status(settings: Settings) -> dict:
     try:
-        status = index_status(str(settings.index.catalog_path))
+        status = index_status(settings.index.catalog_location, settings)
     except Exception as error:  # a damaged or unreadable catalog
         show_error(error)
         status = dict(EMPTY_STATUS)
@@ -57,17 +56,18 @@ def freshness_of(settings: Settings) -> Freshness | None:
     """The freshness view's figures (cached a few seconds; None before anything is indexed)."""
     fresh = settings.ingest
     try:
-        return _freshness(str(settings.index.catalog_path), fresh.stale_after_hours, fresh.watcher_alive_seconds,
+        return _freshness(settings.index.catalog_location, fresh.stale_after_hours, fresh.watcher_alive_seconds,
                           fresh.lag_window_hours, settings)
     except Exception:  # noqa: BLE001 - a catalog being created or migrated: the counts above still show
         return None
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def _freshness(catalog_path: str, stale_h: float, alive_s: float, window_h: float, _settings: Settings) -> Freshness | None:
-    if not Path(catalog_path).exists():
+def _freshness(catalog_location: str, stale_h: float, alive_s: float, window_h: float,
+               _settings: Settings) -> Freshness | None:
+    if not catalog_exists(_settings):
         return None
-    catalog = Catalog(Path(catalog_path), read_only=True)
+    catalog = open_catalog(_settings, read_only=True)
     try:
         return read_freshness(catalog, _settings)
     finally:

@@ -145,7 +145,7 @@ def _writer(settings: Settings, inbox: str, stop: str, ready: str) -> None:
 
 def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: float, rate: float,
              drain_seconds: float, quiet_questions: int, console: Console, question_interval: float = 0.0) -> dict:
-    from index.catalog import Catalog
+    from index.catalog import open_catalog
     from index.status import read_freshness
     from rag.engine import NewsDesk
 
@@ -168,7 +168,7 @@ def _measure(settings: Settings, arrivals: list[dict], inbox: Path, minutes: flo
     if not ready.exists():
         writer.terminate()
         raise BadInput("the writer process did not start (is another process writing to the bench index?)")
-    catalog = Catalog(settings.index.catalog_path, read_only=True)
+    catalog = open_catalog(settings, read_only=True)
     dropped: dict[str, float] = {}  # url -> epoch seconds when its file appeared
     loaded: list[float] = []
     peak_pending = 0

@@ -90,6 +90,7 @@ def generate_corpus(target: Path, count: int, seed: int = 11) -> Path:
 def measure_one(size: int, work: Path, build: bool = True) -> dict:
     """Index a generated corpus of ``size`` articles into ``work/home-SIZE`` (unless ``build`` is
     False: then that home must exist) and query it, in this process."""
+    from index.catalog import catalog_exists
     from index.sync import Indexer
 
     home = work / f"home-{size}"
@@ -116,7 +117,7 @@ def measure_one(size: int, work: Path, build: bool = True) -> dict:
             "chunks_per_s_last_tenth": round(last, 1) if last else None,
             "index_peak_rss_mb": _peak_rss_mb(),
         })
-    elif not settings.index.catalog_path.exists():
+    elif not catalog_exists(settings):
         raise SystemExit(f"no index at {home}: run without --queries-only first")
     figures.update(measure_queries(settings, embedder))
     figures["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1024**2, 1)

@@ -41,7 +41,7 @@ def utcnow_iso(precise: bool = False) -> str:
 class CatalogInterface(Protocol):
     """The catalog: opened on ``path``; ``read_only`` for the question side, which never writes."""
 
-    path: Path
+    path: Path | str  # the catalog file; in PostgreSQL, its URL without the password and its schema, for people
     read_only: bool
     errors: tuple[type[Exception], ...]  # what a failing catalog raises (a full disk, a locked file)
 

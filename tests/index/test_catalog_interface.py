@@ -1,6 +1,7 @@
-"""The catalog's interface (``index.catalog.base``) on its SQLite implementation: a real catalog file in tmp_path
-holding real RealTime QA gold articles, chunked as the indexer chunks them; every method gives what the tables
-hold, and the keyword search gives what the plain join-filter-rank query gives."""
+"""The catalog's interface (``index.catalog.base``) on both implementations: a real catalog file in tmp_path and
+a schema of its own on a real PostgreSQL server, each holding real RealTime QA gold articles, chunked as the
+indexer chunks them; every method gives what the tables hold, the same on both. On SQLite the keyword search
+gives what the plain join-filter-rank query gives."""
 
 import inspect
 from dataclasses import fields, replace
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from index.catalog import CATALOG_ERRORS, Catalog, CatalogInterface, FeedTable, FeedTableInterface
+from index.catalog.postgres_catalog import PostgresCatalog
+from index.catalog.postgres_feeds import PostgresFeedTable
 from index.catalog.sqlite_search import fts_phrase, window_condition
 from index.chunker import ArticleChunker
 from index.types import ArticleBrief, Bm25Query, ChunkFilter, FeedState, StoredSignature, to_epoch
@@ -23,8 +26,10 @@ def _public(cls) -> dict[str, inspect.Signature]:
             if callable(member) and not name.startswith("_")}
 
 
-@pytest.mark.parametrize("interface, implementation", [(CatalogInterface, Catalog), (FeedTableInterface, FeedTable)])
-def test_the_sqlite_classes_implement_every_method_of_the_interface(interface, implementation):
+@pytest.mark.parametrize("interface, implementation", [(CatalogInterface, Catalog), (FeedTableInterface, FeedTable),
+                                                       (CatalogInterface, PostgresCatalog),
+                                                       (FeedTableInterface, PostgresFeedTable)])
+def test_the_classes_implement_every_method_of_the_interface(interface, implementation):
     for name, signature in _public(interface).items():
         assert hasattr(implementation, name), name
         assert list(inspect.signature(getattr(implementation, name)).parameters) == list(signature.parameters), name
@@ -46,14 +51,56 @@ def vector(chunk_id: str) -> bytes:
     return np.random.default_rng(seed).standard_normal(DIM).astype(np.float32).tobytes()
 
 
-@pytest.fixture
-def catalog(tmp_path, articles, chunker):
+_schemas = iter(range(1_000_000))
+
+
+class Place:
+    """Where one test's catalog lives: a file in tmp_path, or a schema of its own on the test server."""
+
+    def __init__(self, backend: str, tmp_path, request) -> None:
+        self.backend = backend
+        self.file = tmp_path / "catalog.sqlite"
+        if backend == "postgres":
+            self.url = request.getfixturevalue("postgres_server").url
+            self.schema = f"newsdesk_interface_{next(_schemas)}"
+
+    def catalog(self, read_only: bool = False):
+        if self.backend == "sqlite":
+            return Catalog(self.file, read_only=read_only)
+        return PostgresCatalog(self.url, self.schema, read_only=read_only)
+
+    def feeds(self, read_only: bool = False):
+        if self.backend == "sqlite":
+            return FeedTable(self.file, read_only=read_only)
+        return PostgresFeedTable(self.url, self.schema, read_only=read_only)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def place(request, tmp_path) -> Place:
+    return Place(request.param, tmp_path, request)
+
+
+def written(catalog, articles, chunker):
     """The articles written as ``Indexer`` writes a batch; the first half with vectors, the rest queued."""
-    catalog = Catalog(tmp_path / "catalog.sqlite")
     with catalog.transaction():
         for n, article in enumerate(articles):
             chunks = chunker.chunk(article)
             catalog.put_article(article, "/corpus", chunks, {c.id: vector(c.id) for c in chunks} if n < 30 else {})
+    return catalog
+
+
+@pytest.fixture
+def catalog(place, articles, chunker):
+    """The written articles, on each backend."""
+    catalog = written(place.catalog(), articles, chunker)
+    yield catalog
+    catalog.close()
+
+
+@pytest.fixture
+def sqlite_catalog(tmp_path, articles, chunker):
+    """The written articles in a catalog file (the keyword search's checks read SQLite's FTS5 tables)."""
+    catalog = written(Catalog(tmp_path / "catalog.sqlite"), articles, chunker)
     yield catalog
     catalog.close()
 
@@ -102,7 +149,9 @@ def test_listing_counting_moving_and_removing(catalog, articles, chunker):
     assert catalog.get_article(articles[2].id) is None and not catalog.live_chunk_ids(gone)
     with catalog.transaction():
         catalog.clear()
-    assert catalog.counts().articles == 0 and catalog.bm25(Bm25Query(("ukraine",), 5, 0.6)) == []
+    assert catalog.counts().articles == 0 and catalog.all_chunk_ids() == set()
+    if isinstance(catalog, Catalog):
+        assert catalog.bm25(Bm25Query(("ukraine",), 5, 0.6)) == []
 
 
 def test_replacing_an_article_returns_the_chunks_it_dropped_and_keeps_kept_vectors(catalog, articles, chunker):
@@ -175,7 +224,8 @@ WINDOWS = [ChunkFilter(1656633600, 1656633600 + 30 * 86400),  # July 2022
 
 
 @pytest.mark.parametrize("where", WINDOWS)
-def test_bm25_in_a_window_is_the_plain_query(catalog, articles, where):
+def test_bm25_in_a_window_is_the_plain_query(sqlite_catalog, articles, where):
+    catalog = sqlite_catalog
     total = catalog.window_chunk_count(ChunkFilter())
     assert catalog.window_chunk_count(where) == len(admitted_chunks(catalog, articles, where)) > 0
     share = catalog.window_chunk_count(where) / total
@@ -189,7 +239,8 @@ def test_bm25_in_a_window_is_the_plain_query(catalog, articles, where):
             reference_bm25(catalog, terms, 10, title_weight=2.0)
 
 
-def test_term_counts_are_the_chunks_containing_each_term(catalog):
+def test_term_counts_are_the_chunks_containing_each_term(sqlite_catalog):
+    catalog = sqlite_catalog
     counts = catalog.term_document_counts(["airlines", "zzyzxnotaword", "covid-19"])
     assert counts["zzyzxnotaword"] == 0 and counts["airlines"] > 0
     for term, count in counts.items():
@@ -257,10 +308,10 @@ def test_wire_clusters(catalog, articles):
     assert catalog.wire_cluster_of([a, c]) == {} and catalog.wire_next_seq() == 1
 
 
-def test_feeds_live_beside_the_index(catalog):
-    view = FeedTable(catalog.path, read_only=True)
+def test_feeds_live_beside_the_index(place, catalog):
+    view = place.feeds(read_only=True)
     assert view.list() == []  # no feed was ever added: no table, no error
-    table = FeedTable(catalog.path)
+    table = place.feeds()
     with pytest.raises(ValueError):
         table.update("x", {"no_such_field": 1})
     table.insert("https://news.example.com/rss", "Example", "example-1", "2026-12-01T00:00:00+00:00")
@@ -278,14 +329,22 @@ def test_feeds_live_beside_the_index(catalog):
     view.close()
 
 
-def test_a_copy_and_a_read_only_catalog(tmp_path, catalog):
+def test_a_read_only_catalog(place, catalog):
+    catalog.set_meta("writer", "7")
+    reader = place.catalog(read_only=True)
+    assert reader.counts() == catalog.counts() and reader.get_meta("writer") == "7"
+    with pytest.raises(reader.errors):
+        reader.set_meta("writer", "8")  # the question side never writes
+    assert reader.errors == (CATALOG_ERRORS if place.backend == "sqlite" else PostgresCatalog.errors)
+    reader.close()
+
+
+def test_a_copy_of_a_catalog_file(tmp_path, sqlite_catalog):
+    catalog = sqlite_catalog
     catalog.set_meta("writer", "7")
     reader = Catalog(catalog.path, read_only=True)
     reader.backup_to(tmp_path / "copy.sqlite")
     copy = Catalog(tmp_path / "copy.sqlite", read_only=True)
     assert copy.counts() == catalog.counts() and copy.get_meta("writer") == "7"
-    with pytest.raises(CATALOG_ERRORS):
-        reader.set_meta("writer", "8")  # the question side never writes
-    assert reader.errors == CATALOG_ERRORS
     copy.close()
     reader.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from index.types import ArticleSummary
-from index.catalog import Catalog
+from index.catalog import catalog_exists, open_catalog
 from index.types import SyncReport
 from ingest.uploads import pasted_article_file, remove_articles, save_uploads, uploads_dir
 from settings import Settings
@@ -232,8 +232,8 @@ def folder_section(settings: Settings) -> None:
 def reindex_section(settings: Settings) -> None:
     try:
         roots = []
-        if settings.index.catalog_path.exists():
-            catalog = Catalog(settings.index.catalog_path, read_only=True)
+        if catalog_exists(settings):
+            catalog = open_catalog(settings, read_only=True)
             try:
                 roots = catalog.roots()
             finally:

@@ -1,0 +1,90 @@
+"""The catalog's tables in PostgreSQL: every CREATE statement, run in the collection's own schema.
+
+The tables mirror the SQLite file's (``sqlite_schema``) column for column, so the rows that come back are the
+same plain values: ISO text for moments, epoch seconds as integers, float32 vectors as ``bytea``, authors and
+title terms as JSON text. ``chunks.rowid`` is an identity column like SQLite's rowid: the keyword index keys
+its terms on it. The search tables come from ``postgres_search.SEARCH_DDL``; the feeds table is made when a
+writer opens the feed table, as on SQLite.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from index.catalog.sqlite_schema import SCHEMA_VERSION
+
+INDEX_DDL = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, indexed_at TEXT)",
+    """CREATE TABLE IF NOT EXISTS articles (
+        id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, line INTEGER,
+        url TEXT, title TEXT, source TEXT, published_at TEXT, published_ts BIGINT, authors TEXT,
+        content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL,
+        embedded_at TEXT, summary_only INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX IF NOT EXISTS articles_path ON articles(path)",
+    "CREATE INDEX IF NOT EXISTS articles_window ON articles(published_ts, source, n_chunks, id)",
+    "CREATE INDEX IF NOT EXISTS articles_arrival ON articles(indexed_at)",
+    "CREATE INDEX IF NOT EXISTS articles_embedded ON articles(embedded_at)",
+    "CREATE INDEX IF NOT EXISTS articles_url ON articles(url)",
+    # ``title``: the article's display title, which the embedding queue embeds with each chunk
+    """CREATE TABLE IF NOT EXISTS chunks (
+        rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
+        position INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
+        title TEXT NOT NULL, embedding BYTEA)""",
+    "CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id)",
+    # the embedding queue: chunks without a vector yet, oldest first
+    "CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(rowid) WHERE embedding IS NULL",
+    "CREATE TABLE IF NOT EXISTS journal (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, chroma_ids TEXT NOT NULL)",
+]
+
+# wire copies (``ingest.dedup``): a signature per article, its LSH band keys, and its cluster
+WIRE_DDL = [
+    """CREATE TABLE IF NOT EXISTS wire_signatures (
+        article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, text_hash TEXT NOT NULL, words INTEGER NOT NULL,
+        title_terms TEXT NOT NULL, signature BYTEA NOT NULL, seq BIGINT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS wire_signatures_text ON wire_signatures(text_hash)",
+    """CREATE TABLE IF NOT EXISTS wire_bands (
+        band INTEGER NOT NULL, key BIGINT NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (band, key, article_id))""",
+    "CREATE INDEX IF NOT EXISTS wire_bands_article ON wire_bands(article_id)",
+    "CREATE TABLE IF NOT EXISTS wire_clusters (article_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS wire_clusters_cluster ON wire_clusters(cluster_id)",
+]
+WIRE_TABLES = ("wire_signatures", "wire_bands", "wire_clusters")
+
+# the feeds newsdesk follows (``ingest.feed_state``): not part of the index, ``clear`` keeps them
+FEEDS_DDL = [
+    """CREATE TABLE IF NOT EXISTS feeds (
+        url TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, slug TEXT NOT NULL UNIQUE, added TEXT NOT NULL,
+        last_poll TEXT, status TEXT NOT NULL DEFAULT 'new', last_error TEXT,
+        new_items INTEGER NOT NULL DEFAULT 0, items INTEGER NOT NULL DEFAULT 0,
+        etag TEXT, last_modified TEXT, next_poll DOUBLE PRECISION NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0)""",
+]
+
+
+def set_search_path(conn: psycopg.Connection, schema: str) -> None:
+    """Every statement on ``conn`` names its tables bare: they resolve in the collection's schema."""
+    conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+
+
+def create_tables(conn: psycopg.Connection, schema: str, statements: list[str]) -> None:
+    """The schema (when missing) and ``statements`` in it, in one transaction. Writers on several hosts may open
+    the same collection at once: an advisory lock on the schema's name lets one of them create it at a time."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        set_search_path(conn, schema)
+        for statement in statements:
+            conn.execute(statement)
+
+
+def create_index_tables(conn: psycopg.Connection, schema: str, search_ddl: list[str]) -> None:
+    """The index, search and wire tables, and the schema version."""
+    create_tables(conn, schema, [*INDEX_DDL, *search_ddl, *WIRE_DDL])
+    conn.execute("INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
+
+
+def has_table(conn: psycopg.Connection, name: str) -> bool:
+    """Whether ``name`` is a table of the schema on the connection's search path."""
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
