@@ -31,6 +31,10 @@ class StoreUnavailable(NewsdeskError):
     """Chroma could not be reached or opened, or refused a read or a write."""
 
 
+class CatalogUnavailable(StoreUnavailable):
+    """The catalog's PostgreSQL server could not be reached; a question after it is back is answered again."""
+
+
 class DiskFull(NewsdeskError):
     """The disk under NEWSDESK_HOME is full; nothing already indexed was lost."""
 
@@ -51,5 +55,5 @@ class LocalModelError(LLMError):
     """A local model is missing, incomplete or corrupt; the message says what to run."""
 
 
-__all__ = ["NewsdeskError", "BadInput", "BadUpload", "IndexBusy", "RunInProgress", "IndexEmpty", "StoreUnavailable", "DiskFull",
-           "EmbedderMismatch", "LLMError", "LocalModelError"]
+__all__ = ["NewsdeskError", "BadInput", "BadUpload", "IndexBusy", "RunInProgress", "IndexEmpty", "StoreUnavailable",
+           "CatalogUnavailable", "DiskFull", "EmbedderMismatch", "LLMError", "LocalModelError"]

@@ -23,7 +23,7 @@ from typing import Iterator
 from api.errors import ApiError
 from api.keys import KeyStore
 from api.limits import AnswerQueue, Ticket
-from errors import BadInput, IndexEmpty, StoreUnavailable
+from errors import BadInput, CatalogUnavailable, IndexEmpty, StoreUnavailable
 from index.types import IndexStatus
 from rag.types import Answer, Evidence
 from settings import Settings
@@ -67,9 +67,12 @@ class Service:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Around every use of the desk: a store that failed is reopened on the next request."""
+        """Around every use of the desk: a store that failed is reopened on the next request. A catalog whose
+        server was lost is kept: its pool replaces the dropped connections itself once the server is back."""
         try:
             yield
+        except CatalogUnavailable:
+            raise
         except StoreUnavailable:
             with self._desk_lock:
                 self._desk = None  # dropped, not closed: other threads may still be reading through it

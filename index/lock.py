@@ -4,6 +4,9 @@ shared between hosts, a session advisory lock on the collection's schema there (
 The lock is re-entrant for the thread that holds it: a watcher holds it for its whole life and calls
 ``Indexer.sync``/``remove``/``embed_pending``, which take it again. Any other process, on this host or another,
 or another thread of the same process, gets ``IndexBusy`` at once instead of waiting.
+
+On PostgreSQL the lock's connection is also where the holding thread's catalog statements run
+(``lock_connection``): a writer whose connection ended (and with it the lock) cannot commit anything more.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import fcntl
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
-from errors import IndexBusy, StoreUnavailable
+from errors import CatalogUnavailable, IndexBusy
 from settings import Settings
+from settings.store import CATALOG_WAIT_S
 
 _guard = threading.Lock()
 _held: dict[str, tuple[int, int, Callable[[], None]]] = {}  # lock -> (holding thread id, depth, its release)
+_connections: dict[str, Any] = {}  # a PostgreSQL lock's location -> the connection that holds it
 
 
 @contextmanager
@@ -44,6 +49,16 @@ def index_lock(settings: Settings) -> Iterator[None]:
                 release()
 
 
+def lock_connection(location: str) -> Any | None:
+    """The connection that holds the PostgreSQL writer's lock on the catalog at ``location`` when this thread holds
+    that lock, else None."""
+    with _guard:
+        held = _held.get(location)
+        if held is None or held[0] != threading.get_ident():
+            return None
+        return _connections.get(location)
+
+
 def _take_file(settings: Settings) -> Callable[[], None]:
     lock_path = settings.index.catalog_path.with_suffix(".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,16 +82,21 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
 
     index = settings.index
     try:
-        conn = psycopg.connect(index.catalog_dsn, autocommit=True, connect_timeout=15)
+        conn = psycopg.connect(index.catalog_dsn, autocommit=True, connect_timeout=CATALOG_WAIT_S)
         taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (f"newsdesk-writer:{index.catalog_schema}",))
         if not taken.fetchone()[0]:
             conn.close()
             raise _busy(index.catalog_location)
     except psycopg.Error as error:
-        raise StoreUnavailable(f"The PostgreSQL catalog at {index.catalog_location} could not be reached "
-                               f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
+        raise CatalogUnavailable(f"The PostgreSQL catalog at {index.catalog_location} could not be reached "
+                                 f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
             from None
-    return conn.close
+    _connections[index.catalog_location] = conn
+
+    def release() -> None:  # called under ``_guard``
+        _connections.pop(index.catalog_location, None)
+        conn.close()
+    return release
 
 
 def _busy(where: str) -> IndexBusy:

@@ -19,6 +19,12 @@ POSTGRES_NEEDS_CHROMA_SERVER = (
     "a PostgreSQL catalog is shared between hosts, and the embedded Chroma store is not: set NEWSDESK_CHROMA_HOST "
     "to a Chroma server, or unset NEWSDESK_CATALOG_URL to keep the SQLite catalog")
 
+# Seconds a PostgreSQL catalog may take to give a connection (to connect, or to free one of its pool) before its
+# server counts as unreachable. A stopped server refuses at once; this bounds a host that does not answer, so a
+# question fails within a few seconds instead of hanging, and a query of the catalog takes milliseconds, so a
+# busy pool frees a connection well within it. (libpq's connect_timeout takes whole seconds, at least 2.)
+CATALOG_WAIT_S = 5
+
 
 def catalog_is_postgres(url: str | None) -> bool:
     return bool(url) and url.strip().lower().startswith(("postgresql://", "postgres://"))

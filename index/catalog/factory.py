@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from errors import BadInput, StoreUnavailable
+from errors import BadInput, CatalogUnavailable
 from index.catalog.base import CatalogInterface, FeedTableInterface
-from settings.store import POSTGRES_NEEDS_CHROMA_SERVER
+from settings.store import CATALOG_WAIT_S, POSTGRES_NEEDS_CHROMA_SERVER
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -57,10 +57,10 @@ def catalog_exists(settings: Settings) -> bool:
     import psycopg
 
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
+        with psycopg.connect(url, autocommit=True, connect_timeout=CATALOG_WAIT_S) as conn:
             row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{settings.index.catalog_schema}.meta",))
             return bool(row.fetchone()[0])
     except psycopg.Error as error:
-        raise StoreUnavailable(f"The PostgreSQL catalog at {settings.index.catalog_location} could not be reached "
-                               f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
+        raise CatalogUnavailable(f"The PostgreSQL catalog at {settings.index.catalog_location} could not be reached "
+                                 f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
             from None

@@ -7,6 +7,14 @@ connection for the thread until it ends, and every call of that thread inside it
 that belong together commit or roll back together. Several hosts may open the same URL and collection: each
 sees the others' committed writes. A read-only catalog opens its connections read-only: a write raises.
 
+While a thread holds the writer's lock (``index.lock``), its statements run on the lock's own connection: a
+writer whose connection ended has lost the lock with it, and its next statement fails instead of writing.
+A server that cannot be reached (down, restarting, or the connection dropped) is ``CatalogUnavailable`` naming
+the catalog, raised in ``connection()`` and ``transaction()``, the one way in to the server; every other
+PostgreSQL error (a bad statement, a refused write) stays as it is, so a bug shows. The pool drops a connection
+that fails its check when it is handed out and connects again, so questions are answered again as soon as the
+server is back, with no restart.
+
 ``backup_to`` is not supported: PostgreSQL is copied with its own tools (``pg_dump --schema``).
 """
 
@@ -20,13 +28,14 @@ from typing import Any, Iterable, Iterator
 import psycopg
 import psycopg_pool
 
-from errors import NewsdeskError, StoreUnavailable
+from errors import CatalogUnavailable, IndexBusy, NewsdeskError
 from index.catalog.base import utcnow_iso
 from index.catalog.postgres_articles import PostgresArticleRows
 from index.catalog.postgres_schema import create_index_tables, set_search_path
 from index.catalog.postgres_vectors import PostgresVectorRows
 from index.catalog.postgres_wire import PostgresWireRows
-from settings.store import redact_url
+from index.lock import lock_connection
+from settings.store import CATALOG_WAIT_S, redact_url
 
 # keyword search on PostgreSQL lives in its own module; without it everything but search works
 try:
@@ -52,7 +61,19 @@ except ModuleNotFoundError as missing:
 # what a failing PostgreSQL catalog raises (a lost server, a refused write, no connection free in time)
 POSTGRES_ERRORS: tuple[type[Exception], ...] = (psycopg.Error, psycopg_pool.PoolTimeout)
 POOL_SIZE = 8  # connections per catalog: the writer, the embedding queue and a few readers at once (a choice)
-CONNECT_TIMEOUT_S = 15  # seconds a connection (and a wait for a free one) may take before the server counts as unreachable
+# the SQLSTATE classes of a lost server: 08 connection exception, 57P01-57P03 shut down or starting up
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def server_lost(error: BaseException) -> bool:
+    """Whether ``error`` says the server cannot be reached, rather than that a statement failed: no connection in
+    time, a connection that failed or ended (psycopg gives those no SQLSTATE), or the server going down."""
+    if isinstance(error, psycopg_pool.PoolTimeout | psycopg_pool.PoolClosed):
+        return True
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate
+    return state is None or state.startswith(_LOST_STATES)
 
 
 class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRows, PostgresWireRows):
@@ -67,18 +88,22 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
         self.read_only = read_only
         self.path = f"{redact_url(url)} (schema {schema})"
         self._local = threading.local()
+        self._lock_configured: psycopg.Connection | None = None  # the lock connection given this schema's path
         try:  # one connection first: an unreachable server is said at once, and a writer makes the tables on it
-            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+            with psycopg.connect(url, autocommit=True, connect_timeout=CATALOG_WAIT_S) as conn:
                 if not read_only:
                     create_index_tables(conn, schema, SEARCH_DDL)
         except psycopg.Error as error:
-            raise StoreUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
-                                   f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
+            raise CatalogUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
+                                     f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
                 from None
+        # ``check``: a connection is tried as it is handed out, and one the server dropped is replaced.
+        # ``reconnect_timeout``: the pool stops retrying in the background as soon as a caller stops waiting, so
+        # the next request after the server is back connects at once instead of after a long back-off.
         self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=POOL_SIZE, open=True, name=f"catalog-{schema}", timeout=CONNECT_TIMEOUT_S,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}, configure=self._configure,
-            check=psycopg_pool.ConnectionPool.check_connection)
+            url, min_size=1, max_size=POOL_SIZE, open=True, name=f"catalog-{schema}", timeout=CATALOG_WAIT_S,
+            reconnect_timeout=CATALOG_WAIT_S, kwargs={"autocommit": True, "connect_timeout": CATALOG_WAIT_S},
+            configure=self._configure, check=psycopg_pool.ConnectionPool.check_connection)
 
     def __repr__(self) -> str:
         return f"PostgresCatalog({self.path!r}, read_only={self.read_only})"
@@ -91,13 +116,36 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
     # --- connections --------------------------------------------------------------------------
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A connection whose search path is the catalog's schema: inside ``transaction()``, its connection."""
+        """A connection whose search path is the catalog's schema: inside ``transaction()``, its connection; while
+        this thread holds the writer's lock, the lock's connection."""
         held = getattr(self._local, "connection", None)
         if held is not None:
             yield held
             return
-        with self._pool.connection() as conn:
+        with self._reached() as conn:
             yield conn
+
+    @contextmanager
+    def _reached(self) -> Iterator[psycopg.Connection]:
+        """The connection to use, with a lost server said as a ``NewsdeskError`` (see the module's docstring)."""
+        locked = None if self.read_only else lock_connection(self.path)
+        try:
+            if locked is None:
+                with self._pool.connection() as conn:
+                    yield conn
+            else:
+                if self._lock_configured is not locked:
+                    self._configure(locked)
+                    self._lock_configured = locked
+                yield locked
+        except psycopg.Error as error:
+            if not server_lost(error):
+                raise
+            if locked is not None:
+                raise IndexBusy(f"this writer lost its lock on the catalog at {self.path} (its connection to the "
+                                "server ended), so it stops without writing more; run it again") from error
+            raise CatalogUnavailable(f"the catalog at {self.path} is unreachable; try again when it is back") \
+                from error
 
     def _all(self, query: str, params: Any = ()) -> list[tuple]:
         with self.connection() as conn:
@@ -129,7 +177,7 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
             with held.transaction():
                 yield
             return
-        with self._pool.connection() as conn:
+        with self._reached() as conn:
             self._local.connection = conn
             try:
                 with conn.transaction():

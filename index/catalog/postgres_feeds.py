@@ -9,10 +9,10 @@ from typing import Any
 
 import psycopg
 
-from errors import StoreUnavailable
+from errors import CatalogUnavailable
 from index.catalog.postgres_schema import FEEDS_DDL, create_tables, has_table, set_search_path
 from index.types import FeedState
-from settings.store import redact_url
+from settings.store import CATALOG_WAIT_S, redact_url
 
 _COLUMNS = [f.name for f in fields(FeedState)]
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM feeds"
@@ -27,10 +27,10 @@ class PostgresFeedTable:
         self.read_only = read_only
         self.path = f"{redact_url(url)} (schema {schema})"
         try:
-            self._db = psycopg.connect(url, autocommit=True, connect_timeout=15)
+            self._db = psycopg.connect(url, autocommit=True, connect_timeout=CATALOG_WAIT_S)
         except psycopg.Error as error:
-            raise StoreUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
-                                   f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
+            raise CatalogUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
+                                     f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
                 from None
         if read_only:
             set_search_path(self._db, schema)
