@@ -23,6 +23,10 @@ class IndexBusy(NewsdeskError):
     """Another process is writing to the same index."""
 
 
+class LockLost(IndexBusy):
+    """The writer's lock ended with its PostgreSQL connection: the writer stopped before writing more."""
+
+
 class IndexEmpty(NewsdeskError):
     """Nothing has been indexed yet."""
 
@@ -55,5 +59,5 @@ class LocalModelError(LLMError):
     """A local model is missing, incomplete or corrupt; the message says what to run."""
 
 
-__all__ = ["NewsdeskError", "BadInput", "BadUpload", "IndexBusy", "RunInProgress", "IndexEmpty", "StoreUnavailable",
-           "CatalogUnavailable", "DiskFull", "EmbedderMismatch", "LLMError", "LocalModelError"]
+__all__ = ["NewsdeskError", "BadInput", "BadUpload", "IndexBusy", "LockLost", "RunInProgress", "IndexEmpty",
+           "StoreUnavailable", "CatalogUnavailable", "DiskFull", "EmbedderMismatch", "LLMError", "LocalModelError"]

@@ -27,7 +27,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Sequence
 
-from errors import IndexBusy, NewsdeskError
+from errors import IndexBusy, LockLost, NewsdeskError
 from index.catalog import CATALOG_ERRORS, utcnow_iso
 from index.embedders import LowPriorityEmbedder, make_embedder
 from ingest.feeds import FeedPoller, feeds_dir
@@ -253,6 +253,9 @@ class Watcher:
         return paths, folders
 
     def _failed(self, error: Exception) -> None:
+        if isinstance(error, LockLost):  # another writer may hold the index now: stop instead of retrying
+            self.stop_event.set()
+            raise error
         self._retry_delay = min(600.0, max(self.fresh.watch_retry_seconds, self._retry_delay * 2))
         self._retry_at = time.monotonic() + self._retry_delay
         self.state = f"retrying: {error}"

@@ -10,7 +10,7 @@ import logging
 
 import streamlit as st
 
-from errors import IndexBusy, IndexEmpty, LLMError, NewsdeskError, StoreUnavailable
+from errors import CatalogUnavailable, IndexBusy, IndexEmpty, LLMError, NewsdeskError, StoreUnavailable
 from ui.render import escape_md
 
 log = logging.getLogger("newsdesk.app")
@@ -26,6 +26,8 @@ def friendly_error(error: BaseException) -> str:
         return "Nothing is indexed yet: add articles on the Library page."
     if isinstance(error, IndexBusy):
         return f"The index is being written by another process right now; try again when it ends. ({message})"
+    if isinstance(error, CatalogUnavailable):  # its sentence names the catalog and says what to do
+        return message[:1].upper() + message[1:]
     if isinstance(error, StoreUnavailable):
         return f"The vector store is unavailable: {message}"
     if isinstance(error, LLMError):

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 import psycopg
 import psycopg_pool
 
-from errors import CatalogUnavailable, IndexBusy, NewsdeskError
+from errors import CatalogUnavailable, LockLost, NewsdeskError
 from index.catalog.base import utcnow_iso
 from index.catalog.postgres_articles import PostgresArticleRows
 from index.catalog.postgres_schema import create_index_tables, set_search_path
@@ -142,8 +142,8 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
             if not server_lost(error):
                 raise
             if locked is not None:
-                raise IndexBusy(f"this writer lost its lock on the catalog at {self.path} (its connection to the "
-                                "server ended), so it stops without writing more; run it again") from error
+                raise LockLost(f"this writer lost its lock on the catalog at {self.path} (its connection to the "
+                               "server ended), so it stopped without writing more; run it again") from error
             raise CatalogUnavailable(f"the catalog at {self.path} is unreachable; try again when it is back") \
                 from error
 

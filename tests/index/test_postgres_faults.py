@@ -16,7 +16,7 @@ import pytest
 
 from api.app import create_app
 from api.service import Service
-from errors import CatalogUnavailable, IndexBusy
+from errors import CatalogUnavailable, LockLost
 from index.catalog import open_catalog
 from index.sync import Indexer, index_lock
 from settings import Settings
@@ -117,7 +117,7 @@ def test_a_writer_whose_lock_connection_ended_cannot_commit(indexed, own_postgre
     catalog = open_catalog(writer)
     try:
         with psycopg.connect(own_postgres.url, autocommit=True) as admin:
-            with pytest.raises(IndexBusy, match="lost its lock on the catalog at postgresql://"):
+            with pytest.raises(LockLost, match="lost its lock on the catalog at postgresql://"):
                 with index_lock(writer):
                     catalog.set_meta("fault", "before")  # on the lock's connection
                     admin.execute("SELECT pg_terminate_backend(%s)", (lock_backend(admin),))
@@ -132,3 +132,15 @@ def test_a_writer_whose_lock_connection_ended_cannot_commit(indexed, own_postgre
         assert catalog.get_meta("fault") == "again"
     finally:
         catalog.close()
+
+
+def test_an_indexer_that_lost_its_lock_stops(indexed, own_postgres, tmp_path, embedder):
+    writer = Indexer(indexed.updated(home=indexed.index.home.parent / "writer-host"), embedder=embedder)
+    try:
+        with index_lock(writer.settings):  # held for a long life, as the watcher holds it
+            with psycopg.connect(own_postgres.url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (lock_backend(admin),))
+            with pytest.raises(LockLost, match="run it again"):
+                writer.sync([tmp_path / "articles"])
+    finally:
+        writer.close()
