@@ -88,9 +88,9 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
             conn.close()
             raise _busy(index.catalog_location)
     except psycopg.Error as error:
-        raise CatalogUnavailable(f"The PostgreSQL catalog at {index.catalog_location} could not be reached "
-                                 f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
-            from None
+        raise CatalogUnavailable(
+            f"The PostgreSQL catalog at {index.catalog_location} could not be reached ({type(error).__name__}); "
+            "check NEWSDESK_CATALOG_URL and that the server is up.") from None
     _connections[index.catalog_location] = conn
 
     def release() -> None:  # called under ``_guard``

@@ -61,6 +61,6 @@ def catalog_exists(settings: Settings) -> bool:
             row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{settings.index.catalog_schema}.meta",))
             return bool(row.fetchone()[0])
     except psycopg.Error as error:
-        raise CatalogUnavailable(f"The PostgreSQL catalog at {settings.index.catalog_location} could not be reached "
-                                 f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
-            from None
+        raise CatalogUnavailable(
+            f"The PostgreSQL catalog at {settings.index.catalog_location} could not be reached "
+            f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") from None

@@ -58,7 +58,8 @@ except ModuleNotFoundError as missing:
             raise NotImplementedError("BM25 on PostgreSQL needs index.catalog.postgres_search")
 
 
-# what a failing PostgreSQL catalog raises (a lost server, a refused write, no connection free in time)
+# what a failing PostgreSQL catalog raises besides the error family (a refused write, a statement that fails);
+# a lost server is ``CatalogUnavailable``, but callers that catch these keep catching every psycopg error
 POSTGRES_ERRORS: tuple[type[Exception], ...] = (psycopg.Error, psycopg_pool.PoolTimeout)
 POOL_SIZE = 8  # connections per catalog: the writer, the embedding queue and a few readers at once (a choice)
 # the SQLSTATE classes of a lost server: 08 connection exception, 57P01-57P03 shut down or starting up
@@ -94,9 +95,9 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
                 if not read_only:
                     create_index_tables(conn, schema, SEARCH_DDL)
         except psycopg.Error as error:
-            raise CatalogUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
-                                     f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
-                from None
+            raise CatalogUnavailable(
+                f"The PostgreSQL catalog at {self.path} could not be opened ({type(error).__name__}); "
+                "check NEWSDESK_CATALOG_URL and that the server is up.") from None
         # ``check``: a connection is tried as it is handed out, and one the server dropped is replaced.
         # ``reconnect_timeout``: the pool stops retrying in the background as soon as a caller stops waiting, so
         # the next request after the server is back connects at once instead of after a long back-off.

@@ -29,9 +29,9 @@ class PostgresFeedTable:
         try:
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=CATALOG_WAIT_S)
         except psycopg.Error as error:
-            raise CatalogUnavailable(f"The PostgreSQL catalog at {self.path} could not be opened "
-                                     f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
-                from None
+            raise CatalogUnavailable(
+                f"The PostgreSQL catalog at {self.path} could not be opened ({type(error).__name__}); "
+                "check NEWSDESK_CATALOG_URL and that the server is up.") from None
         if read_only:
             set_search_path(self._db, schema)
             self._db.execute("SET default_transaction_read_only = on")
