@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -19,6 +20,7 @@ from api.service import Service
 from errors import CatalogUnavailable, LockLost
 from index.catalog import open_catalog
 from index.sync import Indexer, index_lock
+from ingest.watch import Watcher
 from settings import Settings
 from tests.helpers import REPO, TROOPS_QUESTION, PostgresServer, ThreadServer, clean_env
 
@@ -148,3 +150,30 @@ def test_an_indexer_that_lost_its_lock_stops(indexed, own_postgres, tmp_path, em
                 writer.sync([tmp_path / "articles"])
     finally:
         writer.close()
+
+
+def test_a_watcher_that_lost_its_lock_stops(indexed, own_postgres, tmp_path, seed_file, embedder):
+    """It holds the lock for its whole life: without it, it stops with the error instead of retrying."""
+    folder = tmp_path / "articles"
+    watcher = Watcher(indexed.updated(home=indexed.index.home.parent / "writer-host"), [folder], embedder=embedder)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            watcher.run()
+        except BaseException as error:  # noqa: BLE001 - surfaced in the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not watcher.folders.kind and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert watcher.folders.kind and not failure, failure
+    with psycopg.connect(own_postgres.url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (lock_backend(admin),))
+    (folder / "more.txt").write_text(seed_file.read_text().replace("28,500", "31,400"))
+    thread.join(120)
+    watcher.stop()
+    assert not thread.is_alive()
+    assert len(failure) == 1 and isinstance(failure[0], LockLost), failure
