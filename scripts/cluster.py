@@ -19,7 +19,6 @@ import argparse
 import ctypes
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -27,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -114,13 +112,10 @@ def wait_for(what: str, ready, children: list[Child], seconds: float = START_SEC
         time.sleep(0.3)
 
 
-def http_json(url: str, body: dict | None = None, key: str | None = None, timeout: float = 5) -> dict | None:
-    """The JSON of a 200 answer, or None for anything else (refused, not yet up, an error status)."""
-    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                     headers=headers)
+def http_json(url: str, timeout: float = 5) -> dict | None:
+    """The JSON of a 200 answer to a GET, or None for anything else (refused, not yet up, an error status)."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return json.loads(response.read())
     except (OSError, ValueError):  # URLError, HTTPError, timeouts and a body that is not JSON
         return None
@@ -182,9 +177,11 @@ class Cluster:
             self.pg_data.mkdir(parents=True, exist_ok=True)
             self._as_postgres(self.pg_data)
             with console.status("initdb: a fresh PostgreSQL data folder ..."):
-                subprocess.run([str(pg_bin / "initdb"), "-D", str(self.pg_data), "-U", "postgres", "-A", "trust",
-                                "-E", "UTF8", "--locale", "C", "--no-sync"], check=True, capture_output=True,
-                               user=user, group=user, cwd=self.pg_data, timeout=START_SECONDS)
+                made = subprocess.run([str(pg_bin / "initdb"), "-D", str(self.pg_data), "-U", "postgres", "-A",
+                                       "trust", "-E", "UTF8", "--locale", "C", "--no-sync"], capture_output=True,
+                                      text=True, user=user, group=user, cwd=self.pg_data, timeout=START_SECONDS)
+            if made.returncode != 0:
+                raise RuntimeError(f"initdb failed: {made.stderr.strip() or made.stdout.strip()}")
         # TCP on 127.0.0.1 only, no Unix socket (its folder would have to be the postgres user's)
         child = Child("PostgreSQL", [str(pg_bin / "postgres"), "-D", str(self.pg_data), "-h", "127.0.0.1",
                                      "-p", str(self.pg_port), "-k", "", "-c", "max_connections=100"],

@@ -56,58 +56,96 @@ def processes_naming(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not (PG_BIN / "postgres").exists(), reason="PostgreSQL 15 is not installed")
-def test_cluster_serves_a_dropped_article_on_both_readers_and_stops_clean(tmp_path):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for n in range(2):
-        write_story(folder / f"story-{n}.txt", n)
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, str(REPO / "scripts" / "cluster.py"), "--folder", str(folder)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(),
-                               cwd=tmp_path)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    output: list[str] = []
-    try:
+needs_postgres = pytest.mark.skipif(not (PG_BIN / "postgres").exists(), reason="PostgreSQL 15 is not installed")
+
+
+class Run:
+    """scripts/cluster.py as a subprocess on a folder of two stories; ``start()`` waits for its "ready" line."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.folder = tmp_path / "articles"
+        self.folder.mkdir()
+        for n in range(2):
+            write_story(self.folder / f"story-{n}.txt", n)
+        self.process = subprocess.Popen([sys.executable, str(REPO / "scripts" / "cluster.py"), "--folder",
+                                         str(self.folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, env=clean_env(), cwd=tmp_path)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+
+    @property
+    def text(self) -> str:
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return "".join(self.output)
+
+    def start(self) -> None:
         deadline = time.monotonic() + 120
-        while not any(line.startswith("ready") for line in output):
-            assert time.monotonic() < deadline and process.poll() is None, "".join(output)
+        while not any(line.startswith("ready") for line in self.output):
+            assert time.monotonic() < deadline and self.process.poll() is None, self.text
             try:
-                output.append(lines.get(timeout=1))
+                self.output.append(self.lines.get(timeout=1))
             except queue.Empty:
                 pass
-        text = "".join(output)
-        readers = re.findall(r"reader \d\s+(http://127\.0\.0\.1:\d+)", text)
-        pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
-        root = re.search(r"temporary\s+(\S+)", text).group(1)
-        assert len(readers) == 2 and len(pids) == 5 and all(running(pid) for pid in pids), text
-        assert all(any("Story 0" in hit["title"] for hit in search(url, "harbour story")) for url in readers)
+        text = self.text
+        self.readers = re.findall(r"reader \d\s+(http://127\.0\.0\.1:\d+)", text)
+        self.pids = dict((name, int(pid)) for name, pid in re.findall(r"^  (\S+(?: \d)?)\s+.*\(pid (\d+)\)$", text, re.M))
+        self.root = Path(re.search(r"temporary\s+(\S+)", text).group(1))
+        assert len(self.readers) == 2 and len(self.pids) == 5 and all(map(running, self.pids.values())), text
 
-        write_story(folder / "dropped.txt", 9, extra=f" The {WORD} ferry strike ended on Tuesday.")
+    def end(self, wait: float = 60) -> int:
+        """SIGINT unless it already ended; its exit code once it has stopped everything."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def assert_all_gone(self) -> None:
+        text = self.text
+        assert not [name for name, pid in self.pids.items() if running(pid)], text
+        assert processes_naming(str(self.root)) == [], text
+        assert not self.root.exists()
+        assert self.folder.exists()  # a folder given with --folder is the user's: kept
+
+
+@needs_postgres
+def test_cluster_serves_a_dropped_article_on_both_readers_and_stops_clean(tmp_path):
+    started = time.monotonic()
+    run = Run(tmp_path)
+    try:
+        run.start()
+        assert all(any("Story 0" in hit["title"] for hit in search(url, "harbour story")) for url in run.readers)
+
+        write_story(run.folder / "dropped.txt", 9, extra=f" The {WORD} ferry strike ended on Tuesday.")
         found: dict[str, bool] = {}
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not all(found.get(url) for url in readers):
-            for url in readers:
+        while time.monotonic() < deadline and not all(found.get(url) for url in run.readers):
+            for url in run.readers:
                 found[url] = found.get(url) or any(WORD in hit["text"] for hit in search(url, f"{WORD} ferry"))
             time.sleep(0.5)
-        assert all(found.get(url) for url in readers), f"not searchable on every reader: {found}"
+        assert all(found.get(url) for url in run.readers), f"not searchable on every reader: {found}"
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    while not lines.empty():
-        output.append(lines.get())
-    text = "".join(output)
-    assert process.returncode == 0, text
-    assert all(f"stopped {name}" in text for name in ("reader 2", "reader 1", "writer", "Chroma", "PostgreSQL"))
-    assert text.index("stopped reader 1") < text.index("stopped writer") < text.index("stopped PostgreSQL")
-    assert not [pid for pid in pids if running(pid)], text
-    assert processes_naming(root) == [], text
-    assert not Path(root).exists()
-    assert folder.exists()  # a folder given with --folder is the user's: kept
+        code = run.end()
+    text = run.text
+    assert code == 0, text
+    stops = [text.index(f"stopped {name}") for name in ("reader 2", "reader 1", "writer", "Chroma", "PostgreSQL")]
+    assert stops == sorted(stops), text  # readers first, then the writer, Chroma, PostgreSQL
+    run.assert_all_gone()
     print(f"cluster test: {time.monotonic() - started:.1f} s")
+
+
+@needs_postgres
+def test_a_child_that_dies_early_is_named_and_the_rest_stop(tmp_path):
+    run = Run(tmp_path)
+    try:
+        run.start()
+        os.kill(run.pids["reader 2"], signal.SIGKILL)
+        code = run.process.wait(60)  # it stops by itself, with no signal from here
+    finally:
+        run.end()
+    assert code == 1 and "reader 2 exited early" in run.text, run.text
+    run.assert_all_gone()
