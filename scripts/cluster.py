@@ -309,7 +309,7 @@ class Cluster:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--folder", help="watch this folder (kept); default: a fresh one seeded with --seed")
+    parser.add_argument("--folder", metavar="DIR", help="watch this folder (kept); default: a fresh one seeded with --seed")
     parser.add_argument("--seed", action="append", metavar="FILE",
                         help=f"article copied into the fresh folder (repeatable; default {DEMO_ARTICLE})")
     parser.add_argument("--feed", action="append", default=[], metavar="URL", help="the writer also follows this feed")
@@ -318,7 +318,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--key", action="store_true", help="create a read-only API key both readers accept")
     parser.add_argument("--llm", choices=["none", "local"], default="none",
                         help="the readers' answerer: none (extractive, the default) or the packaged local model")
-    parser.add_argument("--pg-bin", default=str(PG_BIN), help=f"PostgreSQL's programs (default {PG_BIN})")
+    parser.add_argument("--pg-bin", metavar="DIR", default=str(PG_BIN), help=f"PostgreSQL's programs (default {PG_BIN})")
     args = parser.parse_args(argv)
     args.seed = args.seed or [str(DEMO_ARTICLE)]
     missing = [seed for seed in args.seed if not Path(seed).is_file()]
