@@ -2,7 +2,8 @@
 VENV      ?= .venv
 PYTHON    ?= python3
 DATASETS  ?= ../shared/datasets
-ARTICLES  ?= $(DATASETS)/seed/000_0854de60a5b65581.txt $(DATASETS)/realtimeqa-articles/gold-articles.jsonl.gz
+SEED      ?= $(DATASETS)/seed/000_0854de60a5b65581.txt
+ARTICLES  ?= $(SEED) $(DATASETS)/realtimeqa-articles/gold-articles.jsonl.gz
 PIP       := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt
 # llama-cpp-python builds from source; the native build crashes on these CPUs (AMX), so no -march=native.
 # Where the CPU has AVX512 with VNNI, the build uses them (AMX stays off): the 1.5B reads prompts about 1.5x
@@ -19,7 +20,7 @@ MODEL     ?= qwen2.5-coder-1.5b
 CHROMA_PATH ?= .newsdesk/chroma-server
 CHROMA_PORT ?= 8000
 
-.PHONY: install install-test install-local run serve test test-fast bench chroma-server run-server clean
+.PHONY: install install-test install-local run serve cluster test test-fast bench chroma-server run-server clean
 
 install: $(VENV)/.installed
 
@@ -56,6 +57,11 @@ run: install $(if $(filter local,$(LLM)),install-local)
 # The HTTP API (OpenAI-compatible chat, articles, MCP at /mcp) on 127.0.0.1:8700; see docs/guides/api-and-mcp.md.
 serve: install
 	$(VENV)/bin/newsdesk serve
+
+# PostgreSQL, Chroma, one writer (newsdesk watch) and two readers (newsdesk serve) on 127.0.0.1, until Ctrl-C;
+# see docs/guides/cluster.md. CLUSTER_ARGS: e.g. --folder DIR, --feed URL, --data DIR, --key.
+cluster: install
+	$(VENV)/bin/python scripts/cluster.py --seed $(SEED) $(CLUSTER_ARGS)
 
 # The whole suite: real model servers, the browser, the RealTime QA corpus, crash trials.
 test: install-test
