@@ -68,7 +68,8 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
     index = settings.index
     try:
         conn = psycopg.connect(index.catalog_dsn, autocommit=True, connect_timeout=15)
-        taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (f"newsdesk-writer:{index.catalog_schema}",))
+        key = f"newsdesk-writer:{index.catalog_schema}"
+        taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))
         if not taken.fetchone()[0]:
             conn.close()
             raise _busy(index.catalog_location)
@@ -76,7 +77,17 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
         raise StoreUnavailable(f"The PostgreSQL catalog at {index.catalog_location} could not be reached "
                                f"({type(error).__name__}); check NEWSDESK_CATALOG_URL and that the server is up.") \
             from None
-    return conn.close
+
+    def release() -> None:
+        # unlocked before the connection closes: the server frees a closing session's locks only once its backend
+        # has exited, after close() returns, so the next take (a sync right after a sync) would find it held
+        try:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        except psycopg.Error:
+            pass  # the connection is gone, and with it the lock
+        finally:
+            conn.close()
+    return release
 
 
 def _busy(where: str) -> IndexBusy:

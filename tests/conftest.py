@@ -62,14 +62,19 @@ def postgres_server():
 _collection_counter = iter(range(1_000_000))
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", "server", "postgres"])
 def store_settings(request, tmp_path) -> Settings:
-    """Settings for a fresh index, once on the embedded store and once on a Chroma server."""
-    if request.param == "server":
-        server = request.getfixturevalue("chroma_server")
-        return Settings(_env_file=None, home=tmp_path / "home", chroma_host="127.0.0.1", chroma_port=server.port,
-                        collection=f"test-{os.getpid()}-{next(_collection_counter)}", chunk_size=64, chunk_overlap=8)
-    return Settings(_env_file=None, home=tmp_path / "home", chunk_size=64, chunk_overlap=8)
+    """Settings for a fresh index on each backend: the embedded Chroma store and a Chroma server, both with the
+    SQLite catalog, and a Chroma server with the PostgreSQL catalog. The server cases take a fresh collection
+    name per test, so a fresh Chroma collection and, on PostgreSQL, a fresh schema."""
+    if request.param == "embedded":
+        return Settings(_env_file=None, home=tmp_path / "home", chunk_size=64, chunk_overlap=8)
+    server = request.getfixturevalue("chroma_server")
+    values = dict(chroma_host="127.0.0.1", chroma_port=server.port, chunk_size=64, chunk_overlap=8,
+                  collection=f"test-{os.getpid()}-{next(_collection_counter)}")
+    if request.param == "postgres":
+        values["catalog_url"] = request.getfixturevalue("postgres_server").url
+    return Settings(_env_file=None, home=tmp_path / "home", **values)
 
 
 @pytest.fixture
