@@ -82,9 +82,10 @@ def test_sync_with_embed_drains_what_a_watcher_left(indexer, tmp_path):
 
 
 # --- kill -9 while the queue drains, then run again -------------------------------------------------
-def run(home: Path, folder: Path, point: str = "none", nth: int = 1) -> int:
-    """The watcher's way of indexing (tests/index/queue_runner.py), killing itself at the ``nth`` ``point``."""
-    return run_index(home, folder, point, nth, runner=QUEUE_RUNNER)
+def run(home: Path, folder: Path, point: str = "none", nth: int = 1, store: dict | None = None) -> int:
+    """The watcher's way of indexing (tests/index/queue_runner.py), killing itself at the ``nth`` ``point``;
+    ``store``: a shared store (``shared_store``), else the home's own files."""
+    return run_index(home, folder, point, nth, runner=QUEUE_RUNNER, store=store)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +135,24 @@ def test_kill_while_embedding_then_the_article_goes_away(scenario):
     final = snapshot(home)
     assert final["articles"] == {} and final["store"] == [] and final["journal"] == []
     shutil.rmtree(home)
+
+
+PG_TRIALS = [("upsert", 1), ("set_vectors", 2), ("journal_done", 3)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, nth", PG_TRIALS, ids=[f"{p}-{n}" for p, n in PG_TRIALS])
+def test_kill_while_embedding_on_postgres_then_run_again_equals_clean_index(scenario, shared_store, point, nth):
+    """The same on PostgreSQL and a Chroma server: v1 indexed afresh into a store of its own (a shared store is no
+    folder to copy), v2 killed while embedding, run again: the clean index of v2, from the same folder."""
+    store, home = shared_store(), scenario["base"] / f"home-pg-{point}-{nth}"
+    v1 = make_folder(scenario["base"] / f"pg-{point}-{nth}" / "articles", count=16)
+    assert run_index(home, v1, store=store) == 0
+    change_corpus(v1)
+    reference = scenario["base"] / f"home-pg-ref-{point}-{nth}"
+    assert run_index(reference, v1, store=(clean := shared_store())) == 0
+    assert run(home, v1, point, nth, store=store) == -signal.SIGKILL, "the run ended before the crash point"
+    crashed = snapshot(home, store)
+    assert crashed["verify"]["missing_in_store"] == [] and crashed["verify"].get("pending", 0) > 0
+    assert run(home, v1, store=store) == 0  # the dead writer's lock is free
+    assert snapshot(home, store) == snapshot(reference, clean), f"{point}-{nth} did not converge to the clean index"
