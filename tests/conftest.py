@@ -77,6 +77,22 @@ def store_settings(request, tmp_path) -> Settings:
     return Settings(_env_file=None, home=tmp_path / "home", **values)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_catalog(request, tmp_path):
+    """A fresh, empty catalog, once in SQLite (a file under ``tmp_path``) and once in PostgreSQL (a fresh schema),
+    for tests of what is kept in the catalog alone (no Chroma is reached: the port is only a setting)."""
+    from index.catalog import open_catalog
+    from tests.helpers import free_port
+
+    values = {}
+    if request.param == "postgres":
+        values = dict(catalog_url=request.getfixturevalue("postgres_server").url, chroma_host="127.0.0.1",
+                      chroma_port=free_port(), collection=f"catalog-{os.getpid()}-{next(_collection_counter)}")
+    catalog = open_catalog(Settings(_env_file=None, home=tmp_path / "home", **values))
+    yield catalog
+    catalog.close()
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(_env_file=None, home=tmp_path / "home")
