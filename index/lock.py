@@ -83,7 +83,8 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
     index = settings.index
     try:
         conn = psycopg.connect(index.catalog_dsn, autocommit=True, connect_timeout=CATALOG_WAIT_S)
-        taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (f"newsdesk-writer:{index.catalog_schema}",))
+        key = f"newsdesk-writer:{index.catalog_schema}"
+        taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))
         if not taken.fetchone()[0]:
             conn.close()
             raise _busy(index.catalog_location)
@@ -95,7 +96,14 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
 
     def release() -> None:  # called under ``_guard``
         _connections.pop(index.catalog_location, None)
-        conn.close()
+        # unlocked before the connection closes: the server frees a closing session's locks only once its backend
+        # has exited, after close() returns, so the next take (a sync right after a sync) would find it held
+        try:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        except psycopg.Error:
+            pass  # the connection is gone, and with it the lock
+        finally:
+            conn.close()
     return release
 
 

@@ -62,14 +62,35 @@ def postgres_server():
 _collection_counter = iter(range(1_000_000))
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", "server", "postgres"])
 def store_settings(request, tmp_path) -> Settings:
-    """Settings for a fresh index, once on the embedded store and once on a Chroma server."""
-    if request.param == "server":
-        server = request.getfixturevalue("chroma_server")
-        return Settings(_env_file=None, home=tmp_path / "home", chroma_host="127.0.0.1", chroma_port=server.port,
-                        collection=f"test-{os.getpid()}-{next(_collection_counter)}", chunk_size=64, chunk_overlap=8)
-    return Settings(_env_file=None, home=tmp_path / "home", chunk_size=64, chunk_overlap=8)
+    """Settings for a fresh index on each backend: the embedded Chroma store and a Chroma server, both with the
+    SQLite catalog, and a Chroma server with the PostgreSQL catalog. The server cases take a fresh collection
+    name per test, so a fresh Chroma collection and, on PostgreSQL, a fresh schema."""
+    if request.param == "embedded":
+        return Settings(_env_file=None, home=tmp_path / "home", chunk_size=64, chunk_overlap=8)
+    server = request.getfixturevalue("chroma_server")
+    values = dict(chroma_host="127.0.0.1", chroma_port=server.port, chunk_size=64, chunk_overlap=8,
+                  collection=f"test-{os.getpid()}-{next(_collection_counter)}")
+    if request.param == "postgres":
+        values["catalog_url"] = request.getfixturevalue("postgres_server").url
+    return Settings(_env_file=None, home=tmp_path / "home", **values)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_catalog(request, tmp_path):
+    """A fresh, empty catalog, once in SQLite (a file under ``tmp_path``) and once in PostgreSQL (a fresh schema),
+    for tests of what is kept in the catalog alone (no Chroma is reached: the port is only a setting)."""
+    from index.catalog import open_catalog
+    from tests.helpers import free_port
+
+    values = {}
+    if request.param == "postgres":
+        values = dict(catalog_url=request.getfixturevalue("postgres_server").url, chroma_host="127.0.0.1",
+                      chroma_port=free_port(), collection=f"catalog-{os.getpid()}-{next(_collection_counter)}")
+    catalog = open_catalog(Settings(_env_file=None, home=tmp_path / "home", **values))
+    yield catalog
+    catalog.close()
 
 
 @pytest.fixture

@@ -150,8 +150,7 @@ class ThreadServer:
         self.server.should_exit = True
         self.thread.join(30)
 
-    def __enter__(self) -> "ThreadServer":
-        return self.start()
+    __enter__ = start
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -227,10 +226,11 @@ CRASH_ENV = {"NEWSDESK_CHUNK_SIZE": "64", "NEWSDESK_CHUNK_OVERLAP": "8", "NEWSDE
 
 
 def run_index(home: Path, folder: Path, point: str = "none", nth: int = 1, kill_after: float | None = None,
-              runner: Path = CRASH_RUNNER) -> int:
+              runner: Path = CRASH_RUNNER, store: dict | None = None) -> int:
     """Index ``folder`` into ``home`` in a subprocess that SIGKILLs itself at the ``nth`` call of ``point``, or is
-    SIGKILLed ``kill_after`` seconds after its start; returns its exit code (0 or -SIGKILL)."""
-    env = clean_env(NEWSDESK_HOME=str(home), PYTHONPATH=str(REPO), **CRASH_ENV)
+    SIGKILLed ``kill_after`` seconds after its start; returns its exit code (0 or -SIGKILL). ``store``: settings
+    of a shared store (``store_env``), the PostgreSQL catalog and a Chroma server; none: the home's own files."""
+    env = clean_env(NEWSDESK_HOME=str(home), PYTHONPATH=str(REPO), **CRASH_ENV, **store_env(store))
     process = subprocess.Popen([sys.executable, str(runner), point, str(nth), str(folder)], env=env, cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is not None:
@@ -244,21 +244,36 @@ def run_index(home: Path, folder: Path, point: str = "none", nth: int = 1, kill_
     return process.returncode
 
 
+def store_env(store: dict | None) -> dict[str, str]:
+    """``store`` (settings such as ``catalog_url``, ``chroma_host``) as NEWSDESK_* variables for a subprocess."""
+    return {f"NEWSDESK_{key.upper()}": str(value) for key, value in (store or {}).items()}
+
+
+def article_hashes(catalog) -> dict[str, str]:
+    """Article id -> content hash, through the catalog interface (either backend)."""
+    return {article_id: row[0] for article_id, row in catalog.article_hashes().items()}
+
+
+def titled(catalog, title: str) -> str:  # the id of the one article whose title starts with ``title``
+    (found,) = [a.article_id for a in catalog.list_articles() if (a.title or "").startswith(title)]
+    return found
+
+
 def index_state(indexer) -> dict:
     """What must equal a clean `newsdesk index` of the same inputs."""
     catalog = indexer.catalog
-    return {"articles": dict(catalog.db.execute("SELECT id, content_hash FROM articles")),
+    return {"articles": article_hashes(catalog),
             "chunks": sorted(catalog.all_chunk_ids()), "embedded": sorted(catalog.embedded_chunk_ids()),
             "store": sorted(indexer.store.all_ids()), "journal": catalog.journal_entries()}
 
 
-def snapshot(home: Path) -> dict:
-    """``index_state`` of the index in ``home`` (written with CRASH_ENV), with what Chroma keeps beside each
-    vector and ``verify()``."""
+def snapshot(home: Path, store: dict | None = None) -> dict:
+    """``index_state`` of the index in ``home`` (written with CRASH_ENV; ``store`` as for ``run_index``), with
+    what Chroma keeps beside each vector and ``verify()``."""
     from index.sync import Indexer
     from settings import Settings
 
-    indexer = Indexer(Settings(_env_file=None, home=home, chunk_size=64, chunk_overlap=8))
+    indexer = Indexer(Settings(_env_file=None, home=home, chunk_size=64, chunk_overlap=8, **(store or {})))
     try:
         metadatas = indexer.store.collection.get(include=["metadatas"])["metadatas"]
         return {**index_state(indexer), "metadatas": sorted(json.dumps(m, sort_keys=True) for m in metadatas),
@@ -268,14 +283,19 @@ def snapshot(home: Path) -> dict:
 
 
 def consistent(indexer) -> None:
-    """Catalog and Chroma hold exactly the same chunks, nothing is left journaled, FTS matches."""
+    """Catalog and Chroma hold the same chunks, nothing is journaled, each article has the chunks it counts, read
+    through the catalog interface (either backend); on SQLite its own FTS5 table has one row per chunk too."""
+    from index.catalog import Catalog
+    catalog = indexer.catalog
     assert indexer.verify() == {"missing_in_store": [], "stale_in_store": []}
-    assert indexer.catalog.journal_entries() == []
-    db = indexer.catalog.db
-    assert db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    n_chunks = dict(db.execute("SELECT id, n_chunks FROM articles"))
-    per_article = dict(db.execute("SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
-    assert all(per_article.get(a, 0) == n for a, n in n_chunks.items())
+    assert catalog.journal_entries() == []
+    every = catalog.all_chunk_ids()
+    per_article = {a: catalog.chunk_ids_of(a) for a in catalog.article_hashes()}
+    assert all(len(ids) == catalog.get_article(a).n_chunks for a, ids in per_article.items())
+    assert sorted(every) == sorted(c for ids in per_article.values() for c in ids)
+    assert catalog.counts().chunks == len(every)
+    if isinstance(catalog, Catalog):
+        assert catalog.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == len(every)
 
 
 # --- the API ------------------------------------------------------------------------------------

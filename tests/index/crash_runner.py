@@ -1,4 +1,5 @@
-"""Runs ``newsdesk index`` and SIGKILLs itself at a chosen point (used by test_crash.py).
+"""Runs ``newsdesk index`` and SIGKILLs itself at a chosen point (used by test_crash.py), on the SQLite or the
+PostgreSQL catalog as the environment's settings say.
 
 usage: python crash_runner.py POINT N PATH...   (POINT: embed|upsert|put_article|store_delete|journal_done|none)
 """
@@ -8,6 +9,7 @@ import signal
 import sys
 
 from index.catalog import Catalog
+from index.catalog.postgres_catalog import PostgresCatalog
 from index.embedders import MiniLMEmbedder
 from index.store import ChunkStore
 
@@ -40,6 +42,8 @@ if __name__ == "__main__":
     if point in targets:
         owner, name, after = targets[point]
         arm(owner, name, nth, after)
+        if owner is Catalog:  # the catalog the settings name (NEWSDESK_CATALOG_URL) is the one that runs
+            arm(PostgresCatalog, name, nth, after)
     from cli import main
 
     sys.exit(main(["index", "--quiet", *paths]))

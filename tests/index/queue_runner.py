@@ -7,6 +7,7 @@ usage: python queue_runner.py POINT N PATH...   (POINT: embed|upsert|set_vectors
 import sys
 
 from index.catalog import Catalog
+from index.catalog.postgres_catalog import PostgresCatalog
 from index.embedders import MiniLMEmbedder
 from index.store import ChunkStore
 from tests.index.crash_runner import arm
@@ -22,6 +23,8 @@ if __name__ == "__main__":
     if point in targets:
         owner, name, after = targets[point]
         arm(owner, name, nth, after)
+        if owner is Catalog:  # the catalog the settings name (NEWSDESK_CATALOG_URL) is the one that runs
+            arm(PostgresCatalog, name, nth, after)
     from index.sync import Indexer
     from settings import Settings
 

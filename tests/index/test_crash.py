@@ -1,9 +1,12 @@
-"""kill -9 at many points of an index run, then index again: exactly the index a clean run gives."""
+"""kill -9 at many points of an index run, then index again: exactly the index a clean run gives; on the SQLite
+catalog (the home's files) and on PostgreSQL with a Chroma server, whose writer lock the dead process's session
+frees."""
 
 import random
 import shutil
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +111,42 @@ def test_kill_at_a_random_moment_then_reindex_equals_clean_run(scenario, seed):
             high = delay
     pytest.fail(f"no kill landed while the run was writing (an uninterrupted run took {scenario['seconds']:.1f} s): "
                 + ", ".join(tried))
+
+
+# --- the same on PostgreSQL and a Chroma server ----------------------------------------------------
+PG_TRIALS = [("embed", 3), ("upsert", 4), ("put_article", 2), ("store_delete", 1), ("journal_done", 2)]
+
+
+def v1_folder(base: Path) -> Path:
+    """v1 of the articles, written afresh at the same place every time (the same article ids)."""
+    folder = base / "articles"
+    shutil.rmtree(folder, ignore_errors=True)
+    return make_folder(folder, count=24)
+
+
+@pytest.fixture(scope="module")
+def pg_scenario(tmp_path_factory, shared_store):
+    """The reference: a clean index of v2 in a store of its own. A shared store is no folder to copy, so each trial
+    indexes v1 afresh into a fresh collection (and schema) instead of copying a template."""
+    base = tmp_path_factory.mktemp("pg-crash")
+    change_corpus(v1_folder(base))
+    store = shared_store()
+    assert run_index(base / "home-ref", base / "articles", store=store) == 0
+    reference = snapshot(base / "home-ref", store)
+    assert reference["chunks"] == reference["store"] and len(reference["articles"]) == 24 - 3 + 5 + 3
+    return {"base": base, "reference": reference}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, nth", PG_TRIALS, ids=[f"{p}-{n}" for p, n in PG_TRIALS])
+def test_kill_on_postgres_then_reindex_equals_clean_run(pg_scenario, shared_store, point, nth):
+    base, store = pg_scenario["base"], shared_store()
+    home = base / f"home-{point}-{nth}"
+    assert run_index(home, v1_folder(base), store=store) == 0
+    change_corpus(base / "articles")
+    assert run_index(home, base / "articles", point=point, nth=nth, store=store) == -signal.SIGKILL
+    after_crash = snapshot(home, store)
+    assert set(after_crash["embedded"]) <= set(after_crash["store"])
+    assert after_crash != pg_scenario["reference"]
+    assert run_index(home, base / "articles", store=store) == 0  # the dead writer's lock is free
+    assert snapshot(home, store) == pg_scenario["reference"], f"{point}-{nth} did not converge to the clean index"

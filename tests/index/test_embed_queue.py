@@ -24,16 +24,16 @@ def test_keyword_first_then_vectors_oldest_first(indexer, tmp_path):
     # answerable by keyword at once
     hits = Bm25Search(indexer.catalog, indexer.settings.retrieval).search(["wildfire"], 10)
     assert hits and all(cid in indexer.catalog.all_chunk_ids() for cid, _ in hits)
-    assert indexer.catalog.db.execute("SELECT count(*) FROM articles WHERE embedded_at IS NULL").fetchone()[0] == 9
+    assert unembedded_articles(indexer) == 9
 
-    oldest = [r[0] for r in indexer.catalog.db.execute("SELECT id FROM chunks ORDER BY rowid LIMIT 3")]
+    oldest = [row[0] for row in indexer.catalog.pending_chunks(3)]  # the queue's oldest
     progress: list[tuple[int, int]] = []
     assert indexer.embed_pending(max_chunks=3, on_progress=lambda *a: progress.append(a)) == 3
     assert sorted(indexer.store.all_ids()) == sorted(oldest) and progress[-1] == (3, 3)
     assert indexer.pending_count() == total - 3
     assert indexer.embed_pending() == total - 3 and indexer.embed_pending() == 0
     consistent(indexer)
-    assert indexer.catalog.db.execute("SELECT count(*) FROM articles WHERE embedded_at IS NULL").fetchone()[0] == 0
+    assert unembedded_articles(indexer) == 0
 
 
 def test_changes_and_removals_while_queued_end_like_a_clean_index(indexer, store_settings, embedder, tmp_path):
@@ -60,6 +60,11 @@ def test_changes_and_removals_while_queued_end_like_a_clean_index(indexer, store
     assert mine["journal"] == theirs["journal"] == []
 
 
+def unembedded_articles(indexer) -> int:
+    """How many articles have no ``embedded_at`` yet, as the freshness view reads it (either backend)."""
+    return sum(1 for _, _, embedded_at in indexer.catalog.arrivals_since("") if embedded_at is None)
+
+
 def change_corpus_small(folder: Path) -> None:
     for n in (0, 6):
         write_story(folder / f"story-{n}.txt", n, extra=f" Update {n}: officials revised the figures.")
@@ -77,9 +82,10 @@ def test_sync_with_embed_drains_what_a_watcher_left(indexer, tmp_path):
 
 
 # --- kill -9 while the queue drains, then run again -------------------------------------------------
-def run(home: Path, folder: Path, point: str = "none", nth: int = 1) -> int:
-    """The watcher's way of indexing (tests/index/queue_runner.py), killing itself at the ``nth`` ``point``."""
-    return run_index(home, folder, point, nth, runner=QUEUE_RUNNER)
+def run(home: Path, folder: Path, point: str = "none", nth: int = 1, store: dict | None = None) -> int:
+    """The watcher's way of indexing (tests/index/queue_runner.py), killing itself at the ``nth`` ``point``;
+    ``store``: a shared store (``shared_store``), else the home's own files."""
+    return run_index(home, folder, point, nth, runner=QUEUE_RUNNER, store=store)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +135,24 @@ def test_kill_while_embedding_then_the_article_goes_away(scenario):
     final = snapshot(home)
     assert final["articles"] == {} and final["store"] == [] and final["journal"] == []
     shutil.rmtree(home)
+
+
+PG_TRIALS = [("upsert", 1), ("set_vectors", 2), ("journal_done", 3)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, nth", PG_TRIALS, ids=[f"{p}-{n}" for p, n in PG_TRIALS])
+def test_kill_while_embedding_on_postgres_then_run_again_equals_clean_index(scenario, shared_store, point, nth):
+    """The same on PostgreSQL and a Chroma server: v1 indexed afresh into a store of its own (a shared store is no
+    folder to copy), v2 killed while embedding, run again: the clean index of v2, from the same folder."""
+    store, home = shared_store(), scenario["base"] / f"home-pg-{point}-{nth}"
+    v1 = make_folder(scenario["base"] / f"pg-{point}-{nth}" / "articles", count=16)
+    assert run_index(home, v1, store=store) == 0
+    change_corpus(v1)
+    reference = scenario["base"] / f"home-pg-ref-{point}-{nth}"
+    assert run_index(reference, v1, store=(clean := shared_store())) == 0
+    assert run(home, v1, point, nth, store=store) == -signal.SIGKILL, "the run ended before the crash point"
+    crashed = snapshot(home, store)
+    assert crashed["verify"]["missing_in_store"] == [] and crashed["verify"].get("pending", 0) > 0
+    assert run(home, v1, store=store) == 0  # the dead writer's lock is free
+    assert snapshot(home, store) == snapshot(reference, clean), f"{point}-{nth} did not converge to the clean index"

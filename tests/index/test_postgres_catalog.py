@@ -221,3 +221,16 @@ def test_one_writer_per_collection_across_hosts(pg_settings, tmp_path):
             pass
     with index_lock(elsewhere):  # released: the other host may write now
         pass
+
+
+def test_a_released_lock_is_free_at_once(pg_settings, postgres_server):
+    """A writer that releases its lock frees it before ``index_lock`` returns, so a sync right after a sync (or a
+    remove) in the same process, or a writer on another host, is never refused by a lock already let go."""
+    import psycopg
+
+    with psycopg.connect(postgres_server.url, autocommit=True) as watcher:
+        for _ in range(20):
+            with index_lock(pg_settings):
+                pass
+            held = watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0]
+            assert held == 0

@@ -7,10 +7,11 @@ import pytest
 
 from ingest.feed_state import FeedStates
 from index.status import freshness_rows, read_freshness, stale_text
-from tests.helpers import make_folder
+from tests.helpers import make_folder, store_env
 
-# the ``indexer`` fixture (tests/index/conftest.py) on the embedded store: the freshness view reads the catalog
-pytestmark = pytest.mark.parametrize("store_settings", ["embedded"], indirect=True)
+# the ``indexer`` fixture (tests/index/conftest.py) on each catalog: the freshness view reads the catalog (the
+# Chroma server case adds nothing the SQLite one lacks)
+pytestmark = pytest.mark.parametrize("store_settings", ["embedded", "postgres"], indirect=True)
 
 
 def test_queue_arrival_and_lag(indexer, tmp_path):
@@ -63,7 +64,7 @@ def test_watcher_running_or_last_seen(indexer):
 
 
 def test_feeds_are_listed_with_last_poll_new_items_and_error(indexer):
-    with FeedStates(indexer.settings.index.catalog_path) as feeds:
+    with FeedStates.for_settings(indexer.settings) as feeds:
         feeds.add("https://news.example.com/rss", name="Example wire")
         feeds.update("https://news.example.com/rss", last_poll="2026-01-02T03:04:05+00:00", status="error",
                       new_items=3, last_error="HTTP 503 from news.example.com")
@@ -95,6 +96,11 @@ def test_status_command_shows_freshness(indexer, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NEWSDESK_HOME", str(indexer.settings.index.home))
     monkeypatch.setenv("NEWSDESK_CHUNK_SIZE", "64")
     monkeypatch.setenv("NEWSDESK_CHUNK_OVERLAP", "8")
+    index = indexer.settings.index
+    if index.catalog_dsn:  # the shared catalog and its Chroma server, as the indexer has them
+        for key, value in store_env({"catalog_url": index.catalog_dsn, "chroma_host": index.chroma_host,
+                                     "chroma_port": index.chroma_port, "collection": index.collection}).items():
+            monkeypatch.setenv(key, value)
     assert main(["status", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["pending_articles"] == 9 and data["freshness"]["pending_chunks"] == data["pending_chunks"] > 0

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from index.types import SourceCount
-from index.catalog import Catalog
+from index.catalog import open_catalog
 from errors import EmbedderMismatch
 from errors import IndexBusy
 from index.sync import Indexer, index_lock
-from tests.helpers import REPO, TOPICS, bad_corpus, clean_env, consistent, make_folder, write_story
+from tests.helpers import REPO, TOPICS, bad_corpus, clean_env, consistent, make_folder, titled, write_story
 
 
 def test_add_then_nothing_changes(indexer, tmp_path):
@@ -33,7 +33,7 @@ def test_add_then_nothing_changes(indexer, tmp_path):
 def test_changed_article_is_replaced(indexer, tmp_path):
     folder = make_folder(tmp_path / "articles")
     indexer.sync([folder])
-    story = indexer.catalog.db.execute("SELECT id FROM articles WHERE title = 'Story 2 about the wildfire'").fetchone()[0]
+    story = titled(indexer.catalog, "Story 2 about the wildfire")
     old_chunks = set(indexer.catalog.chunk_ids_of(story))
     write_story(folder / "story-2.txt", 2, extra=" A late update: the wildfire is now contained.")
     report = indexer.sync([folder])
@@ -54,7 +54,7 @@ def test_deleted_file_and_line_are_removed(indexer, tmp_path):
     (folder / "feed.jsonl").write_text("\n".join(lines[1:]) + "\n")  # item-0 gone, the others move up a line
     report = indexer.sync([folder])
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 2, 7)
-    titles = {r[0] for r in indexer.catalog.db.execute("SELECT title FROM articles")}
+    titles = {a.title for a in indexer.catalog.list_articles()}
     assert "Story 0 about the harbour" not in titles and "Feed item 0" not in titles
     assert indexer.catalog.get_article(next(iter(indexer.catalog.article_hashes()))) is not None
     consistent(indexer)
@@ -68,7 +68,7 @@ def test_rename(indexer, tmp_path):
     report = indexer.sync([folder])
     assert (report.added, report.removed, report.unchanged) == (1, 1, 8)
     assert report.chunks_embedded > 0
-    paths = {r[0] for r in indexer.catalog.db.execute("SELECT path FROM articles")}
+    paths = {path for _, path, _ in indexer.catalog.article_hashes().values()}
     assert str(folder.resolve() / "feed-2022.jsonl") in paths and str(folder.resolve() / "feed.jsonl") not in paths
     assert indexer.sync([folder]).unchanged == 9
     consistent(indexer)
@@ -93,7 +93,7 @@ def test_bad_input_never_loses_indexed_articles(indexer, tmp_path):
 def test_remove_by_id_and_by_path(indexer, tmp_path):
     folder = make_folder(tmp_path / "articles")
     indexer.sync([folder])
-    some_id = indexer.catalog.db.execute("SELECT id FROM articles WHERE title LIKE 'Story 4%'").fetchone()[0]
+    some_id = titled(indexer.catalog, "Story 4")
     removed, unknown = indexer.remove([some_id, "no-such-id"])
     assert removed == [some_id] and unknown == ["no-such-id"]
     removed, _ = indexer.remove(under=[folder / "feed.jsonl"])
@@ -143,7 +143,7 @@ def test_one_writer_at_a_time_and_readers_keep_reading(indexer, tmp_path):
     indexer.sync([make_folder(tmp_path / "articles")])
     where = indexer.settings.index
     same = dict(home=str(where.home), chroma_host=where.chroma_host, chroma_port=where.chroma_port,
-                collection=where.collection)
+                collection=where.collection, catalog_url=where.catalog_dsn)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys\nfrom index.sync import index_lock\nfrom settings import Settings\n"
          f"with index_lock(Settings(_env_file=None, **{same!r})):\n"
@@ -155,7 +155,7 @@ def test_one_writer_at_a_time_and_readers_keep_reading(indexer, tmp_path):
             indexer.sync([tmp_path / "articles"])
         with pytest.raises(IndexBusy):
             indexer.embed_pending()
-        reader = Catalog(indexer.settings.index.catalog_path, read_only=True)
+        reader = open_catalog(indexer.settings, read_only=True)
         assert reader.counts().articles == 9
         reader.close()
     finally:
@@ -258,7 +258,7 @@ def test_an_early_edit_re_embeds_only_the_chunks_it_changed(settings, embedder, 
     indexer.sync([folder])
 
     def chunk_texts() -> Counter:
-        return Counter(r[0] for r in indexer.catalog.db.execute("SELECT text FROM chunks"))
+        return Counter(r.text for r in indexer.catalog.chunk_records(sorted(indexer.catalog.all_chunk_ids())).values())
 
     before = chunk_texts()
     body[0] = paragraph(1, sentences=7)  # the first paragraph grows by a chunk or more

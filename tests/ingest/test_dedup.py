@@ -1,4 +1,5 @@
-"""Wire copies and versions (ingest/dedup.py): clusters of near-duplicate articles in the catalog file."""
+"""Wire copies and versions (ingest/dedup.py): clusters of near-duplicate articles in the catalog, in SQLite and
+in PostgreSQL (``any_catalog``, ``store_settings``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from index.catalog import Catalog
 from ingest.dedup import WireClusters, normalized_words, shingles, titles_agree, title_terms
 from ingest.loaders import ArticleLoader
 from index.types import Article
@@ -29,9 +29,9 @@ def load(files: dict[str, Path]) -> dict[str, Article]:
 
 
 @pytest.fixture
-def wire(tmp_path):
+def wire(tmp_path, any_catalog):
     articles = load(write_wire_set(tmp_path / "articles"))
-    clusters = WireClusters(Catalog(tmp_path / "home" / "catalog.sqlite"), Settings(_env_file=None).ingest)
+    clusters = WireClusters(any_catalog, Settings(_env_file=None).ingest)
     return clusters, articles
 
 
@@ -66,9 +66,9 @@ def test_a_removed_representative_hands_over_and_a_changed_article_leaves(wire):
     assert clusters.members(articles["azcentral"].id) == [articles[n].id for n in ("azcentral", "usatoday", "ap_copy")]
 
 
-def test_forgetting_the_member_that_bridged_two_groups_splits_them(tmp_path):
+def test_forgetting_the_member_that_bridged_two_groups_splits_them(any_catalog):
     config = Settings(_env_file=None, wire_threshold=0.4).ingest
-    clusters = WireClusters(Catalog(tmp_path / "catalog.sqlite"), config)
+    clusters = WireClusters(any_catalog, config)
     words = [f"w{i}" for i in range(900)]
     # a and b, b and c share 2/3 of their words (Jaccard about 0.5), a and c 1/3 (0.2): only b links them
     a, b, c = words[:450], words[150:600], words[300:750]
@@ -79,8 +79,8 @@ def test_forgetting_the_member_that_bridged_two_groups_splits_them(tmp_path):
     assert clusters.cluster_of(["a", "c"]) == {"a": "a", "c": "c"}
 
 
-def test_short_identical_boilerplate_folds_only_under_agreeing_headlines(tmp_path):
-    clusters = WireClusters(Catalog(tmp_path / "catalog.sqlite"), Settings(_env_file=None).ingest)
+def test_short_identical_boilerplate_folds_only_under_agreeing_headlines(any_catalog):
+    clusters = WireClusters(any_catalog, Settings(_env_file=None).ingest)
     docs = [Article("kenya", BOILERPLATE, "", title="What President Ruto's win means for Kenya | The Week UK"),
             Article("ukraine", BOILERPLATE, "", title="Will Ukraine join the EU? | The Week UK"),
             Article("rents-1", BOILERPLATE, "", title="US rents hit a record high for the 17th month in a row - CNN"),
@@ -91,9 +91,9 @@ def test_short_identical_boilerplate_folds_only_under_agreeing_headlines(tmp_pat
     assert found["rents-2"] == found["rents-1"] == "rents-1"  # the URL's slug stands in for a missing title
 
 
-def test_settle_follows_the_catalog_and_changed_parameters_start_over(tmp_path):
+def test_settle_follows_the_catalog_and_changed_parameters_start_over(tmp_path, any_catalog):
     articles = load(write_wire_set(tmp_path / "articles"))
-    catalog = Catalog(tmp_path / "catalog.sqlite")
+    catalog = any_catalog
     with catalog.transaction():
         for article in articles.values():
             catalog.put_article(article, str(tmp_path), [], {})
@@ -124,7 +124,9 @@ def test_normalization_ignores_case_punctuation_and_quote_styles():
 
 
 @pytest.mark.slow
-def test_an_exact_copy_under_another_url_is_indexed_once_and_takes_over_when_its_twin_goes(tmp_path, embedder):
+@pytest.mark.parametrize("store_settings", ["embedded", "postgres"], indirect=True)  # the catalog is what matters
+def test_an_exact_copy_under_another_url_is_indexed_once_and_takes_over_when_its_twin_goes(tmp_path, embedder,
+                                                                                          store_settings):
     """index.sync's hooks (ingest/dedup_hooks.py): the copy is kept without chunks (not embedded again),
     and gets them once the article whose text it shares is removed."""
     from index.sync import Indexer
@@ -132,7 +134,7 @@ def test_an_exact_copy_under_another_url_is_indexed_once_and_takes_over_when_its
     files = write_wire_set(tmp_path / "articles")
     articles = load(files)
     ap, copy = articles["ap"].id, articles["ap_copy"].id
-    settings = Settings(_env_file=None, home=tmp_path / "home")
+    settings = store_settings
     indexer = Indexer(settings, embedder=embedder)
     try:
         report = indexer.sync([tmp_path / "articles"])

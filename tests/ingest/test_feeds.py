@@ -4,6 +4,7 @@ robots.txt, the faults (each a clear status, the other feeds keep flowing), and 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -18,6 +19,8 @@ from index.types import article_id_for
 from settings import Settings
 from tests.ingest.feed_server import FeedServer, Item, Route, article_page, atom, dated, rss
 
+_collections = iter(range(1_000_000))
+
 
 @pytest.fixture
 def server():
@@ -27,10 +30,20 @@ def server():
     feed_server.stop()
 
 
+BACKENDS = pytest.mark.parametrize("fsettings", ["sqlite", "postgres"], indirect=True)  # where the feed state lives
+
+
 @pytest.fixture
-def fsettings(tmp_path) -> Settings:
+def fsettings(request, tmp_path) -> Settings:
+    """The feed tests' settings: the SQLite catalog in the home; a test marked ``BACKENDS`` (the ones that keep
+    feed state or index items) also runs on the PostgreSQL catalog with a Chroma server."""
+    values = {}
+    if getattr(request, "param", "sqlite") == "postgres":
+        values = dict(catalog_url=request.getfixturevalue("postgres_server").url, chroma_host="127.0.0.1",
+                      chroma_port=request.getfixturevalue("chroma_server").port,
+                      collection=f"feeds-{os.getpid()}-{next(_collections)}")
     return Settings(_env_file=None, home=tmp_path / "home", chunk_size=64, chunk_overlap=8,
-                    feed_host_delay_seconds=0.05, feed_timeout_seconds=3, feed_max_mb=1)
+                    feed_host_delay_seconds=0.05, feed_timeout_seconds=3, feed_max_mb=1, **values)
 
 
 class Feeds:
@@ -38,7 +51,7 @@ class Feeds:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.states = FeedStates(settings.index.catalog_path)
+        self.states = FeedStates.for_settings(settings)
         self.fetcher = PoliteFetcher(settings)
         self.poller = FeedPoller(settings, self.states, self.fetcher)
 
@@ -71,6 +84,7 @@ def news_items(server: FeedServer) -> list[Item]:
     ]
 
 
+@BACKENDS
 def test_rss_items_become_article_files_the_indexer_reads(server, feeds, fsettings, embedder):
     server.routes["/rss.xml"] = Route(rss(news_items(server)), etag='"v1"')
     result = feeds.add_and_poll(server.url("/rss.xml"), name="Example")
@@ -107,6 +121,7 @@ def test_rss_items_become_article_files_the_indexer_reads(server, feeds, fsettin
         indexer.close()
 
 
+@BACKENDS
 def test_conditional_get_and_unchanged_items(server, feeds):
     server.routes["/rss.xml"] = Route(rss(news_items(server)[:2]), etag='"v1"')
     feeds.add_and_poll(server.url("/rss.xml"))
@@ -116,6 +131,7 @@ def test_conditional_get_and_unchanged_items(server, feeds):
     assert feeds.states.get(server.url("/rss.xml")).items == 2
 
 
+@BACKENDS
 def test_date_churn_rewrites_nothing_and_an_update_replaces_the_item(server, feeds, fsettings, embedder):
     link = server.url("/a/churn")
     version = {"title": "Mayor opens bridge"}
@@ -230,11 +246,14 @@ def test_robots_txt_rules(server, fsettings):
         fetcher.close()
 
 
-def test_feed_states_and_helpers(tmp_path):
-    sqlite3.connect(tmp_path / "catalog.sqlite").close()
-    with FeedStates(tmp_path / "catalog.sqlite", read_only=True) as view:
+@BACKENDS
+def test_feed_states_and_helpers(fsettings):
+    if not fsettings.index.catalog_dsn:
+        fsettings.index.catalog_path.parent.mkdir(parents=True)
+        sqlite3.connect(fsettings.index.catalog_path).close()  # an empty catalog file
+    with FeedStates.for_settings(fsettings, read_only=True) as view:
         assert view.list() == []  # a view before any feed: no table, no error
-    with FeedStates(tmp_path / "catalog.sqlite") as states:
+    with FeedStates.for_settings(fsettings) as states:
         one = states.add("https://news.example.com/rss", name="Example")
         assert states.add("https://news.example.com/rss") == one  # adding twice keeps one
         states.add("https://other.example.org/feed.xml")
@@ -242,7 +261,7 @@ def test_feed_states_and_helpers(tmp_path):
         states.update(one.url, status="ok", new_items=3, items=7, last_poll="2026-12-01T10:00:00+00:00")
         got = states.get("Example")
         assert (got.status, got.new_items, got.items, got.last_error) == ("ok", 3, 7, None)
-        with FeedStates(tmp_path / "catalog.sqlite", read_only=True) as view:
+        with FeedStates.for_settings(fsettings, read_only=True) as view:
             assert [s.name for s in view.list()] == ["Example", "other.example.org/feed.xml"]
             assert view.list()[0].items == 7
         assert states.remove("Example").url == one.url and states.get("Example") is None
@@ -274,6 +293,7 @@ def test_feeds_cli_add_poll_list_remove(server, tmp_path, monkeypatch, capsys):
     assert main(["feeds", "remove", "cli"]) == 1
 
 
+@BACKENDS
 def test_items_per_poll_is_a_limit(server, fsettings):
     feeds = Feeds(fsettings.updated(feed_items_per_poll=2))
     try:

@@ -20,21 +20,36 @@ from pathlib import Path
 import pytest
 
 from errors import DiskFull, IndexBusy
-from index.catalog import Catalog
+from index.catalog import catalog_exists, open_catalog
 from ingest.feed_state import FeedStates
 from ingest.feeds import feeds_dir
 from index.sync import Indexer
 from ingest.watch import Watcher
 from settings import Settings
-from tests.helpers import REPO, clean_env, write_story
+from tests.helpers import REPO, article_hashes, clean_env, store_env, write_story
 from tests.ingest.feed_server import FeedServer, Item, Route, rss
 
 FAST = dict(chunk_size=64, chunk_overlap=8, watch_debounce_seconds=0.3, watch_poll_seconds=0.3,
             watch_heartbeat_seconds=0.5, watch_retry_seconds=0.2, feed_host_delay_seconds=0)
 
 
-def wsettings(home: Path, **extra) -> Settings:
-    return Settings(_env_file=None, home=home, **{**FAST, **extra})
+def wsettings(home: Path, store: dict | None = None, **extra) -> Settings:
+    """The watcher's settings; ``store``: a shared store (the ``watch_store`` fixture), else the home's files."""
+    return Settings(_env_file=None, home=home, **{**FAST, **(store or {}), **extra})
+
+
+BACKENDS = pytest.mark.parametrize("watch_store", ["sqlite", "postgres"], indirect=True)
+_collections = iter(range(1_000_000))
+
+
+@pytest.fixture
+def watch_store(request) -> dict:
+    """The store a watcher keeps in sync: the home's files (SQLite, embedded Chroma) or, in a test marked
+    ``BACKENDS``, a fresh PostgreSQL schema and Chroma server collection."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return {}
+    return {"catalog_url": request.getfixturevalue("postgres_server").url, "chroma_host": "127.0.0.1",
+            "chroma_port": request.getfixturevalue("chroma_server").port, "collection": f"watch-{next(_collections)}"}
 
 
 def wait_for(condition, what: str, timeout: float = 60.0):
@@ -51,12 +66,13 @@ def wait_for(condition, what: str, timeout: float = 60.0):
 
 
 def articles(settings: Settings) -> dict[str, tuple[str, str, str]]:
-    """id -> (path, content_hash, text) as the catalog holds them now."""
-    if not settings.index.catalog_path.exists():
+    """id -> (path, content_hash, text) as the catalog holds them now (either backend)."""
+    if not catalog_exists(settings):
         return {}
-    catalog = Catalog(settings.index.catalog_path, read_only=True)
+    catalog = open_catalog(settings, read_only=True)
     try:
-        return {r[0]: (r[1], r[2], r[3]) for r in catalog.db.execute("SELECT id, path, content_hash, text FROM articles")}
+        return {i: (path, content_hash, catalog.article_text(i))
+                for i, (content_hash, path, _) in catalog.article_hashes().items()}
     finally:
         catalog.close()
 
@@ -66,7 +82,7 @@ def paths_indexed(settings: Settings) -> set[str]:
 
 
 def heartbeat(settings: Settings) -> dict:
-    catalog = Catalog(settings.index.catalog_path, read_only=True)
+    catalog = open_catalog(settings, read_only=True)
     try:
         return json.loads(catalog.get_meta("watcher") or "{}")
     finally:
@@ -105,15 +121,16 @@ def reference(tmp_path: Path, embedder, *inputs: Path, **chunking) -> dict:
     indexer = Indexer(settings, embedder=embedder)
     try:
         indexer.sync([p for p in inputs if p.exists()])
-        return dict(indexer.catalog.db.execute("SELECT id, content_hash FROM articles"))
+        return article_hashes(indexer.catalog)
     finally:
         indexer.close()
 
 
 @pytest.mark.slow  # a watcher through a dozen events, twice: ~10 s
 @pytest.mark.parametrize("polling", [False, True], ids=["os-events", "polling"])
-def test_files_appear_change_move_and_disappear(tmp_path, embedder, polling):
-    settings = wsettings(tmp_path / "home", watch_force_polling=polling)
+@BACKENDS
+def test_files_appear_change_move_and_disappear(tmp_path, embedder, polling, watch_store):
+    settings = wsettings(tmp_path / "home", watch_store, watch_force_polling=polling)
     folder = tmp_path / "articles"
     folder.mkdir()
     write_story(folder / "story-0.txt", 0)  # there before the watcher: the start-up sync takes it
@@ -175,8 +192,9 @@ def test_a_slow_write_is_read_once_complete(tmp_path, embedder):
     assert [(r.added, r.updated) for r in reports if r.added or r.updated] == [(1, 0)]  # read once, complete
 
 
-def test_one_writer_heartbeat_and_clear_busy_messages(tmp_path, embedder):
-    settings = wsettings(tmp_path / "home")
+@BACKENDS
+def test_one_writer_heartbeat_and_clear_busy_messages(tmp_path, embedder, watch_store):
+    settings = wsettings(tmp_path / "home", watch_store)
     folder = tmp_path / "articles"
     folder.mkdir()
     write_story(folder / "story-0.txt", 0)
@@ -188,14 +206,16 @@ def test_one_writer_heartbeat_and_clear_busy_messages(tmp_path, embedder):
         with pytest.raises(IndexBusy, match=r"a newsdesk watcher \(pid \d+ .*\) is already keeping this index in sync"):
             Watcher(settings, [folder], embedder=embedder).run()
         done = subprocess.run([sys.executable, "-m", "cli", "index", "--quiet", str(folder)], cwd=REPO, timeout=120,
-                              env=clean_env(NEWSDESK_HOME=str(settings.index.home), PYTHONPATH=str(REPO)),
+                              env=clean_env(NEWSDESK_HOME=str(settings.index.home), PYTHONPATH=str(REPO),
+                                            **store_env(watch_store)),
                               capture_output=True, text=True)
         assert done.returncode == 2 and "another newsdesk process is writing to this index" in done.stderr
     assert heartbeat(settings)["state"] == "stopped"
 
 
-def test_a_single_watched_file(tmp_path, embedder):
-    settings = wsettings(tmp_path / "home")
+@BACKENDS
+def test_a_single_watched_file(tmp_path, embedder, watch_store):
+    settings = wsettings(tmp_path / "home", watch_store)
     folder = tmp_path / "drop"
     folder.mkdir()
     wire = folder / "wire.jsonl"
@@ -213,8 +233,9 @@ def test_a_single_watched_file(tmp_path, embedder):
         wait_for(lambda: not articles(settings), "the watched file's articles to go")
 
 
-def test_a_watched_folder_deleted_and_made_again(tmp_path, embedder):
-    settings = wsettings(tmp_path / "home")
+@BACKENDS
+def test_a_watched_folder_deleted_and_made_again(tmp_path, embedder, watch_store):
+    settings = wsettings(tmp_path / "home", watch_store)
     folder = tmp_path / "articles"
     folder.mkdir()
     for n in range(3):
@@ -316,8 +337,8 @@ def test_kill_9_during_a_burst_then_restart_equals_a_clean_index(tmp_path, embed
     finally:
         watcher.send_signal(signal.SIGKILL)
         watcher.wait(30)
-    catalog = Catalog(settings.index.catalog_path, read_only=True)
-    waiting = catalog.db.execute("SELECT count(*) FROM chunks WHERE embedding IS NULL").fetchone()[0]
+    catalog = open_catalog(settings, read_only=True)
+    waiting = catalog.pending_counts()[0]
     catalog.close()
     assert len(articles(settings)) < 300 or waiting, "the kill came after the burst was done: nothing was tested"
     write_story(folder / "story-000.txt", 0, extra=" Changed while the watcher was down.")
@@ -338,7 +359,7 @@ def test_kill_9_during_a_burst_then_restart_equals_a_clean_index(tmp_path, embed
     assert heartbeat(settings)["state"] == "stopped"
     indexer = Indexer(settings, embedder=embedder)
     try:
-        state = dict(indexer.catalog.db.execute("SELECT id, content_hash FROM articles"))
+        state = article_hashes(indexer.catalog)
         assert indexer.verify() == {"missing_in_store": [], "stale_in_store": []}
         assert indexer.catalog.all_chunk_ids() == indexer.store.all_ids()
         assert indexer.catalog.journal_entries() == []

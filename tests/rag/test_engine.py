@@ -12,7 +12,7 @@ from settings import Settings
 from index.sync import Indexer
 from prompts import is_refusal
 from rag.engine import NewsDesk
-from tests.helpers import REPO, clean_env
+from tests.helpers import REPO, clean_env, titled
 
 
 def check_citations(desk, answer):
@@ -154,7 +154,7 @@ def test_ask_on_the_embedded_store_and_on_a_chroma_server(store_settings, embedd
 
 
 def answer_id(desk, title):
-    return desk.catalog.db.execute("SELECT id FROM articles WHERE title = ?", (title,)).fetchone()[0]
+    return titled(desk.catalog, title)
 
 
 INDEX_IN_ANOTHER_PROCESS = """
@@ -193,7 +193,8 @@ def test_a_reader_finds_the_vectors_another_process_indexed(store_settings, embe
         "text": "A late frost destroyed most of the apple orchards of Calderra on Sunday night."}))
     index = store_settings.index
     flat = {"home": str(index.home), "chroma_host": index.chroma_host, "chroma_port": index.chroma_port,
-            "collection": index.collection, "chunk_size": index.chunk_size, "chunk_overlap": index.chunk_overlap}
+            "collection": index.collection, "chunk_size": index.chunk_size, "chunk_overlap": index.chunk_overlap,
+            "catalog_url": index.catalog_dsn}
     subprocess.run([sys.executable, "-c", INDEX_IN_ANOTHER_PROCESS, json.dumps(flat), str(folder)], cwd=REPO,
                    env=clean_env(), check=True, timeout=300)
 
