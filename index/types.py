@@ -354,7 +354,7 @@ class WriteHooks:
     """What runs around an indexer's writes, given to it (``index.sync.Indexer(hooks=...)``) by the ingestion
     side that owns it (``ingest.dedup_hooks.WIRE_COPIES``): ``before_write(catalog, settings, batch)`` returns
     the batch as it is to be written; ``after_change(catalog, settings, write)`` runs after every sync and
-    removal, and may write articles again through ``write`` (``Indexer.write``). Settings are the freshness
+    removal, and may write articles again through ``write`` (``Indexer.write``). Settings are the ingest
     group's."""
 
     before_write: Callable[[Any, Any, Batch], Batch]

@@ -173,7 +173,7 @@ class NewsDesk:
         and the write went into another vector index than this desk's, no question waits for a reopen:
         the retriever scores the chunks embedded since the index was loaded from the catalog's copy of
         their vectors (``HybridRetriever.stale_since``: exact, and replacing any stale copy Chroma holds).
-        Once they exceed ``freshness.reader_reopen_chunks``, the store reopens in a background thread.
+        Once they exceed ``ingest.reader_reopen_chunks``, the store reopens in a background thread.
         ``wait``: reopen now, in this thread (tests, and callers that want a fresh index at once).
         A Chroma server holds the index itself: nothing to do."""
         marker = self.catalog.get_meta("writer")
