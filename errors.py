@@ -19,6 +19,10 @@ class BadUpload(BadInput):
     """An upload or pasted article that cannot be accepted (name, type or size)."""
 
 
+class NotFound(BadInput):
+    """A story, article or other thing asked for by its id is not in the index."""
+
+
 class IndexBusy(NewsdeskError):
     """Another process is writing to the same index."""
 

@@ -1,4 +1,4 @@
-"""The one settings tree: every setting and threshold newsdesk has, in seven groups.
+"""The one settings tree: every setting and threshold newsdesk has, in eight groups.
 
 ``Settings()`` reads ``NEWSDESK_*`` environment variables and ``.env`` once; pass it down. Each value
 is read from the environment variable named after its field (``NEWSDESK_TOP_K`` -> ``retrieval.top_k``),
@@ -11,7 +11,8 @@ so the names in docs/reference/settings.md are the names here. Each value says w
 - ``llm``: which model writes answers, and how it is reached;
 - ``ui``: what the Streamlit app shows;
 - ``ingest``: watched folders, feeds, the embedding queue, wire copies, what the status view reports;
-- ``service``: the HTTP API, the MCP server, API keys, rate and size limits, the LLM queue.
+- ``service``: the HTTP API, the MCP server, API keys, rate and size limits, the LLM queue;
+- ``stories``: which articles tell one story, and what its timeline shows.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from settings.answer import AnswerSettings, LLMSettings
 from settings.faces import ServiceSettings, UISettings
 from settings.ingest import IngestSettings
 from settings.store import IndexSettings, RetrievalSettings
+from settings.stories import StorySettings
 
 _GROUPS: dict[str, type[BaseSettings]] = {"index": IndexSettings, "retrieval": RetrievalSettings,
                                           "answer": AnswerSettings, "llm": LLMSettings, "ui": UISettings,
-                                          "ingest": IngestSettings, "service": ServiceSettings}
+                                          "ingest": IngestSettings, "service": ServiceSettings,
+                                          "stories": StorySettings}
 
 
 def _flat_name(group: type[BaseSettings], field: str) -> str:
@@ -71,6 +74,7 @@ class Settings(BaseModel):
     ui: UISettings
     ingest: IngestSettings
     service: ServiceSettings
+    stories: StorySettings
 
     def __init__(self, _env_file: str | None = ".env", **values: Any) -> None:
         given = {name: values.pop(name) for name, cls in _GROUPS.items() if isinstance(values.get(name), cls)}
@@ -107,5 +111,5 @@ def env_name(flat: str) -> str:
     return f"NEWSDESK_{flat.upper()}"
 
 
-__all__ = ["Settings", "IndexSettings", "RetrievalSettings", "AnswerSettings", "LLMSettings", "UISettings",
+__all__ = ["Settings", "StorySettings", "IndexSettings", "RetrievalSettings", "AnswerSettings", "LLMSettings", "UISettings",
            "IngestSettings", "ServiceSettings", "env_name"]

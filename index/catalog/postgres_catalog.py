@@ -32,6 +32,7 @@ from errors import CatalogUnavailable, LockLost, NewsdeskError
 from index.catalog.base import utcnow_iso
 from index.catalog.postgres_articles import PostgresArticleRows
 from index.catalog.postgres_schema import create_index_tables, set_search_path
+from index.catalog.postgres_stories import PostgresStoryRows
 from index.catalog.postgres_vectors import PostgresVectorRows
 from index.catalog.postgres_wire import PostgresWireRows
 from index.lock import lock_connection
@@ -77,7 +78,8 @@ def server_lost(error: BaseException) -> bool:
     return state is None or state.startswith(_LOST_STATES)
 
 
-class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRows, PostgresWireRows):
+class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRows, PostgresWireRows,
+                      PostgresStoryRows):
     """Read and write access to one collection's catalog schema (``index.catalog.base.CatalogInterface``).
 
     ``path`` is where the catalog is, for people: the URL without its password and the schema."""

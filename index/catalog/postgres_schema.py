@@ -52,6 +52,24 @@ WIRE_DDL = [
 ]
 WIRE_TABLES = ("wire_signatures", "wire_bands", "wire_clusters")
 
+# stories (``stories``): each article's features, the links between articles of one story, the stories
+STORY_DDL = [
+    """CREATE TABLE IF NOT EXISTS story_features (
+        article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, day INTEGER, source TEXT, names TEXT NOT NULL,
+        vector BYTEA)""",
+    "CREATE INDEX IF NOT EXISTS story_features_day ON story_features(day)",
+    """CREATE TABLE IF NOT EXISTS story_edges (
+        a TEXT NOT NULL, b TEXT NOT NULL, score DOUBLE PRECISION NOT NULL, PRIMARY KEY (a, b))""",
+    "CREATE INDEX IF NOT EXISTS story_edges_b ON story_edges(b)",
+    "CREATE TABLE IF NOT EXISTS story_members (article_id TEXT PRIMARY KEY, story_id TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS story_members_story ON story_members(story_id)",
+    """CREATE TABLE IF NOT EXISTS stories (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, first_day INTEGER, last_day INTEGER, articles INTEGER NOT NULL,
+        outlets TEXT NOT NULL, lead_article TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS stories_last ON stories(last_day)",
+]
+STORY_TABLES = ("story_features", "story_edges", "story_members", "stories")
+
 # the feeds newsdesk follows (``ingest.feed_state``): not part of the index, ``clear`` keeps them
 FEEDS_DDL = [
     """CREATE TABLE IF NOT EXISTS feeds (
@@ -80,8 +98,8 @@ def create_tables(conn: psycopg.Connection, schema: str, statements: list[str]) 
 
 
 def create_index_tables(conn: psycopg.Connection, schema: str, search_ddl: list[str]) -> None:
-    """The index, search and wire tables, and the schema version."""
-    create_tables(conn, schema, [*INDEX_DDL, *search_ddl, *WIRE_DDL])
+    """The index, search, wire and story tables, and the schema version."""
+    create_tables(conn, schema, [*INDEX_DDL, *search_ddl, *WIRE_DDL, *STORY_DDL])
     conn.execute("INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
 
 

@@ -20,13 +20,14 @@ from index.catalog.sqlite_articles import ArticleRows
 from index.catalog.sqlite_schema import connect, create_index_tables
 from index.catalog.sqlite_search import SearchRows
 from index.catalog.sqlite_vectors import VectorRows
+from index.catalog.sqlite_stories import StoryRows
 from index.catalog.sqlite_wire import WireRows
 
 # what a failing catalog raises (a full disk, a locked or damaged file)
 CATALOG_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
 
 
-class Catalog(ArticleRows, SearchRows, VectorRows, WireRows):
+class Catalog(ArticleRows, SearchRows, VectorRows, WireRows, StoryRows):
     """Read and write access to the catalog file (``index.catalog.base.CatalogInterface``)."""
 
     errors = CATALOG_ERRORS

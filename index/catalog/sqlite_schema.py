@@ -54,6 +54,26 @@ CREATE INDEX IF NOT EXISTS wire_clusters_cluster ON wire_clusters(cluster_id);
 """
 WIRE_TABLES = ("wire_signatures", "wire_bands", "wire_clusters")
 
+# stories (``stories``): each article's features, the links between articles of one story, the stories
+_STORIES = """
+CREATE TABLE IF NOT EXISTS story_features (
+    article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, day INTEGER, source TEXT, names TEXT NOT NULL,
+    vector BLOB
+);
+CREATE INDEX IF NOT EXISTS story_features_day ON story_features(day);
+CREATE TABLE IF NOT EXISTS story_edges (a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (a, b))
+    WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS story_edges_b ON story_edges(b);
+CREATE TABLE IF NOT EXISTS story_members (article_id TEXT PRIMARY KEY, story_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS story_members_story ON story_members(story_id);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, first_day INTEGER, last_day INTEGER, articles INTEGER NOT NULL,
+    outlets TEXT NOT NULL, lead_article TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stories_last ON stories(last_day);
+"""
+STORY_TABLES = ("story_features", "story_edges", "story_members", "stories")
+
 # the feeds newsdesk follows (``ingest.feed_state``): not part of the index, ``Catalog.clear`` keeps them
 _FEEDS = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -95,6 +115,7 @@ def create_index_tables(db: sqlite3.Connection) -> None:
     # the embedding queue: chunks without a vector yet (a partial index: counting it costs its size)
     db.execute("CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(article_id) WHERE embedding IS NULL")
     db.executescript(_WIRE)
+    db.executescript(_STORIES)
 
 
 def create_feed_table(db: sqlite3.Connection) -> None:

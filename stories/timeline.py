@@ -1,0 +1,154 @@
+"""A story's timeline, built extractively: each report's lead sentence is a dated entry (the claim is the
+sentence itself, so it is what the quote says), a report that repeats an earlier entry adds its outlet to it,
+and the figures the reports state (``stories.facts``) show what moved over time and where reports of the same
+day disagree. Nothing is reconciled or reworded: every entry, move and disagreement is a verbatim quote."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from rag.sentences import sentence_spans
+from rag.text import content_stems
+from settings import StorySettings
+from stories.facts import Figure, figures
+from stories.types import Disagreement, Move, Report, StorySummary, Timeline, TimelineEntry
+
+# A line that is a dateline, a byline or page furniture, not a sentence of the report.
+_FURNITURE = re.compile(r"(—|--)\s*$|^(by|photo|image|video|watch|read more|sign up|updated|published|editor['’]s "
+                        r"note|click|this (story|page|version|is a)|a version of|you (also )?can|follow|subscribe|"
+                        r"get the)\b|newsletter|live blog|\b(recaps|covers) the news\b", re.I)
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """An article of the story as the timeline reads it."""
+
+    article_id: str
+    title: str
+    text: str
+    source: str | None
+    url: str | None
+    date: str | None  # ISO date
+
+
+def _lead(text: str, story_stems: set[str], min_words: int, sentences: int) -> tuple[int, int] | None:
+    """The span of the sentence among the report's first ``sentences`` real ones (past datelines, bylines,
+    captions and page furniture) that names most of what the story's titles name; the earliest on a tie."""
+    best, best_hits = None, -1
+    for start, end in sentence_spans(text)[:sentences * 2]:
+        sentence = text[start:end]
+        if len(sentence.split()) < min_words or _FURNITURE.search(sentence) or sentence[-1] not in ".!?\"”’":
+            continue
+        hits = len(content_stems(sentence) & story_stems)
+        if hits > best_hits:
+            best, best_hits = (start, end), hits
+        sentences -= 1
+        if sentences == 0:
+            break
+    return best
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _days_apart(a: str | None, b: str | None) -> int | None:
+    if a is None or b is None:
+        return None
+    return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
+
+
+class TimelineBuilder:
+    """Timeline entries, moves and disagreements from a story's articles."""
+
+    def __init__(self, config: StorySettings) -> None:
+        self.config = config
+
+    def build(self, story: StorySummary, sources: list[TimelineSource]) -> Timeline:
+        ordered = sorted(sources, key=lambda s: (s.date is None, s.date or "", s.article_id))
+        entries = self._entries(ordered)
+        stated = [(s, f, report) for s in ordered for f, report in self._figures(s)]
+        return Timeline(story, entries, self._moves(stated), self._disagreements(stated))
+
+    # --- entries -------------------------------------------------------------------------------
+    def _entries(self, ordered: list[TimelineSource]) -> list[TimelineEntry]:
+        entries: list[TimelineEntry] = []
+        words: list[set[str]] = []
+        counts: dict[str, int] = {}
+        for source in ordered:
+            for term in content_stems(source.title):
+                counts[term] = counts.get(term, 0) + 1
+        story_stems = {t for t, n in counts.items() if n >= 2} or set(counts)
+        for source in ordered:
+            span = _lead(source.text, story_stems, self.config.timeline_min_words, self.config.timeline_lead_sentences)
+            if span is None:
+                continue
+            report = _report(source, *span)
+            stems = content_stems(report.quote)
+            same = next((i for i in range(len(entries) - 1, -1, -1)
+                         if _overlap(stems, words[i]) >= self.config.timeline_repeat_overlap), None)
+            if same is not None:
+                entry = entries[same]
+                gap = _days_apart(entry.date, source.date)
+                if gap is not None and gap <= 1 and source.source and source.source not in entry.outlets:
+                    entries[same] = TimelineEntry(entry.date, entry.claim, entry.report,
+                                                  sorted({*entry.outlets, source.source}), [*entry.also, report])
+                continue
+            entries.append(TimelineEntry(source.date, report.quote, report,
+                                         [source.source] if source.source else []))
+            words.append(stems)
+        return entries
+
+    # --- figures -------------------------------------------------------------------------------
+    def _figures(self, source: TimelineSource) -> list[tuple[Figure, Report]]:
+        out = []
+        for start, end in sentence_spans(source.text)[:self.config.timeline_figure_sentences]:
+            sentence = source.text[start:end]
+            for figure in figures(sentence):
+                out.append((figure, _report(source, start, end)))
+        return out
+
+    def _moves(self, stated: list[tuple[TimelineSource, Figure, Report]]) -> list[Move]:
+        """A thing counted on two days with two values: the step from each value to the next one reported.
+        Only things counted in at least two reports, whose values only go one way, are followed: a count
+        that goes up and down is more likely two different things under one word."""
+        by_key: dict[str, list[tuple[TimelineSource, Figure, Report]]] = {}
+        for item in stated:
+            if item[0].date is not None:
+                by_key.setdefault(item[1].key, []).append(item)
+        moves = []
+        for key, items in sorted(by_key.items()):
+            firsts: dict[str, tuple[TimelineSource, Figure, Report]] = {}
+            for item in items:  # the first value each day (reports are in date order)
+                firsts.setdefault(item[0].date, item)
+            days = sorted(firsts)
+            values = [firsts[d][1].value for d in days]
+            if len(set(values)) < 2 or not (values == sorted(values) or values == sorted(values, reverse=True)):
+                continue
+            for before, after in zip(days, days[1:]):
+                a, b = firsts[before], firsts[after]
+                if a[1].value != b[1].value:
+                    moves.append(Move(key, a[1].printed, b[1].printed, a[2], b[2]))
+        return sorted(moves, key=lambda m: (m.after.date or "", m.fact))
+
+    def _disagreements(self, stated: list[tuple[TimelineSource, Figure, Report]]) -> list[Disagreement]:
+        """The same thing counted on the same day by two outlets with two values."""
+        found = []
+        seen: set[tuple] = set()
+        for i, (source_a, fig_a, report_a) in enumerate(stated):
+            for source_b, fig_b, report_b in stated[i + 1:]:
+                if (fig_a.key != fig_b.key or source_a.date is None or source_a.date != source_b.date
+                        or not source_a.source or not source_b.source or source_a.source == source_b.source
+                        or fig_a.value == fig_b.value):
+                    continue
+                mark = (fig_a.key, source_a.date, min(fig_a.value, fig_b.value), max(fig_a.value, fig_b.value))
+                if mark not in seen:
+                    seen.add(mark)
+                    found.append(Disagreement(fig_a.key, fig_a.printed, fig_b.printed, report_a, report_b))
+        return found
+
+
+def _report(source: TimelineSource, start: int, end: int) -> Report:
+    return Report(source.article_id, source.date, source.source, source.url, source.text[start:end], start, end)
