@@ -42,6 +42,7 @@ from llm.client import LLMClient
 from rag.query import QueryPlan, QueryPlanner
 from rag.reader import SentenceReader
 from rag.steps import StepwiseReader
+from rag.story_answer import StoryAnswerer
 from rag.story_reports import story_reports
 from rag.retriever import HybridRetriever
 from rag.timeparse import TimeFilter
@@ -72,6 +73,7 @@ class NewsDesk:
         reader_checks = (Grounded(), AddsToQuestion(), AnswersKind(), CurrentEvent())
         prose_checks = ProseChecks(Attribution(self.verifier), AskedQuantity())
         self.verbatim = Verbatim(self.catalog.article_text)
+        self.story_answerer = StoryAnswerer(self.catalog, settings)
         self.generative = GenerativeAnswerer(self.extractive, prose_checks, settings.answer, settings.llm)
         self.reader = SentenceReader(self.extractive, settings.answer, reader_checks, self.retriever.leads)
         self.stepwise = StepwiseReader(self.reader, self._search)
@@ -119,11 +121,14 @@ class NewsDesk:
         notes = [f"time: {plan.time_filter.describe()}"] if plan.time_filter.describe() else []
         notes += self._pending_note()
 
+        from_story = None
         if plan.beyond:  # nothing indexed can tell what happened after the newest article: say where it ends
             refusal = BEYOND_REFUSAL.format(newest=plan.reference.date().isoformat())
             answer = Answer(question, refusal, True, plan.mode, [], evidence,
                             notes=["it asks about a time after the newest article"])
             yield refusal
+        elif (from_story := self.story_answerer.answer(plan, evidence)) is not None:
+            answer = from_story  # a story question: the story's timeline, quoted, whatever the mode
         elif plan.mode == "llm" and plan.steps is not None and self.model_answerer is self.reader:
             answer = yield from self.stepwise.stream(plan, plan.steps, evidence, lambda: self.llm, preview)
         elif plan.mode == "llm":
@@ -135,7 +140,7 @@ class NewsDesk:
         answer = self.verbatim.keep(answer)
         if answer.refused and not plan.beyond:
             answer.answer = REFUSAL
-        if plan.mode != "llm" and not plan.beyond:
+        if (plan.mode != "llm" or from_story is not None) and not plan.beyond:
             yield answer.answer  # the model's sentences were yielded as they were checked
         answer.retrieved = evidence
         answer.standalone_question = plan.standalone if plan.follow_up else None

@@ -101,6 +101,7 @@ class QueryPlan:
     beyond: bool = False  # it asks about a time after the newest article (or as-of): no article can answer
     latest: bool = False  # it asks for the latest state of something reported over time: newest report first
     steps: Steps | None = None  # it is answered in two steps (which came first, the larger of two): rag.steps
+    story: str | None = None  # it asks about a story as a whole: "latest", "develop" or "since" (rag.story_answer)
 
     @property
     def follow_up(self) -> bool:
@@ -115,6 +116,26 @@ class QueryPlan:
     def queries(self) -> list[str]:
         """What retrieval searches for: the standalone question and each part."""
         return [self.standalone] + self.parts
+
+
+# a question about a story as a whole, not one fact of it: its news now, how it went, what changed since a day
+_STORY_QUESTIONS = [
+    ("latest", re.compile(r"\b(?:what(?:'s| is)(?: the)? (?:latest|newest) (?:on|about|with|in|news)|"
+                          r"(?:latest|newest) (?:news|update|updates|developments?) (?:on|about|in)|"
+                          r"any (?:news|updates?) (?:on|about)|where (?:do|does) .+ stand)\b", re.I)),
+    ("develop", re.compile(r"\b(?:how (?:did|has|have) .+ (?:develop|developed|unfold|unfolded|evolve|evolved|"
+                           r"play(?:ed)? out)|timeline (?:of|for)|what happened (?:with|to|in) .+ over)\b", re.I)),
+    ("since", re.compile(r"\bwhat(?:'s| has| is)? (?:changed|new|happened) since\b", re.I)),
+]
+
+
+def asks_about_story(question: str) -> str | None:
+    """Which kind of story question ``question`` is ("latest", "develop", "since"), or None for a question
+    about one fact."""
+    for kind, pattern in _STORY_QUESTIONS:
+        if pattern.search(question):
+            return kind
+    return None
 
 
 class QueryPlanner:
@@ -147,7 +168,8 @@ class QueryPlanner:
                          since_given=since is not None,
                          k=k or self.settings.retrieval.top_k, sources=sources, context=context,
                          beyond=after_the_collection(standalone, time_filter, reference),
-                         latest=asks_latest(standalone, time_filter), steps=steps_of(standalone))
+                         latest=asks_latest(standalone, time_filter), steps=steps_of(standalone),
+                         story=asks_about_story(standalone))
 
     def _time_window(self, question: str, standalone: str, since, until, as_of) -> tuple[datetime, TimeFilter]:
         as_of_dt = as_datetime(as_of, end_of_day=True)

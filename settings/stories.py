@@ -54,3 +54,6 @@ class StorySettings(BaseSettings):
                                                               "sentences: the one naming most of what the story's "
                                                               "titles name (a choice: live blogs open with "
                                                               "furniture).")
+    story_answer_entries: int = Field(5, ge=1, le=20, description="Timeline entries in the answer to a story question "
+                                                                   "(\"what's the latest on ...\", \"how did ... "
+                                                                   "unfold\"): a choice, a short answer.")

@@ -27,7 +27,7 @@ almost more than least at to of over some around roughly approximately only just
 """.split())
 # A count of people in a sentence that says they died is a death toll, however it is worded.
 _CASUALTY = re.compile(r"\b(killed|dead|died|deaths?|fatalit(y|ies)|death toll|lost their lives)\b", re.I)
-_PEOPLE = frozenset({"peopl", "person", "resid", "victim", "other", "death", "dead", "fatal", "die", "kill"})
+_PEOPLE = frozenset({"tol", "peopl", "person", "resid", "victim", "other", "death", "dead", "fatal", "die", "kill"})
 _DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 _MONTHS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
                     "august september october november december".split())
@@ -39,6 +39,7 @@ class Figure:
     printed, and where it is in the sentence."""
 
     key: str
+    label: str  # the counted word as printed (lower case), for people: "death toll", "cases"
     value: float
     printed: str
     start: int
@@ -73,17 +74,18 @@ def figures(sentence: str) -> list[Figure]:
                                     "hours", "minutes", "seconds", "times"}:
                     break
                 continue
-            words.append(stem(low))
+            words.append(low)
             break
         if not words:
             words = _named_before(sentence[:match.start()])
         if not words:
             continue
         printed = sentence[match.start():match.end()]
-        key = " ".join(words)
+        label = " ".join(words)
+        key = stem(label)
         if key in _PEOPLE and not currency and _CASUALTY.search(sentence):
-            key = "death toll"
-        out.append(Figure(key, _value(number, scale), printed, match.start(), match.end()))
+            key = label = "death toll"
+        out.append(Figure(key, label, _value(number, scale), printed, match.start(), match.end()))
     return out
 
 
@@ -96,5 +98,5 @@ def _named_before(text: str) -> list[str]:
     for word in reversed(before[-1:]):
         if word in STOPWORDS or word in _LINKING or word in _DAYS or len(word) < 3:
             break
-        named.insert(0, stem(word))
+        named.insert(0, word)
     return named if len(before) < len(_WORD.findall(text[-60:])) else []

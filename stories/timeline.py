@@ -154,7 +154,7 @@ class TimelineBuilder:
                 continue
             for a, b in zip(run, run[1:]):
                 if a[1].value != b[1].value:
-                    moves.append(Move(key, a[1].printed, b[1].printed, a[2], b[2]))
+                    moves.append(Move(b[1].label, a[1].printed, b[1].printed, a[2], b[2]))
         return sorted(moves, key=lambda m: (m.after.date or "", m.fact))
 
     def _disagreements(self, stated: list[tuple[TimelineSource, Figure, Report]]) -> list[Disagreement]:
@@ -170,7 +170,7 @@ class TimelineBuilder:
                 mark = (fig_a.key, source_a.date, min(fig_a.value, fig_b.value), max(fig_a.value, fig_b.value))
                 if mark not in seen:
                     seen.add(mark)
-                    found.append(Disagreement(fig_a.key, fig_a.printed, fig_b.printed, report_a, report_b))
+                    found.append(Disagreement(fig_a.label, fig_a.printed, fig_b.printed, report_a, report_b))
         return found
 
 
