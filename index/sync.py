@@ -95,11 +95,12 @@ class Indexer:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, client=None,
                  hooks: WriteHooks | None = None) -> None:
-        """``hooks``: what runs around every write (default: wire copies folded, ``ingest.dedup_hooks``)."""
+        """``hooks``: what runs around every write (default: wire copies folded, ``ingest.dedup_hooks``, and
+        stories kept, ``stories.hooks``)."""
         if hooks is None:
-            from ingest.dedup_hooks import WIRE_COPIES
+            from stories.hooks import INDEX_HOOKS
 
-            hooks = WIRE_COPIES
+            hooks = INDEX_HOOKS
         self.hooks = hooks
         configure_runtime()
         self.settings = settings
@@ -155,12 +156,17 @@ class Indexer:
         """Make the index equal to the articles under ``paths``; new and changed ones are answerable by keyword
         once their batch commits. ``embed=False``: leave their vectors queued for ``embed_pending``."""
         with self._disk_errors():
-            return self._sync(paths, on_progress, embed)
+            report = self._sync(paths, on_progress, embed)
+            self._settled()
+            return report
 
     def embed_pending(self, max_chunks: int | None = None, on_progress: EmbedProgress | None = None) -> int:
         """Embed up to ``max_chunks`` queued chunks (all when None), oldest first; returns how many."""
         with self._disk_errors(), self._writing():
-            return self._drain(max_chunks, on_progress)
+            done = self._drain(max_chunks, on_progress)
+            if done:
+                self._settle_locked()
+            return done
 
     def pending_count(self) -> int:
         """Chunks answerable by keyword that wait for their vectors."""
@@ -331,7 +337,17 @@ class Indexer:
                     self._mark_written()
                 if embed:
                     self._drain()
+                self._settle_locked()
         return present, unknown
+
+    def _settled(self) -> None:
+        with self._writing():
+            self._settle_locked()
+
+    def _settle_locked(self) -> None:
+        """The ``settled`` hook, under the writer lock the caller holds."""
+        if self.hooks.settled is not None:
+            self.hooks.settled(self.catalog, self.settings)
 
     def _mark_written(self) -> None:
         """Readers compare these to know whether their vector index went stale: "writer" changes at every

@@ -355,10 +355,12 @@ class WriteHooks:
     side that owns it (``ingest.dedup_hooks.WIRE_COPIES``): ``before_write(catalog, settings, batch)`` returns
     the batch as it is to be written; ``after_change(catalog, settings, write)`` runs after every sync and
     removal, and may write articles again through ``write`` (``Indexer.write``). Settings are the ingest
-    group's."""
+    group's. ``settled(catalog, settings)`` runs last, once a sync, a drain of the embedding queue or a
+    removal is done, with the whole settings tree (``stories.hooks`` keeps the stories there)."""
 
     before_write: Callable[[Any, Any, Batch], Batch]
     after_change: Callable[[Any, Any, Callable[[list[tuple["Article", str]]], None]], int]
+    settled: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass

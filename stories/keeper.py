@@ -23,7 +23,7 @@ from stories.clusters import central, components, split, story_id
 from stories.features import features_of
 from stories.links import LinkRule, scores
 
-_DIRTY = "stories_dirty"  # meta: the articles whose stories an update has yet to redo (what a crash left)
+DIRTY_META = "stories_dirty"  # meta: the articles whose stories an update has yet to redo (what a crash left)
 StoryProgress = Callable[[int, int], None]  # (articles linked so far, articles to link)
 
 
@@ -61,7 +61,7 @@ class StoryKeeper:
         known = self.catalog.story_feature_hashes()
         stale = sorted(a for a, h in known.items() if current.get(a) != h)
         fresh = sorted(a for a, h in current.items() if known.get(a) != h)
-        touched = set(json.loads(self.catalog.get_meta(_DIRTY) or "[]"))  # what a killed update left
+        touched = set(json.loads(self.catalog.get_meta(DIRTY_META) or "[]"))  # what a killed update left
         if stale:
             touched |= self._drop(stale, touched)
             report.dropped = len(stale)
@@ -75,7 +75,7 @@ class StoryKeeper:
         report.stories = self._regroup(touched)
         if touched:
             with self.catalog.transaction():
-                self.catalog.set_meta(_DIRTY, "[]")
+                self.catalog.set_meta(DIRTY_META, "[]")
         report.seconds = time.perf_counter() - started
         return report
 
@@ -94,7 +94,7 @@ class StoryKeeper:
         with self.catalog.transaction():
             self.catalog.story_drop_articles(ids)
             self.catalog.story_delete(sorted(old_stories))
-            self.catalog.set_meta(_DIRTY, json.dumps(sorted(touched | redo)))
+            self.catalog.set_meta(DIRTY_META, json.dumps(sorted(touched | redo)))
         return redo
 
     def _link(self, ids: list[str], touched: set[str]) -> tuple[set[str], int]:
@@ -121,7 +121,7 @@ class StoryKeeper:
             for pair in wire:
                 edges[pair] = self.top
             self.catalog.story_put_edges((a, b, s) for (a, b), s in sorted(edges.items()))
-            self.catalog.set_meta(_DIRTY, json.dumps(sorted(touched | {f.article_id for f in ready})))
+            self.catalog.set_meta(DIRTY_META, json.dumps(sorted(touched | {f.article_id for f in ready})))
         return {f.article_id for f in ready}, len(inputs) - len(ready)
 
     def _wire_edges(self, ids: list[str]) -> set[tuple[str, str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 # The folders whose modules docs/layout.md lists: the packages of tests/test_layout.py and scripts/; and the
 # top-level modules. tests/ is left out (it mirrors the tree), and so are folders without Python source.
-PACKAGES = ("api", "cli", "evals", "index", "ingest", "llm", "prompts", "rag", "settings", "ui", "scripts")
+PACKAGES = ("api", "cli", "evals", "index", "ingest", "llm", "prompts", "rag", "settings", "stories", "ui", "scripts")
 TOP_MODULES = ("app.py", "errors.py")
 README_MAX_LINES = 220
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("api", "cli", "evals", "index", "ingest", "llm", "prompts", "rag", "settings", "ui")
+PACKAGES = ("api", "cli", "evals", "index", "ingest", "llm", "prompts", "rag", "settings", "stories", "ui")
 TOP_MODULES = ("app", "errors")
 LONGEST = 400  # lines a source file may have (the tree's rule: small modules with one job)
 
