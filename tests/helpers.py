@@ -444,20 +444,15 @@ def write_stories(folder: Path) -> Path:
 
 
 def index_with_stories(settings, paths, embedder=None):
-    """Indexes ``paths`` and brings the story tables up to date (``StoryKeeper.update``) under the index's writer
-    lock, as a writer does after indexing; returns the sync report."""
-    from index.lock import index_lock
+    """Indexes ``paths`` as every writer does: the indexer keeps their stories once its writes settle
+    (``stories.hooks``); returns the sync report."""
     from index.sync import Indexer
-    from stories.keeper import StoryKeeper
 
     indexer = Indexer(settings, embedder=embedder)
     try:
-        report = indexer.sync([str(p) for p in paths])
-        with index_lock(settings):
-            StoryKeeper(indexer.catalog, settings.stories).update()
+        return indexer.sync([str(p) for p in paths])
     finally:
         indexer.close()
-    return report
 
 
 def storm_story(settings) -> tuple[str, dict]:
