@@ -112,3 +112,17 @@ def test_stories_and_timeline_mcp_tools(stories_home, serve):
                         assert bad.is_error and "not a date" in bad.content[0].text
 
     anyio.run(main)
+
+
+def test_stories_over_http_on_every_backend(store_settings, tmp_path, serve, embedder):
+    """The same routes on the embedded store, a Chroma server, and a Chroma server with the PostgreSQL catalog."""
+    settings = store_settings.updated(answer_mode="extractive")
+    index_with_stories(settings, [write_stories(tmp_path / "articles")], embedder)
+    story_id, timeline = storm_story(settings)
+    server = serve(settings)
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        listed = http.get("/v1/stories").json()
+        assert [(s["id"], s["articles"]) for s in listed["stories"]] == [(story_id, 4)]
+        assert http.get(f"/v1/stories/{story_id}").json()["story"] == listed["stories"][0]
+        assert http.get(f"/v1/stories/{story_id}/timeline").json() == timeline
+        assert http.get("/v1/stories/st-000000000000").status_code == 404

@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 from index.catalog import open_catalog
 from settings import Settings
 from stories.queries import StoryQueries
-from tests.helpers import APP, STORM, TIMEOUT, index_with_stories, new_session, storm_story, unescaped, write_stories
+from tests.helpers import (APP, HOSTILE, PAYLOADS, STORM, TIMEOUT, all_text, index_with_stories, new_session,
+                           storm_story, unescaped, write_feed, write_stories)
 from ui.story_chart import DISAGREEMENT, MOVE, MOVES_ROW, REPORT, chart_rows
 
 
@@ -124,3 +125,27 @@ def test_the_chart_rows_follow_the_timeline(stories_home):
     [disagreement] = [r for r in rows if r["kind"] == DISAGREEMENT]
     assert disagreement["date"] == "2022-03-02" and " vs " in disagreement["what"]
     assert all(len(r["what"]) <= 161 for r in rows)
+
+
+def test_a_hostile_story_shows_as_text(tmp_path, use_home, embedder):
+    """Markup in titles, outlets, quotes and links of a story's articles is shown as text: never HTML, never a
+    link but to an http(s) URL."""
+    second = {"title": "Zorblat festival report: [click](javascript:alert(1))", "url": "https://ok.example/zorblat",
+              "source": "![x](https://attacker.example/?q=1)", "published_at": "2022-06-02",
+              "text": "The Zorblat festival in Oslo drew 4,500 visitors this year, <b>organisers</b> said on Thursday "
+                      "[click](javascript:alert(1)).\nThe next Zorblat festival is planned for 2023."}
+    settings = Settings(_env_file=None, home=tmp_path / "home")
+    index_with_stories(settings, [write_feed(tmp_path / "articles", [HOSTILE, second])], embedder)
+    use_home(settings.index.home)
+    at = new_session("stories")
+    assert at.selectbox(key="story_pick").value is not None, "the two reports are not one story"
+    shown = all_text(at) + [s.value for s in at.subheader]
+    for markdown in shown:
+        for payload in PAYLOADS + ["<b>", "javascript:"]:
+            assert payload not in markdown, markdown
+    seen = " ".join(unescaped(m) for m in shown)
+    assert "<script>alert(1)</script> Zorblat festival report" in seen or "[click](javascript:alert(1))" in seen
+    assert "<b>Evil</b> Times" in seen and "![x](https://attacker.example/?q=1)" in seen
+    assert set(at.dataframe[1].value["link"].dropna()) == {"https://ok.example/zorblat"}
+    assert "](javascript" not in " ".join(shown) and not at.html
+    assert all(element.proto.allow_html is False for element in list(at.markdown) + list(at.caption))
