@@ -48,7 +48,7 @@ def streamlit_run(root: Path, home: Path) -> Iterator[str]:
     port = free_port()
     workdir = root / "cwd"  # no .env of the developer's
     workdir.mkdir()
-    shutil.copytree(REPO / ".streamlit", workdir / ".streamlit")  # the settings `make run` reads from the repository root
+    shutil.copytree(REPO / ".streamlit", workdir / ".streamlit")  # the settings `make run` reads from the repo root
     log_path = root / "streamlit.log"
     log = open(log_path, "wb")
     process = subprocess.Popen(
