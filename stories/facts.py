@@ -32,7 +32,8 @@ _MONTHS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec januar
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure in a sentence: what it counts (stemmed words), its value as compared, as printed, where."""
+    """A figure in a sentence: what it counts (the stem of the word that names it), its value as compared, as
+    printed, and where it is in the sentence."""
 
     key: str
     value: float
@@ -58,7 +59,7 @@ def figures(sentence: str) -> list[Figure]:
             continue  # "Oct. 27", "March 3"
         if not currency and not scale and "," not in number and re.fullmatch(r"(19|20)\d\d", number):
             continue  # a year
-        after = _WORD.findall(sentence[match.end():match.end() + 40])
+        after = _WORD.findall(re.split(r"[,.;:!?()\[\]—]", sentence[match.end():match.end() + 40] + ".", maxsplit=1)[0])
         words = []
         for word in after[:3]:
             low = word.lower().strip("'’-")
@@ -70,8 +71,7 @@ def figures(sentence: str) -> list[Figure]:
                     break
                 continue
             words.append(stem(low))
-            if len(words) == 2:
-                break
+            break
         if not words:
             words = _named_before(sentence[:match.start()])
         if not words:
@@ -87,7 +87,7 @@ def _named_before(text: str) -> list[str]:
     while before and (before[-1] in _LINKING or before[-1] in STOPWORDS):
         before.pop()
     named = []
-    for word in reversed(before[-2:]):
+    for word in reversed(before[-1:]):
         if word in STOPWORDS or word in _LINKING or word in _DAYS or len(word) < 3:
             break
         named.insert(0, stem(word))

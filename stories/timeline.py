@@ -87,12 +87,12 @@ class TimelineBuilder:
                 continue
             report = _report(source, *span)
             stems = content_stems(report.quote)
-            same = next((i for i in range(len(entries) - 1, -1, -1)
-                         if _overlap(stems, words[i]) >= self.config.timeline_repeat_overlap), None)
+            values = {f.value for f in figures(report.quote)}
+            same = next((i for i in range(len(entries) - 1, -1, -1) if self._repeats(entries[i], words[i], source,
+                                                                               stems, values)), None)
             if same is not None:
                 entry = entries[same]
-                gap = _days_apart(entry.date, source.date)
-                if gap is not None and gap <= 1 and source.source and source.source not in entry.outlets:
+                if source.source and source.source not in entry.outlets:
                     entries[same] = TimelineEntry(entry.date, entry.claim, entry.report,
                                                   sorted({*entry.outlets, source.source}), [*entry.also, report])
                 continue
@@ -100,6 +100,14 @@ class TimelineBuilder:
                                          [source.source] if source.source else []))
             words.append(stems)
         return entries
+
+    def _repeats(self, entry: TimelineEntry, entry_stems: set[str], source: TimelineSource, stems: set[str],
+                 values: set[float]) -> bool:
+        """A report repeats an entry when it says much the same in the same words, that day or the next, and
+        states no figure the entry does not: a new figure is news even in the same words."""
+        gap = _days_apart(entry.date, source.date)
+        return (gap is not None and gap <= 1 and _overlap(stems, entry_stems) >= self.config.timeline_repeat_overlap
+                and values <= {f.value for f in figures(entry.report.quote)})
 
     # --- figures -------------------------------------------------------------------------------
     def _figures(self, source: TimelineSource) -> list[tuple[Figure, Report]]:

@@ -1,7 +1,8 @@
 """Runs ``newsdesk index`` and SIGKILLs itself at a chosen point (used by test_crash.py), on the SQLite or the
 PostgreSQL catalog as the environment's settings say.
 
-usage: python crash_runner.py POINT N PATH...   (POINT: embed|upsert|put_article|store_delete|journal_done|none)
+usage: python crash_runner.py POINT N PATH...
+(POINT: embed|upsert|put_article|store_delete|journal_done|story_put_edges|story_set_members|none)
 """
 
 import os
@@ -38,6 +39,8 @@ if __name__ == "__main__":
         "put_article": (Catalog, "put_article", True),     # in the middle of the catalog transaction
         "store_delete": (ChunkStore, "delete", False),     # catalog switched, old vectors still there
         "journal_done": (Catalog, "journal_done", False),  # old vectors gone, journal not cleared
+        "story_put_edges": (Catalog, "story_put_edges", True),      # story links written, stories not yet
+        "story_set_members": (Catalog, "story_set_members", True),  # one group's stories in, others not
     }
     if point in targets:
         owner, name, after = targets[point]
