@@ -14,7 +14,8 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from api.keys import KeyStore
 from settings import Settings
-from tests.helpers import STORM, STORM_WORDS, api_settings, index_with_stories, storm_story, write_stories
+from tests.helpers import api_settings
+from tests.storm import STORM, STORM_WORDS, index_with_stories, storm_story, write_stories
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ import pytest
 from evals.runner import SuiteRun
 from index.sync import Indexer
 from settings import Settings
-from tests.helpers import (APP, HOSTILE, REPO, SEED_TITLE, clean_env, free_port, index_with_stories, storm_story,
-                           write_stories)
+from tests.helpers import APP, HOSTILE, REPO, SEED_TITLE, clean_env, free_port
+from tests.storm import index_with_stories, storm_story, write_stories
 
 pytestmark = pytest.mark.server  # `streamlit run` and a headless Chromium
 CHROMIUM = Path("/usr/bin/chromium")

@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from index.catalog import open_catalog
 from settings import Settings
 from stories.queries import StoryQueries
-from tests.helpers import (APP, HOSTILE, PAYLOADS, STORM, TIMEOUT, all_text, index_with_stories, new_session,
-                           storm_story, unescaped, write_feed, write_stories)
+from tests.helpers import APP, HOSTILE, PAYLOADS, TIMEOUT, all_text, new_session, unescaped, write_feed
+from tests.storm import STORM, index_with_stories, storm_story, write_stories
 from ui.story_chart import DISAGREEMENT, MOVE, MOVES_ROW, REPORT, chart_rows
 
 
