@@ -11,6 +11,8 @@ from cli.options import json_option
 
 
 def cmd_eval(args, settings, out: Console, err: Console) -> int:
+    if args.suite == "stories":
+        return _stories_suite(args, settings)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from evals.report import compare
@@ -83,7 +85,24 @@ def _cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _stories_suite(args, settings) -> int:
+    from evals.story_report import format_report, run
+
+    home = (args.home or settings.index.home) / "evals" / "corpora" / "articles"  # archive-qa's index of the corpus
+    figures = run(home, settings, args.split or "all")
+    print(json.dumps(figures, indent=2) if args.json else format_report(figures))
+    return 0
+
+
 def cmd_bench(args, settings, out: Console, err: Console) -> int:
+    if args.bench == "stories":
+        from evals.bench.stories import format_stories_bench, run_stories_bench
+
+        home = (args.home or settings.index.home) / "evals" / "corpora" / "articles"
+        figures = run_stories_bench(settings, home, sample=args.sample,
+                                    on_progress=lambda text: err.print(text, markup=False, highlight=False))
+        print(json.dumps(figures, indent=2) if args.json else format_stories_bench(figures))
+        return 0
     if args.bench == "load":
         from evals.bench.load import run_load
 
@@ -148,7 +167,7 @@ def _numbers(value: str) -> list[int]:
 def register(sub) -> None:
     p = sub.add_parser("eval", help="run an evaluation suite (evals/suites/NAME.toml)")
     p.add_argument("--suite", required=True, help="seed, realtimeqa, realtimeqa-gold, realtimeqa-llm, "
-                                                  "rgb-counterfactual, reindex, archive-qa")
+                                                  "rgb-counterfactual, reindex, archive-qa, stories")
     p.add_argument("--home", type=Path, help="the newsdesk home whose evals/corpora holds the suite's index (built "
                                              "once, reused by later runs; default NEWSDESK_HOME)")
     p.add_argument("--split", choices=["odd", "even"], help="only the questions with odd (tuning) or even "
@@ -214,6 +233,12 @@ def register(sub) -> None:
     b.add_argument("--write-interval", type=float, default=2.0, help="seconds between one writer's articles (default 2)")
     b.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes of the server (default 1)")
     b.add_argument("--work", type=Path, help="folder for the index copy (default: the system's temporary folder)")
+    json_option(b, "the figures")
+    b = bench.add_parser("stories", help="stories on a copy of the corpus index: grouped from scratch, an arriving "
+                                         "article assigned (p50/p95), timelines of the largest stories")
+    b.add_argument("--home", type=Path, help="the newsdesk home whose evals/corpora/articles holds the corpus index "
+                                             "(`newsdesk eval --suite archive-qa` builds it; default NEWSDESK_HOME)")
+    b.add_argument("--sample", type=int, default=100, help="arriving articles timed (default 100)")
     json_option(b, "the figures")
     for parser in bench.choices.values():
         parser.set_defaults(func=cmd_bench)

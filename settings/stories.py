@@ -16,15 +16,24 @@ class StorySettings(BaseSettings):
 
     stories_enabled: bool = Field(True, description="Keep stories as articles arrive (a choice: off leaves the story "
                                             "tables as they are and the Stories faces empty).")
-    story_max_gap_days: int = Field(7, ge=0, le=60, description="Two articles more than this many days apart are "
-                                                                "never linked directly (a story that goes on longer "
-                                                                "is chained through the reports between).")
-    story_name_weight: float = Field(0.05, ge=0, le=0.5, description="What each name two articles share adds to "
-                                                                     "their vectors' cosine.")
+    story_max_gap_days: int = Field(21, ge=0, le=60, description=(
+        "Two articles more than this many days apart are never linked directly (a story that goes on longer is "
+        "chained through the reports between). Chosen on the odd half of the labelled stories set "
+        "(evals/data/stories, `python -m evals.story_report --split odd`): see "
+        "docs/benchmarks/2026-12-07-stories.md."))
+    story_name_weight: float = Field(0.06, ge=0, le=0.5, description=(
+        "What each name two articles share adds to their vectors' cosine. Chosen on the odd half of the labelled "
+        "stories set (evals/data/stories, `python -m evals.story_report --split odd`): see "
+        "docs/benchmarks/2026-12-07-stories.md."))
     story_name_cap: int = Field(6, ge=0, le=50, description="At most this many shared names count.")
-    story_link_score: float = Field(0.7, ge=0, le=3, description="The score from which two articles are linked.")
-    story_cut_score: float = Field(0.6, ge=0, le=3, description="Average linkage splits a linked group where the "
-                                                                "mean score of its articles' pairs falls below this.")
+    story_link_score: float = Field(0.75, ge=0, le=3, description=(
+        "The score from which two articles are linked. Chosen on the odd half of the labelled stories set "
+        "(evals/data/stories, `python -m evals.story_report --split odd`): see "
+        "docs/benchmarks/2026-12-07-stories.md."))
+    story_cut_score: float = Field(0.6, ge=0, le=3, description=(
+        "Average linkage splits a linked group where the mean score of its articles' pairs (at any distance in "
+        "days) falls below this. Chosen on the odd half of the labelled stories set (evals/data/stories, `python "
+        "-m evals.story_report --split odd`): see docs/benchmarks/2026-12-07-stories.md."))
     story_name_chars: int = Field(1500, ge=0, description="Names are read from the title and this many characters "
                                                           "of the text (a choice: the lead, where a report names "
                                                           "who and where).")

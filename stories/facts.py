@@ -25,6 +25,9 @@ rose rise rises risen rising climbed climbs climbing jumped jumps grew grows inc
 dropped drops declined declines reached reaches hit hits stood stands stand was is were are now about nearly
 almost more than least at to of over some around roughly approximately only just total totaled totaling
 """.split())
+# A count of people in a sentence that says they died is a death toll, however it is worded.
+_CASUALTY = re.compile(r"\b(killed|dead|died|deaths?|fatalit(y|ies)|death toll|lost their lives)\b", re.I)
+_PEOPLE = frozenset({"peopl", "person", "resid", "victim", "other", "death", "dead", "fatal", "die", "kill"})
 _DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 _MONTHS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
                     "august september october november december".split())
@@ -77,7 +80,10 @@ def figures(sentence: str) -> list[Figure]:
         if not words:
             continue
         printed = sentence[match.start():match.end()]
-        out.append(Figure(" ".join(words), _value(number, scale), printed, match.start(), match.end()))
+        key = " ".join(words)
+        if key in _PEOPLE and not currency and _CASUALTY.search(sentence):
+            key = "death toll"
+        out.append(Figure(key, _value(number, scale), printed, match.start(), match.end()))
     return out
 
 

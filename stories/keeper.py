@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.catalog import CatalogInterface
 from index.story_types import StoryFeatures, StoryRow
@@ -23,6 +23,7 @@ from stories.clusters import central, components, split, story_id
 from stories.features import features_of
 from stories.links import LinkRule, scores
 
+_NO_GAP = 1_000_000  # days: any two dated articles
 DIRTY_META = "stories_dirty"  # meta: the articles whose stories an update has yet to redo (what a crash left)
 StoryProgress = Callable[[int, int], None]  # (articles linked so far, articles to link)
 
@@ -158,7 +159,9 @@ class StoryKeeper:
     def _write_group(self, ids: list[str]) -> int:
         features = self.catalog.story_features_of(ids)
         rows = [features[i] for i in ids if i in features]
-        matrix = scores(rows, rows, self.rule)
+        # the gap bounds which articles link, not how close a group's articles are: reports weeks apart
+        # of one story still count toward its average
+        matrix = scores(rows, rows, replace(self.rule, max_gap_days=_NO_GAP))
         briefs = self.catalog.article_briefs(ids)
         old = set(self.catalog.story_of(ids).values())
         stories: list[tuple[StoryRow, list[str]]] = []

@@ -68,12 +68,29 @@ class TimelineBuilder:
 
     def build(self, story: StorySummary, sources: list[TimelineSource]) -> Timeline:
         ordered = sorted(sources, key=lambda s: (s.date is None, s.date or "", s.article_id))
-        entries = self._entries(ordered)
         stated = [(s, f, report) for s in ordered for f, report in self._figures(s)]
+        entries = self._entries(ordered, self._figure_sentences(stated))
         return Timeline(story, entries, self._moves(stated), self._disagreements(stated))
 
+    def _figure_sentences(self, stated: list[tuple[TimelineSource, Figure, Report]]) -> dict[str, list[Report]]:
+        """Per article, the first sentence stating each figure the story follows (one counted in reports of two
+        or more days): a development such as a rising toll is news even when the lead is about something else."""
+        days: dict[str, set[str]] = {}
+        for source, figure, _ in stated:
+            if source.date is not None:
+                days.setdefault(figure.key, set()).add(source.date)
+        followed = {key for key, seen in days.items() if len(seen) >= 2}
+        out: dict[str, list[Report]] = {}
+        done: set[tuple[str, str]] = set()
+        for source, figure, report in stated:
+            if figure.key in followed and (source.article_id, figure.key) not in done:
+                done.add((source.article_id, figure.key))
+                if all(r.start != report.start for r in out.get(source.article_id, [])):
+                    out.setdefault(source.article_id, []).append(report)
+        return out
+
     # --- entries -------------------------------------------------------------------------------
-    def _entries(self, ordered: list[TimelineSource]) -> list[TimelineEntry]:
+    def _entries(self, ordered: list[TimelineSource], figure_sentences: dict[str, list[Report]]) -> list[TimelineEntry]:
         entries: list[TimelineEntry] = []
         words: list[set[str]] = []
         counts: dict[str, int] = {}
@@ -83,23 +100,27 @@ class TimelineBuilder:
         story_stems = {t for t, n in counts.items() if n >= 2} or set(counts)
         for source in ordered:
             span = _lead(source.text, story_stems, self.config.timeline_min_words, self.config.timeline_lead_sentences)
-            if span is None:
-                continue
-            report = _report(source, *span)
-            stems = content_stems(report.quote)
-            values = {f.value for f in figures(report.quote)}
-            same = next((i for i in range(len(entries) - 1, -1, -1) if self._repeats(entries[i], words[i], source,
-                                                                               stems, values)), None)
-            if same is not None:
-                entry = entries[same]
-                if source.source and source.source not in entry.outlets:
-                    entries[same] = TimelineEntry(entry.date, entry.claim, entry.report,
-                                                  sorted({*entry.outlets, source.source}), [*entry.also, report])
-                continue
-            entries.append(TimelineEntry(source.date, report.quote, report,
-                                         [source.source] if source.source else []))
-            words.append(stems)
+            reports = [_report(source, *span)] if span is not None else []
+            reports += [r for r in figure_sentences.get(source.article_id, []) if span is None or r.start != span[0]]
+            for report in reports:
+                self._add(entries, words, source, report)
         return entries
+
+    def _add(self, entries: list[TimelineEntry], words: list[set[str]], source: TimelineSource,
+             report: Report) -> None:
+        """A report's sentence as a new entry, or as another outlet's report of an entry it repeats."""
+        stems = content_stems(report.quote)
+        values = {f.value for f in figures(report.quote)}
+        same = next((i for i in range(len(entries) - 1, -1, -1)
+                     if self._repeats(entries[i], words[i], source, stems, values)), None)
+        if same is None:
+            entries.append(TimelineEntry(source.date, report.quote, report, [source.source] if source.source else []))
+            words.append(stems)
+            return
+        entry = entries[same]
+        if source.source and source.source not in entry.outlets:
+            entries[same] = TimelineEntry(entry.date, entry.claim, entry.report, sorted({*entry.outlets, source.source}),
+                                          [*entry.also, report])
 
     def _repeats(self, entry: TimelineEntry, entry_stems: set[str], source: TimelineSource, stems: set[str],
                  values: set[float]) -> bool:
@@ -119,24 +140,19 @@ class TimelineBuilder:
         return out
 
     def _moves(self, stated: list[tuple[TimelineSource, Figure, Report]]) -> list[Move]:
-        """A thing counted on two days with two values: the step from each value to the next one reported.
-        Only things counted in at least two reports, whose values only go one way, are followed: a count
-        that goes up and down is more likely two different things under one word."""
+        """A thing counted on several days with changing values: the steps of its longest run of reports, one a
+        day, whose values only go one way (a toll that rises, outages that fall); a report of the same word
+        that breaks the run (a county's toll among the state's) is left out of it."""
         by_key: dict[str, list[tuple[TimelineSource, Figure, Report]]] = {}
         for item in stated:
             if item[0].date is not None:
                 by_key.setdefault(item[1].key, []).append(item)
         moves = []
         for key, items in sorted(by_key.items()):
-            firsts: dict[str, tuple[TimelineSource, Figure, Report]] = {}
-            for item in items:  # the first value each day (reports are in date order)
-                firsts.setdefault(item[0].date, item)
-            days = sorted(firsts)
-            values = [firsts[d][1].value for d in days]
-            if len(set(values)) < 2 or not (values == sorted(values) or values == sorted(values, reverse=True)):
+            run = max(_one_way_run(items, rising=True), _one_way_run(items, rising=False), key=len)
+            if len({item[1].value for item in run}) < 2:
                 continue
-            for before, after in zip(days, days[1:]):
-                a, b = firsts[before], firsts[after]
+            for a, b in zip(run, run[1:]):
                 if a[1].value != b[1].value:
                     moves.append(Move(key, a[1].printed, b[1].printed, a[2], b[2]))
         return sorted(moves, key=lambda m: (m.after.date or "", m.fact))
@@ -156,6 +172,30 @@ class TimelineBuilder:
                     seen.add(mark)
                     found.append(Disagreement(fig_a.key, fig_a.printed, fig_b.printed, report_a, report_b))
         return found
+
+
+def _one_way_run(items: list[tuple[TimelineSource, Figure, Report]], rising: bool) -> list:
+    """The longest sequence of ``items`` (in date order), at most one a day, whose values never fall (or, when
+    not ``rising``, never rise); the earliest such sequence on a tie."""
+    best: list[tuple[int, int]] = []  # per item: (length of the best run ending here, previous index or -1)
+    for i, (source, figure, _) in enumerate(items):
+        length, previous = 1, -1
+        for j in range(i):
+            other = items[j]
+            if other[0].date >= source.date:
+                continue
+            ordered = other[1].value <= figure.value if rising else other[1].value >= figure.value
+            if ordered and best[j][0] + 1 > length:
+                length, previous = best[j][0] + 1, j
+        best.append((length, previous))
+    if not best:
+        return []
+    at = max(range(len(best)), key=lambda i: (best[i][0], -i))
+    run = []
+    while at != -1:
+        run.append(items[at])
+        at = best[at][1]
+    return run[::-1]
 
 
 def _report(source: TimelineSource, start: int, end: int) -> Report:
