@@ -5,6 +5,7 @@ the pages, each a script under ``ui/pages`` with its own URL:
 
 - **Chat** (``/``, ``/chat``): a conversation with streamed, cited answers (``ui/pages/chat.py``).
 - **Library** (``/library``): list, search, add, re-index and delete articles (``ui/pages/library.py``).
+- **Stories** (``/stories``): the newest stories, and a story's timeline, moves and disagreements (``ui/pages/stories.py``).
 - **Evaluations** (``/evaluations``): run a suite and look at its results (``ui/pages/evaluations.py``).
 
 Safety: article text, titles, outlets and quotes are data. They are only ever shown through
@@ -24,6 +25,7 @@ def app_pages() -> list[st.Page]:
     return [
         st.Page("ui/pages/chat.py", title="Chat", icon=":material/chat:", url_path="chat", default=True),
         st.Page("ui/pages/library.py", title="Library", icon=":material/library_books:", url_path="library"),
+        st.Page("ui/pages/stories.py", title="Stories", icon=":material/timeline:", url_path="stories"),
         st.Page("ui/pages/evaluations.py", title="Evaluations", icon=":material/monitoring:", url_path="evaluations"),
     ]
 

@@ -17,7 +17,7 @@ from api.errors import install_error_handlers
 from api.guard import GuardMiddleware, is_loopback
 from api.limits import RateLimiter
 from api.mcp_server import build_mcp
-from api.routes import answers, articles, health
+from api.routes import answers, articles, health, stories
 from api.service import Service
 from errors import BadInput
 from settings import Settings
@@ -50,7 +50,7 @@ def create_app(settings: Settings, service: Service | None = None, host: str | N
     app.state.service = service
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (health.router, answers.router, articles.router):
+    for router in (health.router, answers.router, articles.router, stories.router):
         app.include_router(router)
     app.router.routes.extend(mcp_app.routes)
     app.add_middleware(GuardMiddleware, keys=service.keys, limiter=RateLimiter(settings.service.api_rate_per_minute),

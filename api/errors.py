@@ -16,15 +16,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from errors import (BadInput, BadUpload, DiskFull, EmbedderMismatch, IndexBusy, IndexEmpty, LLMError, NewsdeskError,
-                    RunInProgress, StoreUnavailable)
+                    NotFound, RunInProgress, StoreUnavailable)
 
 log = logging.getLogger("newsdesk.api")
 
 # (status, Retry-After seconds or None), most specific class first
 _STATUS: list[tuple[type[NewsdeskError], int, int | None]] = [
-    (BadUpload, 400, None), (BadInput, 400, None), (IndexBusy, 409, 5), (IndexEmpty, 409, None),
-    (StoreUnavailable, 503, 5), (DiskFull, 507, None), (EmbedderMismatch, 409, None), (LLMError, 502, None),
-    (RunInProgress, 409, None),
+    (BadUpload, 400, None), (NotFound, 404, None), (BadInput, 400, None), (IndexBusy, 409, 5),
+    (IndexEmpty, 409, None), (StoreUnavailable, 503, 5), (DiskFull, 507, None), (EmbedderMismatch, 409, None),
+    (LLMError, 502, None), (RunInProgress, 409, None),
 ]
 
 

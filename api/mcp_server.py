@@ -16,7 +16,9 @@ from errors import NewsdeskError
 
 INSTRUCTIONS = ("Answers questions about the indexed news articles with cited sources. Use `ask` for an answer with "
                 "citations ([n] markers map to the citations list), `search` for ranked evidence passages, "
-                "`get_article` for one article's text and `list_recent` for the newest articles.")
+                "`get_article` for one article's text, `list_recent` for the newest articles, `stories` for the "
+                "newest stories (articles about one event across outlets and days) and `timeline` for how one story "
+                "developed, what changed and where reports disagree.")
 
 
 def _tool_call(fn, *args, **kwargs):
@@ -61,5 +63,20 @@ def build_mcp(service: Service) -> MCPServer:
         """The newest n articles (optionally of one outlet): id, title, outlet, url, publication date."""
         n = max(1, min(int(n), 200))
         return _tool_call(service.list_articles, limit=n, source=source)
+
+    @mcp.tool()
+    def stories(since: str | None = None, limit: int = 20, offset: int = 0) -> dict:
+        """The newest stories, each a group of articles about one event across outlets and days: id, title, first
+        and last date (YYYY-MM-DD), number of articles and outlets. since: only stories reported on or after."""
+        limit = max(1, min(int(limit), 200))
+        return _tool_call(service.list_stories, since=since, limit=limit, offset=max(0, int(offset)))
+
+    @mcp.tool()
+    def timeline(query: str) -> dict:
+        """How one story developed: give a story id (from `stories`) or a few words about it. Dated entries oldest
+        first, each a verbatim quote of a dated article with the outlets that reported it; "moves": facts whose
+        value changed between reports (before -> after, each quoted); "disagreements": reports of the same day
+        that give different values, both quoted and neither preferred."""
+        return _tool_call(service.find_timeline, query)
 
     return mcp

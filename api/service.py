@@ -1,4 +1,4 @@
-"""What the HTTP API and the MCP server do, in one place: answer, search, list, add, remove, sync, status.
+"""What the HTTP API and the MCP server do, in one place: answer, search, list, add, remove, sync, status, stories.
 
 One ``Service`` per process holds one ``NewsDesk`` (opened on first use, and again after the Chroma
 store failed, so the server recovers when the store is back), the embedder shared with writers, the
@@ -23,7 +23,7 @@ from typing import Iterator
 from api.errors import ApiError
 from api.keys import KeyStore
 from api.limits import AnswerQueue, Ticket
-from errors import BadInput, CatalogUnavailable, IndexEmpty, StoreUnavailable
+from errors import BadInput, CatalogUnavailable, IndexEmpty, NotFound, StoreUnavailable
 from index.types import IndexStatus
 from rag.types import Answer, Evidence
 from settings import Settings
@@ -215,6 +215,59 @@ class Service:
                 yield indexer
             finally:
                 indexer.close()
+
+    # --- stories ----------------------------------------------------------------------------
+    def _stories(self):
+        """``StoryQueries`` on the desk's catalog (read-only; the writer's ``StoryKeeper`` keeps the tables)."""
+        from stories.queries import StoryQueries
+
+        return StoryQueries(self.desk().catalog, self.settings)
+
+    def list_stories(self, since=None, limit: int = 50, offset: int = 0) -> dict:
+        """Stories newest first (by their last report), those reported on ``since`` or later; ``total`` counts
+        every story of the index."""
+        from rag.query import as_datetime
+
+        day = as_datetime(since).date() if since else None
+        try:
+            with self.reading():
+                queries = self._stories()
+                total, page = queries.count(), queries.list(day, limit=limit, offset=offset)
+        except IndexEmpty:
+            total, page = 0, []
+        return {"total": total, "offset": offset, "since": day.isoformat() if day else None,
+                "stories": [s.to_dict() for s in page]}
+
+    def get_story(self, story_id: str) -> dict:
+        """A story and its articles, oldest first (404 for an unknown id)."""
+        with self._story_errors(story_id), self.reading():
+            return self._stories().get(story_id).to_dict()
+
+    def story_timeline(self, story_id: str) -> dict:
+        """A story's timeline: dated entries oldest first, the facts that moved, the reports that disagree."""
+        with self._story_errors(story_id), self.reading():
+            return self._stories().timeline(story_id).to_dict()
+
+    def find_timeline(self, query: str) -> dict:
+        """The timeline of the story a story id or a few words name (404 when none matches)."""
+        if not query or not query.strip():
+            raise BadInput("Give a story id or a few words about the story.")
+        with self._story_errors(query), self.reading():
+            queries = self._stories()
+            story_id = queries.find(query)
+            if story_id is None:
+                raise ApiError(404, "story_not_found", f"No story matches '{query.strip()}'.")
+            return queries.timeline(story_id).to_dict()
+
+    @contextmanager
+    def _story_errors(self, story_id: str) -> Iterator[None]:
+        """An unknown story, or no index at all, is 404 ``story_not_found``."""
+        try:
+            yield
+        except NotFound as error:
+            raise ApiError(404, "story_not_found", str(error)) from None
+        except IndexEmpty:
+            raise ApiError(404, "story_not_found", f"There is no story '{story_id.strip()}'.") from None
 
     # --- status -----------------------------------------------------------------------------
     def status(self) -> dict:

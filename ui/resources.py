@@ -3,7 +3,7 @@
 The settings, the embedding model, the Chroma client and the ``NewsDesk`` that answers are shared
 by every session; a changed configuration (``NEWSDESK_*``/``OPENAI_*`` variables, ``.env``, the
 working folder) gets new ones. Also the briefly cached reads the pages share: the index's counts,
-the article list and an evaluation run's results (``st.cache_data``).
+the article list, the stories with a story's timeline, and an evaluation run's results (``st.cache_data``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import logging
 import os
 import threading
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
-from errors import LLMError
+from errors import LLMError, NotFound
 from evals import runs
 from index.types import ArticleSummary
 from index.catalog import catalog_exists, open_catalog
@@ -27,6 +28,7 @@ from index.store import make_client
 from index.sync import Indexer
 from rag.engine import NewsDesk
 from settings import Settings
+from stories.types import StoryDetail, StorySummary, Timeline
 
 log = logging.getLogger("newsdesk.app")
 
@@ -155,8 +157,48 @@ def list_articles(settings: Settings) -> list[ArticleSummary]:
         catalog.close()
 
 
+def _read_stories(settings: Settings, read):
+    """``read(StoryQueries)`` on the configured catalog, read-only; None before anything was indexed."""
+    from stories.queries import StoryQueries
+
+    if not catalog_exists(settings):
+        return None
+    catalog = open_catalog(settings, read_only=True)
+    try:
+        return read(StoryQueries(catalog, settings))
+    finally:
+        catalog.close()
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _stories(catalog_location: str, since: str | None, limit: int, _settings: Settings) -> tuple[list, int]:
+    day = date.fromisoformat(since) if since else None
+    found = _read_stories(_settings, lambda queries: (queries.list(day, limit=limit), queries.count()))
+    return found or ([], 0)
+
+
+def list_stories(settings: Settings, since: date | None, limit: int) -> tuple[list[StorySummary], int]:
+    """The stories reported on ``since`` or later, newest first, and how many stories the index holds."""
+    return _stories(settings.index.catalog_location, since.isoformat() if since else None, limit, settings)
+
+
+@st.cache_data(ttl=10, max_entries=32, show_spinner="Building the timeline…")
+def _story(catalog_location: str, story_id: str, _settings: Settings) -> tuple[StoryDetail, Timeline]:
+    found = _read_stories(_settings, lambda queries: (queries.get(story_id), queries.timeline(story_id)))
+    if found is None:
+        raise NotFound(f"There is no story '{story_id}'.")
+    return found
+
+
+def story_with_timeline(settings: Settings, story_id: str) -> tuple[StoryDetail, Timeline]:
+    """A story with its articles and its timeline (``NotFound`` for an unknown id)."""
+    return _story(settings.index.catalog_location, story_id, settings)
+
+
 def index_changed() -> None:
     index_status.clear()
+    _stories.clear()
+    _story.clear()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

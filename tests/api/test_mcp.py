@@ -15,7 +15,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from api.keys import KeyStore
 from tests.helpers import REPO, api_settings, clean_env
 
-TOOLS = {"ask", "search", "get_article", "list_recent"}
+TOOLS = {"ask", "search", "get_article", "list_recent", "stories", "timeline"}
 
 
 def payload(result) -> dict:

@@ -1,7 +1,7 @@
 """End to end: `streamlit run app.py` in a real headless Chromium (Playwright driving Debian's chromium).
 
-The chat, the library and the Evaluations page; the chat and Evaluations tests save the README's
-screenshots (docs/chat-answer.png, docs/evaluations.png).
+The chat, the library, the Evaluations page and the Stories page; the chat, Evaluations and Stories tests save
+the README's screenshots (docs/chat-answer.png, docs/evaluations.png, docs/stories-page.png).
 
 Needs ``apt-get install -y chromium`` and the PyPI package ``playwright`` (no browser download: the
 system Chromium at /usr/bin/chromium is used). Outside CI the test is skipped when that Chromium is
@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -25,11 +27,13 @@ from evals.runner import SuiteRun
 from index.sync import Indexer
 from settings import Settings
 from tests.helpers import APP, HOSTILE, REPO, SEED_TITLE, clean_env, free_port
+from tests.storm import index_with_stories, storm_story, write_stories
 
 pytestmark = pytest.mark.server  # `streamlit run` and a headless Chromium
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = REPO / "docs" / "chat-answer.png"
 EVAL_SCREENSHOT = REPO / "docs" / "evaluations.png"
+STORIES_SCREENSHOT = REPO / "docs" / "stories-page.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -38,24 +42,13 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
                 allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def streamlit_app(tmp_path_factory, seed_file, embedder):
-    """`streamlit run app.py` on a free port, on an index of the seed article and a hostile article."""
-    root = tmp_path_factory.mktemp("browser")
-    articles = root / "articles"
-    articles.mkdir()
-    (articles / "hostile.json").write_text(json.dumps(HOSTILE), encoding="utf-8")
-    home = root / "home"
-    indexer = Indexer(Settings(_env_file=None, home=home), embedder=embedder)
-    indexer.sync([seed_file, articles])
-    indexer.close()
-    # a finished evaluation run for the Evaluations page (seed suite, 3 questions per type, with BM25)
-    SuiteRun(Settings(_env_file=None, home=home), "seed", limit=3, baselines=["bm25"]).run()
-
+@contextmanager
+def streamlit_run(root: Path, home: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1 for the index at ``home``; yields its URL."""
     port = free_port()
     workdir = root / "cwd"  # no .env of the developer's
     workdir.mkdir()
-    shutil.copytree(REPO / ".streamlit", workdir / ".streamlit")  # the settings `make run` reads from the repository root
+    shutil.copytree(REPO / ".streamlit", workdir / ".streamlit")  # the settings `make run` reads from the repo root
     log_path = root / "streamlit.log"
     log = open(log_path, "wb")
     process = subprocess.Popen(
@@ -79,7 +72,7 @@ def streamlit_app(tmp_path_factory, seed_file, embedder):
             if time.time() > deadline:
                 pytest.fail(f"streamlit did not answer within 90 s:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.5)
-        yield url, home
+        yield url
     finally:
         process.terminate()
         try:
@@ -88,6 +81,33 @@ def streamlit_app(tmp_path_factory, seed_file, embedder):
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def streamlit_app(tmp_path_factory, seed_file, embedder):
+    """`streamlit run app.py` on a free port, on an index of the seed article and a hostile article."""
+    root = tmp_path_factory.mktemp("browser")
+    articles = root / "articles"
+    articles.mkdir()
+    (articles / "hostile.json").write_text(json.dumps(HOSTILE), encoding="utf-8")
+    home = root / "home"
+    indexer = Indexer(Settings(_env_file=None, home=home), embedder=embedder)
+    indexer.sync([seed_file, articles])
+    indexer.close()
+    # a finished evaluation run for the Evaluations page (seed suite, 3 questions per type, with BM25)
+    SuiteRun(Settings(_env_file=None, home=home), "seed", limit=3, baselines=["bm25"]).run()
+    with streamlit_run(root, home) as url:
+        yield url, home
+
+
+@pytest.fixture(scope="module")
+def stories_app(tmp_path_factory, embedder):
+    """`streamlit run app.py` on an index of the storm's four reports and the cheese fair, with their stories."""
+    root = tmp_path_factory.mktemp("browser-stories")
+    settings = Settings(_env_file=None, home=root / "home")
+    index_with_stories(settings, [write_stories(root / "articles")], embedder)
+    with streamlit_run(root, settings.index.home) as url:
+        yield url, settings
 
 
 @pytest.fixture(scope="module")
@@ -220,4 +240,48 @@ def test_evaluations_page_in_a_real_browser(streamlit_app, browser, tmp_path):
     page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": 1400, "height": min(bottom + 60, 4000)})
     assert shot.stat().st_size > 10_000
     shutil.copyfile(shot, EVAL_SCREENSHOT)
+    page.close()
+
+
+def test_stories_page_in_a_real_browser(stories_app, browser, tmp_path):
+    """The deep link /stories?story=ID opens the storm's timeline: the chart drawn, an entry's quote opened with
+    its article's title and link, the moves and the disagreement; screenshot for the docs."""
+    url, settings = stories_app
+    story_id, timeline = storm_story(settings)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{url}/stories?story={story_id}", wait_until="domcontentloaded", timeout=120_000)
+    page.get_by_text("Where reports disagree").wait_for(state="visible", timeout=120_000)
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_role("heading", name="Stories").count() == 1
+    assert main.get_by_role("heading", name=timeline["story"]["title"]).count() == 1
+    # the chart is drawn (Vega renders it as SVG), with its legend of the outlets, moves and disagreements
+    chart = main.locator("[data-testid=stVegaLiteChart] svg.marks").first
+    chart.wait_for(state="visible", timeout=60_000)
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100
+    legend = main.get_by_test_id("stVegaLiteChart").inner_text()  # SVG text: the axis and legend labels
+    for label in ("coastal-herald.example", "island-times.example", "moves", "disagreements", "move", "disagreement"):
+        assert label in legend
+
+    first = timeline["entries"][0]
+    expander = main.get_by_test_id("stExpander").first
+    expander.locator("summary").click()
+    expander.get_by_text(first["report"]["quote"]).first.wait_for(state="visible", timeout=30_000)
+    link = expander.locator(f"a[href='{first['report']['url']}']").first
+    assert link.inner_text() == "open the article"
+    text = main.inner_text()
+    assert "16 → 19 (2022-03-05 → 2022-03-09)" in text
+    [d] = timeline["disagreements"]
+    assert d["first"]["quote"] in text and d["second"]["quote"] in text
+    assert page.get_by_test_id("stException").count() == 0 and dialogs == []
+
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(max(height, 1000), 4000)})
+    page.wait_for_timeout(1500)  # let the chart and the tables settle
+    shot = tmp_path / "stories-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    shutil.copyfile(shot, STORIES_SCREENSHOT)
     page.close()
