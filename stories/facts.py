@@ -28,6 +28,7 @@ almost more than least at to of over some around roughly approximately only just
 # A count of people in a sentence that says they died is a death toll, however it is worded.
 _CASUALTY = re.compile(r"\b(killed|dead|died|deaths?|fatalit(y|ies)|death toll|lost their lives)\b", re.I)
 _PEOPLE = frozenset({"tol", "peopl", "person", "resid", "victim", "other", "death", "dead", "fatal", "die", "kill"})
+_CLOCK = re.compile(r"\s*(?:[ap]\.?m\b\.?|:\d\d)", re.I)
 _DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 _MONTHS = frozenset("jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
                     "august september october november december".split())
@@ -63,6 +64,8 @@ def figures(sentence: str) -> list[Figure]:
             continue  # "Oct. 27", "March 3"
         if not currency and not scale and "," not in number and re.fullmatch(r"(19|20)\d\d", number):
             continue  # a year
+        if _CLOCK.match(sentence, match.end()):
+            continue  # a time of day: "3 p.m.", "10:30"
         after = _WORD.findall(re.split(r"[,.;:!?()\[\]—]", sentence[match.end():match.end() + 40] + ".", maxsplit=1)[0])
         words = []
         for word in after[:3]:
