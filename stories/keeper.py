@@ -66,14 +66,16 @@ class StoryKeeper:
         if stale:
             touched |= self._drop(stale, touched)
             report.dropped = len(stale)
+        known_ids = set(known) - set(stale)
         for start in range(0, len(fresh), self.config.story_batch):
-            linked, waiting = self._link(fresh[start:start + self.config.story_batch], touched)
+            linked, waiting = self._link(fresh[start:start + self.config.story_batch], touched, known_ids)
+            known_ids |= linked
             touched |= linked
             report.linked += len(linked)
             report.waiting += waiting
             if on_progress:
                 on_progress(min(start + self.config.story_batch, len(fresh)), len(fresh))
-        report.stories = self._regroup(touched)
+        report.stories = self._regroup(touched, known_ids)
         if touched:
             with self.catalog.transaction():
                 self.catalog.set_meta(DIRTY_META, "[]")
@@ -98,14 +100,14 @@ class StoryKeeper:
             self.catalog.set_meta(DIRTY_META, json.dumps(sorted(touched | redo)))
         return redo
 
-    def _link(self, ids: list[str], touched: set[str]) -> tuple[set[str], int]:
+    def _link(self, ids: list[str], touched: set[str], known: set[str]) -> tuple[set[str], int]:
         """Features and links for a batch of articles (those whose vectors are all in); (linked, waiting)."""
         inputs = self.catalog.story_inputs(ids)
         ready = [features_of(a, self.config.story_name_chars, self.config.story_lead_chunks)
                  for a in inputs if a.embedded]
         if not ready:
             return set(), len(inputs)
-        wire = self._wire_edges([f.article_id for f in ready])
+        wire = self._wire_edges([f.article_id for f in ready], known)
         with self.catalog.transaction():
             self.catalog.story_put_features(ready)
             dated = [f for f in ready if f.day is not None]
@@ -125,13 +127,13 @@ class StoryKeeper:
             self.catalog.set_meta(DIRTY_META, json.dumps(sorted(touched | {f.article_id for f in ready})))
         return {f.article_id for f in ready}, len(inputs) - len(ready)
 
-    def _wire_edges(self, ids: list[str]) -> set[tuple[str, str]]:
+    def _wire_edges(self, ids: list[str], known: set[str]) -> set[tuple[str, str]]:
         """Wire copies (``ingest.dedup``) are one story whatever their vectors say."""
         if not self.catalog.wire_ready():
             return set()
         clusters = self.catalog.wire_cluster_of(ids)
         members = self.catalog.wire_members_of(sorted(set(clusters.values())))
-        have = set(self.catalog.story_feature_hashes()) | set(ids)
+        have = known | set(ids)
         pairs = set()
         for article_id, cluster in clusters.items():
             for other in members.get(cluster, []):
@@ -139,11 +141,11 @@ class StoryKeeper:
                     pairs.add((min(article_id, other), max(article_id, other)))
         return pairs
 
-    def _regroup(self, touched: set[str]) -> int:
-        """Split again every linked group that holds one of ``touched``; returns how many stories were written."""
+    def _regroup(self, touched: set[str], known: set[str]) -> int:
+        """Split again every linked group that holds one of ``touched`` (``known``: the articles with features);
+        returns how many stories were written."""
         if not touched:
             return 0
-        known = set(self.catalog.story_feature_hashes())
         group, frontier, edges = set(touched) & known, set(touched) & known, set()
         while frontier:
             found = self.catalog.story_edges_of(sorted(frontier))
@@ -157,24 +159,33 @@ class StoryKeeper:
         return written
 
     def _write_group(self, ids: list[str]) -> int:
+        """Split one linked group into stories and write those whose members changed; returns how many."""
         features = self.catalog.story_features_of(ids)
         rows = [features[i] for i in ids if i in features]
         # the gap bounds which articles link, not how close a group's articles are: reports weeks apart
         # of one story still count toward its average
         matrix = scores(rows, rows, replace(self.rule, max_gap_days=_NO_GAP))
-        briefs = self.catalog.article_briefs(ids)
-        old = set(self.catalog.story_of(ids).values())
-        stories: list[tuple[StoryRow, list[str]]] = []
+        before = self.catalog.story_of(ids)
+        old: dict[str, set[str]] = {}
+        for article_id, story in before.items():
+            old.setdefault(story, set()).add(article_id)
         position = {article_id: i for i, article_id in enumerate(ids)}
+        kept, changed = set(), []
         for members in split(ids, matrix, self.top, self.config.story_cut_score):
+            story = story_id([features[m] for m in members])
+            if old.get(story) == set(members) and self.catalog.story_get(story) is not None:
+                kept.add(story)  # the same articles make the same row
+                continue
             at = [position[m] for m in members]
-            sub = matrix[at][:, at]
-            stories.append((self._row(members, [features[m] for m in members], central(members, sub), briefs),
-                            members))
+            changed.append((members, central(members, matrix[at][:, at])))
+        briefs = self.catalog.article_briefs([m for members, _ in changed for m in members])
+        stories = [(self._row(members, [features[m] for m in members], lead, briefs), members)
+                   for members, lead in changed]
         with self.catalog.transaction():
-            self.catalog.story_delete(sorted(old - {row.id for row, _ in stories}))
+            self.catalog.story_delete(sorted(set(old) - kept - {row.id for row, _ in stories}))
             self.catalog.story_put([row for row, _ in stories])
-            self.catalog.story_set_members([(m, row.id) for row, members in stories for m in members])
+            self.catalog.story_set_members([(m, row.id) for row, members in stories for m in members
+                                            if before.get(m) != row.id])
         return len(stories)
 
     @staticmethod

@@ -45,14 +45,25 @@ def scores(left: list[StoryFeatures], right: list[StoryFeatures], rule: LinkRule
     most ``name_cap`` of them); 0 for pairs more than ``max_gap_days`` apart, undated or without a vector."""
     if not left or not right:
         return np.zeros((len(left), len(right)), dtype=np.float32)
+    same = left is right  # a group against itself: each side is built once
     dim = next((len(r.vector) // 4 for r in [*left, *right] if r.vector is not None), 1)
-    cosine = _vectors(left, dim) @ _vectors(right, dim).T
+    vectors_left = _vectors(left, dim)
+    cosine = vectors_left @ (vectors_left if same else _vectors(right, dim)).T
     vocabulary: dict[str, int] = {}
-    a, b = _names(left, vocabulary), _names(right, vocabulary)
-    b.resize((len(right), max(len(vocabulary), 1)))
-    a.resize((len(left), max(len(vocabulary), 1)))
-    shared = np.asarray((a @ b.T).todense(), dtype=np.float32)
+    a = _names(left, vocabulary)
+    b = a if same else _names(right, vocabulary)
+    if not same:
+        b.resize((len(right), max(len(vocabulary), 1)))
+        a.resize((len(left), max(len(vocabulary), 1)))
+    shared = (a @ b.T).toarray().astype(np.float32)
     score = cosine + rule.name_weight * np.minimum(shared, rule.name_cap)
+    if rule.max_gap_days >= 10**5:
+        near = np.ones((len(left), len(right)), dtype=bool)
+        has_vector = (np.array([r.vector is not None for r in left])[:, None]
+                      & np.array([r.vector is not None for r in right])[None, :])
+        dated = (np.array([r.day is not None for r in left])[:, None]
+                 & np.array([r.day is not None for r in right])[None, :])
+        return np.where(dated & has_vector, score, 0.0).astype(np.float32)
     days_l = np.array([r.day if r.day is not None else -10**9 for r in left], dtype=np.int64)
     days_r = np.array([r.day if r.day is not None else 10**9 for r in right], dtype=np.int64)
     near = np.abs(days_l[:, None] - days_r[None, :]) <= rule.max_gap_days
