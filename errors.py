@@ -44,7 +44,8 @@ class CatalogUnavailable(StoreUnavailable):
 
 
 class DiskFull(NewsdeskError):
-    """The disk under NEWSDESK_HOME is full; nothing already indexed was lost."""
+    """The disk under NEWSDESK_HOME, or the catalog's PostgreSQL server's (SQLSTATE 53100), is full; nothing already
+    indexed was lost."""
 
 
 class EmbedderMismatch(NewsdeskError):

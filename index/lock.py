@@ -25,6 +25,11 @@ _held: dict[str, tuple[int, int, Callable[[], None]]] = {}  # lock -> (holding t
 _connections: dict[str, Any] = {}  # a PostgreSQL lock's location -> the connection that holds it
 
 
+def writer_key(schema: str) -> str:
+    """The text whose ``hashtext`` is the PostgreSQL advisory lock's key for a collection's schema."""
+    return f"newsdesk-writer:{schema}"
+
+
 @contextmanager
 def index_lock(settings: Settings) -> Iterator[None]:
     index = settings.index
@@ -59,6 +64,15 @@ def lock_connection(location: str) -> Any | None:
         return _connections.get(location)
 
 
+def lock_backend(location: str) -> int | None:
+    """The server process id of the connection through which this process holds the PostgreSQL writer's lock on
+    the catalog at ``location``, whichever thread took it; None when it does not hold it. A helper thread of the
+    writer (the watcher's heartbeat) writes only while that process still holds the lock (``set_writer_meta``)."""
+    with _guard:
+        conn = _connections.get(location)
+        return None if conn is None else conn.info.backend_pid
+
+
 def _take_file(settings: Settings) -> Callable[[], None]:
     lock_path = settings.index.catalog_path.with_suffix(".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +97,7 @@ def _take_postgres(settings: Settings) -> Callable[[], None]:
     index = settings.index
     try:
         conn = psycopg.connect(index.catalog_dsn, autocommit=True, connect_timeout=CATALOG_WAIT_S)
-        key = f"newsdesk-writer:{index.catalog_schema}"
+        key = writer_key(index.catalog_schema)
         taken = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))
         if not taken.fetchone()[0]:
             conn.close()

@@ -2,7 +2,9 @@
 
 Chroma's own filtered search took 0.8-1.8 s at 600k chunks whatever the window, so a filtered
 question is answered here instead: exactly, over the window's vectors (about 3 us a chunk), or by
-checking which of Chroma's unfiltered neighbours the window admits. Catalogs made before the catalog
+checking which of Chroma's unfiltered neighbours the window admits. A catalog across a network
+(PostgreSQL) is not read per question: the window's vectors come from this host's copy of them
+(``index.vector_cache``), which follows the catalog's writes. Catalogs made before the catalog
 kept vectors are filled once from Chroma (``backfill``).
 """
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from index.catalog import CatalogInterface
 from index.types import ChunkFilter
+from index.vector_cache import VectorCache, top_by_score
 
 _BACKFILL_BATCH = 2000  # vectors read from Chroma per catalog transaction
 
@@ -23,6 +26,8 @@ class WindowVectors:
 
     def __init__(self, catalog: CatalogInterface) -> None:
         self.catalog = catalog
+        # the per-host copy where the catalog is across a network (decision: filtered-dense-search-on-postgresql)
+        self.cache = VectorCache(catalog) if getattr(catalog, "remote", False) else None
 
     def in_window(self, where: ChunkFilter) -> tuple[list[str], list[bytes]]:
         """(chunk ids, float32 vectors as bytes) of the window's chunks that have a vector."""
@@ -33,15 +38,15 @@ class WindowVectors:
         """(chunk id, dot product) of the ``limit`` nearest chunks in a window of ``admitted`` chunks,
         scored exactly; None while the window's vectors are still being backfilled. (Chunks in the
         embedding queue have no vector yet: BM25 alone finds them.)"""
+        if self.cache is not None:
+            return self.cache.nearest(vector, limit, where)
         ids, blobs = self.in_window(where)
         if len(ids) < min(admitted, limit) and self.catalog.get_meta("vectors_backfill") == "pending":
             return None
         if not ids:
             return []
         matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
-        scores = matrix @ vector
-        top = np.argsort(-scores)[:limit]
-        return [(ids[i], float(scores[i])) for i in top]
+        return top_by_score(ids, matrix @ vector, limit)
 
     def changed_since(self, stamp: str, where: ChunkFilter) -> tuple[list[str], np.ndarray]:
         """(chunk ids, vectors as rows) of the window's chunks whose article got vectors at or after

@@ -144,8 +144,9 @@ class Watcher:
         beat = {"pid": os.getpid(), "host": socket.gethostname(), "started": self.started, "last_seen": utcnow_iso(),
                 "state": self.state, "roots": [str(r) for r in self.roots], "feeds": self.feed_names,
                 "pending_paths": len(self.pending), "observer": self.folders.kind}
-        try:
-            self.indexer.catalog.set_meta("watcher", json.dumps(beat))
+        try:  # from the heartbeat thread: written only while this process holds the writer's lock
+            if not self.indexer.catalog.set_writer_meta("watcher", json.dumps(beat)):
+                log.warning("heartbeat not written: this watcher no longer holds the writer's lock")
         except Exception as error:  # a busy or full disk must not stop the watcher; the next beat retries
             log.warning("heartbeat not written: %s", error)
 

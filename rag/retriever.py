@@ -152,7 +152,8 @@ class HybridRetriever:
         """Nearest chunks within a filter (``window``: its share, None when it admits everything), by
         the cheaper of two routes (Chroma's own filtered search is never used: see ``index.vectors``).
 
-        - exact: dot products over the catalog's copy of the window's vectors (about 3 us a chunk);
+        - exact: dot products over the catalog's copy of the window's vectors (about 3 us a chunk; with a remote
+          catalog, this host's copy of them, ``index.vector_cache``);
         - post-filter: Chroma unfiltered for enough neighbours that ``limit`` of them should pass,
           then the filter here (about 18 us a neighbour), widened once if too few passed.
         """

@@ -10,7 +10,8 @@ sees the others' committed writes. A read-only catalog opens its connections rea
 While a thread holds the writer's lock (``index.lock``), its statements run on the lock's own connection: a
 writer whose connection ended has lost the lock with it, and its next statement fails instead of writing.
 A server that cannot be reached (down, restarting, or the connection dropped) is ``CatalogUnavailable`` naming
-the catalog, raised in ``connection()`` and ``transaction()``, the one way in to the server; every other
+the catalog, and a server whose disk is full (SQLSTATE 53100) is ``DiskFull`` naming it, both raised in
+``connection()`` and ``transaction()``, the one way in to the server; every other
 PostgreSQL error (a bad statement, a refused write) stays as it is, so a bug shows. The pool drops a connection
 that fails its check when it is handed out and connects again, so questions are answered again as soon as the
 server is back, with no restart.
@@ -28,14 +29,14 @@ from typing import Any, Iterable, Iterator
 import psycopg
 import psycopg_pool
 
-from errors import CatalogUnavailable, LockLost, NewsdeskError
+from errors import CatalogUnavailable, DiskFull, LockLost, NewsdeskError
 from index.catalog.base import utcnow_iso
 from index.catalog.postgres_articles import PostgresArticleRows
-from index.catalog.postgres_schema import create_index_tables, set_search_path
+from index.catalog.postgres_schema import check_version, create_index_tables, set_search_path
 from index.catalog.postgres_stories import PostgresStoryRows
 from index.catalog.postgres_vectors import PostgresVectorRows
 from index.catalog.postgres_wire import PostgresWireRows
-from index.lock import lock_connection
+from index.lock import lock_backend, lock_connection, writer_key
 from settings.store import CATALOG_WAIT_S, redact_url
 
 # keyword search on PostgreSQL lives in its own module; without it everything but search works
@@ -67,6 +68,15 @@ POOL_SIZE = 8  # connections per catalog: the writer, the embedding queue and a 
 _LOST_STATES = ("08", "57P01", "57P02", "57P03")
 
 
+def server_full(error: BaseException, where: str) -> DiskFull | None:
+    """``DiskFull`` naming the catalog when ``error`` is the server's SQLSTATE 53100 (disk_full: it could not
+    extend a table's or the log's file), else None. The statement failed whole, so nothing committed was lost."""
+    if getattr(error, "sqlstate", None) != "53100":
+        return None
+    return DiskFull(f"the disk of the database server holding the catalog at {where} is full; what was indexed "
+                    "before is intact. Free some space there and run the same command again.")
+
+
 def server_lost(error: BaseException) -> bool:
     """Whether ``error`` says the server cannot be reached, rather than that a statement failed: no connection in
     time, a connection that failed or ended (psycopg gives those no SQLSTATE), or the server going down."""
@@ -85,6 +95,7 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
     ``path`` is where the catalog is, for people: the URL without its password and the schema."""
 
     errors = POSTGRES_ERRORS
+    remote = True
 
     def __init__(self, url: str, schema: str, read_only: bool = False) -> None:
         self.schema = schema
@@ -94,9 +105,15 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
         self._lock_configured: psycopg.Connection | None = None  # the lock connection given this schema's path
         try:  # one connection first: an unreachable server is said at once, and a writer makes the tables on it
             with psycopg.connect(url, autocommit=True, connect_timeout=CATALOG_WAIT_S) as conn:
-                if not read_only:
-                    create_index_tables(conn, schema, SEARCH_DDL)
+                if read_only:  # a reader checks the version (a writer migrates an older one)
+                    set_search_path(conn, schema)
+                    check_version(conn, self.path)
+                else:
+                    create_index_tables(conn, schema, SEARCH_DDL, self.path)
         except psycopg.Error as error:
+            full = server_full(error, self.path)
+            if full is not None:
+                raise full from error
             raise CatalogUnavailable(
                 f"The PostgreSQL catalog at {self.path} could not be opened ({type(error).__name__}); "
                 "check NEWSDESK_CATALOG_URL and that the server is up.") from None
@@ -142,6 +159,9 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
                     self._lock_configured = locked
                 yield locked
         except psycopg.Error as error:
+            full = server_full(error, self.path)
+            if full is not None:
+                raise full from error
             if not server_lost(error):
                 raise
             if locked is not None:
@@ -200,6 +220,25 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
     def set_meta(self, key: str, value: str) -> None:
         self._run("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                   (key, value))
+
+    def set_writer_meta(self, key: str, value: str) -> bool:
+        """``set_meta`` from a writer's helper thread (the watcher's heartbeat), which runs on a pooled connection,
+        not the lock's: written only while this process still holds the writer's lock, checked in the same
+        statement (the lock's connection is alive and holds the lock). Whether it was written.
+
+        Between that check and the commit of this one statement the lock could still end: what lands then is
+        this one meta value (a heartbeat), never the index's rows, which are written on the lock's connection."""
+        if lock_connection(self.path) is not None:  # the lock's own thread: its statements already need the lock
+            self.set_meta(key, value)
+            return True
+        backend = lock_backend(self.path)
+        if backend is None:
+            return False
+        return self._run(
+            "INSERT INTO meta SELECT %s, %s WHERE EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+            "AND granted AND pid = %s AND objid = (hashtext(%s)::bigint & 4294967295)::oid) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, value, backend, writer_key(self.schema))) > 0
 
     # --- roots ------------------------------------------------------------------------------
     def roots(self) -> list[str]:

@@ -5,6 +5,11 @@ same plain values: ISO text for moments, epoch seconds as integers, float32 vect
 title terms as JSON text. ``chunks.rowid`` is an identity column like SQLite's rowid: the keyword index keys
 its terms on it. The search tables come from ``postgres_search.SEARCH_DDL``; the feeds table is made when a
 writer opens the feed table, as on SQLite.
+
+The schema's version is the meta key ``schema_version``. A writer that opens a schema of an older version runs
+the migration steps after it (``MIGRATIONS``), in the same transaction and under the same advisory lock that
+makes the tables, so writers on several hosts that open it at once migrate it once; a schema of a newer version
+(a newer newsdesk wrote it) is refused, by readers too, rather than read or written wrongly.
 """
 
 from __future__ import annotations
@@ -12,7 +17,16 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from index.catalog.sqlite_schema import SCHEMA_VERSION
+from errors import NewsdeskError
+
+# the steps from each version to the next: MIGRATIONS[0] takes a version 1 schema to 2, and so on; the version of a
+# schema made now is one more than the number of steps. Version 1 is the first PostgreSQL schema: no step yet.
+MIGRATIONS: list[list[str]] = []
+
+
+def schema_version() -> int:
+    """The version of the schema this newsdesk makes and reads."""
+    return 1 + len(MIGRATIONS)
 
 INDEX_DDL = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
@@ -86,21 +100,46 @@ def set_search_path(conn: psycopg.Connection, schema: str) -> None:
     conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
 
 
-def create_tables(conn: psycopg.Connection, schema: str, statements: list[str]) -> None:
+def create_tables(conn: psycopg.Connection, schema: str, statements: list[str], where: str | None = None) -> None:
     """The schema (when missing) and ``statements`` in it, in one transaction. Writers on several hosts may open
-    the same collection at once: an advisory lock on the schema's name lets one of them create it at a time."""
+    the same collection at once: an advisory lock on the schema's name lets one of them create it at a time.
+    ``where`` (the catalog, for people): also check the schema's version and migrate it first (the module says how)."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         set_search_path(conn, schema)
+        if where is not None:
+            found = check_version(conn, where)
+            for step in MIGRATIONS[found - 1 if found else len(MIGRATIONS):]:
+                for statement in step:
+                    conn.execute(statement)
         for statement in statements:
             conn.execute(statement)
+        if where is not None:
+            conn.execute("INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
+                         "SET value = EXCLUDED.value", (str(schema_version()),))
 
 
-def create_index_tables(conn: psycopg.Connection, schema: str, search_ddl: list[str]) -> None:
-    """The index, search, wire and story tables, and the schema version."""
-    create_tables(conn, schema, [*INDEX_DDL, *search_ddl, *WIRE_DDL, *STORY_DDL])
-    conn.execute("INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
+def create_index_tables(conn: psycopg.Connection, schema: str, search_ddl: list[str], where: str) -> None:
+    """The index, search, wire and story tables, migrated to this version first when older (``where``: the
+    catalog). Tables new in a version without changes to older ones (the story tables) need no step: they
+    are created when missing."""
+    create_tables(conn, schema, [*INDEX_DDL, *search_ddl, *WIRE_DDL, *STORY_DDL], where)
+
+
+def check_version(conn: psycopg.Connection, where: str) -> int | None:
+    """The version of the schema on the connection's search path (None: no catalog there yet); a newer one than
+    this newsdesk's is refused with ``NewsdeskError`` naming the catalog ``where``."""
+    if not has_table(conn, "meta"):
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        return None
+    found = int(row[0])
+    if found > schema_version():
+        raise NewsdeskError(f"The catalog at {where} has schema version {found}, newer than this newsdesk's "
+                            f"({schema_version()}): a newer newsdesk wrote it. Upgrade newsdesk on this host.")
+    return found
 
 
 def has_table(conn: psycopg.Connection, name: str) -> bool:

@@ -44,6 +44,16 @@ class PostgresVectorRows:
             "AND c.embedding IS NOT NULL", [stamp, *params])
         return [r[0] for r in rows], [bytes(r[1]) for r in rows]
 
+    def vector_rows_since(self, stamp: str) -> list[tuple]:
+        """(article id, embedded_at, published_ts, source, chunk id, vector) of every chunk of the articles whose
+        ``embedded_at`` is at or after ``stamp`` or still NULL, with (id, embedded_at, published_ts, source, None,
+        None) for such an article with no vector yet: what a per-host copy of the vectors refreshes from."""
+        rows = self._all(
+            "SELECT a.id, a.embedded_at, a.published_ts, a.source, c.id, c.embedding FROM articles a "
+            "LEFT JOIN chunks c ON c.article_id = a.id AND c.embedding IS NOT NULL "
+            'WHERE a.embedded_at COLLATE "C" >= %s OR a.embedded_at IS NULL', (stamp,))
+        return [(r[0], r[1], r[2], r[3], r[4], bytes(r[5]) if r[5] is not None else None) for r in rows]
+
     def vectors_changed_count(self, stamp: str) -> int:
         """How many chunks ``vectors_changed_since(stamp, everything)`` would give."""
         done = self._one('SELECT coalesce(sum(n_chunks), 0) FROM articles WHERE embedded_at COLLATE "C" >= %s',

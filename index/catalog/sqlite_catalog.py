@@ -31,6 +31,7 @@ class Catalog(ArticleRows, SearchRows, VectorRows, WireRows, StoryRows):
     """Read and write access to the catalog file (``index.catalog.base.CatalogInterface``)."""
 
     errors = CATALOG_ERRORS
+    remote = False
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -85,6 +86,11 @@ class Catalog(ArticleRows, SearchRows, VectorRows, WireRows, StoryRows):
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def set_writer_meta(self, key: str, value: str) -> bool:
+        """``set_meta`` from a writer's helper thread: the lock file cannot be lost while the process lives."""
+        self.set_meta(key, value)
+        return True
 
     # --- roots ------------------------------------------------------------------------------
     def roots(self) -> list[str]:

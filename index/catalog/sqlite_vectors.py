@@ -35,6 +35,15 @@ class VectorRows:
             [stamp, *params]).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
+    def vector_rows_since(self, stamp: str) -> list[tuple]:
+        """(article id, embedded_at, published_ts, source, chunk id, vector) of every chunk of the articles whose
+        ``embedded_at`` is at or after ``stamp`` or still NULL, with (id, embedded_at, published_ts, source, None,
+        None) for such an article with no vector yet: what a per-host copy of the vectors refreshes from."""
+        return self.db.execute(
+            "SELECT a.id, a.embedded_at, a.published_ts, a.source, c.id, c.embedding FROM articles a "
+            "LEFT JOIN chunks c ON c.article_id = a.id AND c.embedding IS NOT NULL "
+            "WHERE a.embedded_at >= ? OR a.embedded_at IS NULL", (stamp,)).fetchall()
+
     def vectors_changed_count(self, stamp: str) -> int:
         """How many chunks ``vectors_changed_since(stamp, everything)`` would give."""
         done = self.db.execute("SELECT coalesce(sum(n_chunks), 0) FROM articles WHERE embedded_at >= ?",
