@@ -122,7 +122,8 @@ def cmd_bench(args, settings, out: Console, err: Console) -> int:
         figures = run_api_bench(settings, chat_clients=args.chat_clients, stream_clients=args.stream_clients,
                                 search_clients=args.search_clients, requests=args.requests, phase_s=args.phase_seconds,
                                 writers=args.writers, write_interval_s=args.write_interval, work=args.work,
-                                server_workers=args.server_workers,
+                                server_workers=args.server_workers, cpu_searches=args.cpu_searches,
+                                postgres=args.postgres, pg_bin=args.pg_bin,
                                 on_progress=lambda text: err.print(text, markup=False, highlight=False))
         if not args.json:
             print(format_api_bench(figures))
@@ -223,15 +224,22 @@ def register(sub) -> None:
                    help="seconds from one question's start to the next's during the stream (default 0: back to back)")
     json_option(b, "the figures")
     b = bench.add_parser("api", help="the HTTP API on 127.0.0.1 (a copy of the index): search, chat and streaming "
-                                     "clients with writers adding articles: throughput, p50/p95, errors")
+                                     "clients with writers adding articles, on SQLite and on PostgreSQL: CPU per "
+                                     "search, throughput, p50/p95 and errors against the CPU bound")
     b.add_argument("--chat-clients", type=int, default=50, help="concurrent chat clients, extractive (default 50)")
     b.add_argument("--stream-clients", type=int, default=20, help="concurrent streaming clients (default 20)")
     b.add_argument("--search-clients", type=int, default=20, help="concurrent /v1/search clients (default 20)")
     b.add_argument("--requests", type=int, default=200, help="requests per phase at most (default 200)")
     b.add_argument("--phase-seconds", type=float, default=120.0, help="no request starts later in a phase (default 120)")
-    b.add_argument("--writers", type=int, default=2, help="clients adding articles during chat and stream (default 2)")
+    b.add_argument("--writers", type=int, default=2, help="clients adding articles during the answer phases (default 2)")
     b.add_argument("--write-interval", type=float, default=2.0, help="seconds between one writer's articles (default 2)")
-    b.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes of the server (default 1)")
+    b.add_argument("--server-workers", type=int, default=1,
+                   help="uvicorn worker processes of the SQLite deployment's server (default 1)")
+    b.add_argument("--cpu-searches", type=int, default=40,
+                   help="searches, one at a time, that measure the CPU a search costs (default 40)")
+    b.add_argument("--no-postgres", dest="postgres", action="store_false",
+                   help="skip the PostgreSQL deployment (two servers on a PostgreSQL catalog and a Chroma server)")
+    b.add_argument("--pg-bin", type=Path, help="folder of PostgreSQL's binaries (default: Debian's PostgreSQL 15)")
     b.add_argument("--work", type=Path, help="folder for the index copy (default: the system's temporary folder)")
     json_option(b, "the figures")
     b = bench.add_parser("stories", help="stories on a copy of the corpus index: grouped from scratch, an arriving "

@@ -1,37 +1,42 @@
-"""``newsdesk bench api``: the HTTP API under load, over real HTTP on 127.0.0.1 (bounded in count and time).
+"""``newsdesk bench api``: the HTTP API under load over real HTTP on 127.0.0.1, against the bound its CPU sets.
 
-The app (``api.app.create_app``) runs under uvicorn in a child process on a free port, on a copy of the
-index in NEWSDESK_HOME (writers add articles during the run, and the index under test must not be yours).
-httpx async clients then drive three phases, one after the other:
+The app (``api.app.create_app``) runs under uvicorn in child processes on free ports, on a copy of the index in
+NEWSDESK_HOME (writers add articles during the run, and the index under test must not be yours). Two
+deployments are measured in one run, on the same machine:
 
-1. ``search``: retrieval only, ``POST /v1/search``, ``search_clients`` at once;
-2. ``chat``: ``POST /v1/chat/completions`` with model ``newsdesk-extractive``, ``chat_clients`` at once;
-3. ``stream``: the same, ``"stream": true``, ``stream_clients`` at once (time to the first text and to ``[DONE]``);
+- ``sqlite``: one server (``server_workers`` uvicorn workers) on the copy: the SQLite catalog and the embedded
+  Chroma store;
+- ``postgres``: the copy's articles indexed into a fresh PostgreSQL schema and a Chroma server, both started
+  here on 127.0.0.1 (``evals.bench.api_pg``), and two servers reading them, as two hosts would.
 
-while ``writers`` clients ``POST /v1/articles`` (one new article each, every ``write_interval_s``) during the
-chat and stream phases. Each phase sends at most ``requests`` requests and starts none after ``phase_s``
-seconds. Every figure is counted from what came back: ``requests = ok + errors``.
-
-Each phase asks the RealTime QA questions in a seeded shuffle, each once until all have been asked (206), so
-a cached question vector (``rag.sentence_cache``) serves a repeat only past that. ``server_workers`` > 1
-runs uvicorn's worker processes (``newsdesk serve --workers``) on the copy.
+For each: the CPU one search costs, stage by stage in the server's process before it serves
+(``evals.bench.api_cpu``) and then over HTTP, one search after another (every process the search touches,
+metered from /proc);
+then, on fresh servers again (no question's vector cached), the phases of ``evals.bench.api_load``: search
+(``search_clients`` at once), extractive chat (``chat_clients``, with writers) and, on SQLite, streaming.
+The search phase is set against the bound: throughput >= 0.8 x cores / CPU-s per search, p95 <= 1.5 x
+(clients x CPU-s per search / cores), no error. Each phase asks the RealTime QA questions in a seeded
+shuffle, each once until all have been asked (206).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import random
 import shutil
 import socket
 import tempfile
 import time
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 
 from errors import BadInput
+from evals.bench.api_cpu import CpuMeter, against_bound, breakdown, cores
+from evals.bench.api_load import calibrate, drive
+from evals.bench.api_pg import PG_BIN, Servers, copy_to_postgres
 from evals.datasets import realtimeqa_questions
-from evals.metrics import percentile
 from settings import Settings
 
 # The server's per-client rate limit is lifted for the run: every bench client is one address (127.0.0.1),
@@ -39,79 +44,124 @@ from settings import Settings
 _RATE = 10_000_000
 
 
-@dataclass
-class Phase:
-    """What one phase counted."""
-
-    name: str
-    clients: int
-    latencies: list[float] = field(default_factory=list)  # seconds, successful requests
-    first_text: list[float] = field(default_factory=list)  # streams: seconds to the first text piece
-    errors: list[str] = field(default_factory=list)
-    refusals: int = 0
-    wall: float = 0.0
-
-    def figures(self) -> dict:
-        ok = len(self.latencies)
-        data = {"clients": self.clients, "requests": ok + len(self.errors), "ok": ok, "errors": len(self.errors),
-                "wall_seconds": round(self.wall, 2), "throughput_rps": round(ok / self.wall, 2) if self.wall else 0.0,
-                "p50_ms": round(percentile([x * 1000 for x in self.latencies], 0.5), 1) if ok else None,
-                "p95_ms": round(percentile([x * 1000 for x in self.latencies], 0.95), 1) if ok else None,
-                "error_samples": sorted(set(self.errors))[:5]}
-        if self.name in ("chat", "stream"):
-            data["refusals"] = self.refusals
-        if self.first_text:
-            data["first_text_p50_ms"] = round(percentile([x * 1000 for x in self.first_text], 0.5), 1)
-            data["first_text_p95_ms"] = round(percentile([x * 1000 for x in self.first_text], 0.95), 1)
-        return data
-
-
 def run_api_bench(settings: Settings, chat_clients: int = 50, stream_clients: int = 20, search_clients: int = 20,
                   requests: int = 200, phase_s: float = 120.0, writers: int = 2, write_interval_s: float = 2.0,
-                  seed: int = 7, work: Path | None = None, server_workers: int = 1, on_progress=None) -> dict:
-    """Runs the three phases against a server on a copy of the index in ``settings``; returns the figures."""
+                  seed: int = 7, work: Path | None = None, server_workers: int = 1, cpu_searches: int = 40,
+                  postgres: bool = True, pg_bin: Path | None = None, on_progress=None) -> dict:
+    """Both deployments against copies of the index in ``settings``; returns the figures. ``postgres``: also
+    the PostgreSQL deployment (skipped, and said so, where PostgreSQL's binaries are missing)."""
     if settings.index.server_mode:
         raise BadInput("`newsdesk bench api` copies the embedded index it measures; unset NEWSDESK_CHROMA_HOST.")
     if not settings.index.catalog_path.exists():
         raise BadInput(f"No articles are indexed in {settings.index.home}: run `newsdesk index PATH` first.")
     say = on_progress or (lambda text: None)
+    pg_bin = pg_bin or PG_BIN
+    questions = [q.question for q in realtimeqa_questions()] or ["What happened?"]
+    sample = random.Random(seed).sample(questions, min(cpu_searches, len(questions)))
+    load = dict(requests=requests, phase_s=phase_s, writers=writers, write_interval_s=write_interval_s, seed=seed)
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-bench-api-", dir=work))
+    figures: dict = {"cores": cores(), "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         copy = copy_index(settings, folder / "home")
-        port = _free_port()
-        server = _start_server(copy, port, server_workers)
-        try:
-            base = f"http://127.0.0.1:{port}"
+        pristine = folder / "articles.sqlite"  # what the PostgreSQL deployment starts from: no writer's article
+        _backup(copy, pristine)
+        say(f"index copied to {copy.index.home}")
+        figures["sqlite"] = _deployment([copy], server_workers, {}, questions, sample,
+                                        {"search": search_clients, "chat": chat_clients, "stream": stream_clients},
+                                        load, say)
+        if postgres and not Servers.available(pg_bin):
+            figures["postgres"] = {"skipped": f"PostgreSQL's binaries are not in {pg_bin}"}
+        elif postgres:
+            figures["postgres"] = _on_postgres(copy, pristine, folder, pg_bin, questions, sample,
+                                               {"search": search_clients, "chat": chat_clients}, load, say)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    figures["errors"] = sum(figures[d]["errors"] for d in ("sqlite", "postgres") if "errors" in figures.get(d, {}))
+    return figures
+
+
+def _on_postgres(copy: Settings, pristine: Path, folder: Path, pg_bin: Path, questions, sample, clients, load,
+                 say) -> dict:
+    servers = Servers(pg_bin)
+    try:
+        servers.start()
+        say(f"PostgreSQL on {servers.pg_port}, Chroma on {servers.chroma_port}: indexing the copy's articles")
+        (folder / "pg").mkdir()
+        homes = [servers.settings(copy, folder / "pg" / f"host-{n}") for n in (1, 2)]
+        began = time.perf_counter()
+        loaded = copy_to_postgres(pristine, homes[0], folder / "pg")
+        loaded["seconds"] = round(time.perf_counter() - began, 1)
+        say(f"indexed into PostgreSQL: {loaded}")
+        return {"loaded": loaded, **_deployment(homes, 1, servers.pids(), questions, sample, clients, load, say)}
+    finally:
+        servers.stop()
+
+
+def _deployment(homes: list[Settings], workers: int, remote: dict[str, list[int]], questions: list[str],
+                sample: list[str], clients: dict[str, int], load: dict, say) -> dict:
+    """CPU per search (in process, then over HTTP, on a fresh server), then the phases on fresh servers, one per
+    home; the search phase against the bound the HTTP figure sets."""
+    with _servers(homes[:1], workers, probe=(sample, remote)) as (bases, pids, inner):
+        say(f"in process: {inner['in_process_ms']} ms of CPU a search {inner['stages_ms']}")
+        http = calibrate(bases[0], sample, CpuMeter({"servers": pids, **remote}))
+    http["http_and_json_ms"] = round(http["cpu_ms"]["servers"] - inner["in_process_ms"], 2)
+    say(f"over HTTP, one at a time: {http['total_ms']} ms of CPU a search {http['cpu_ms']}")
+    with _servers(homes, workers) as (bases, pids, _):
+        say(f"{len(bases)} server(s) on {', '.join(bases)} ({workers} worker(s) each)")
+        phases = asyncio.run(drive(bases, questions, clients, meter=CpuMeter({"servers": pids, **remote}),
+                                   say=say, **load))
+    bound = against_bound(http["total_ms"] / 1000, clients["search"], phases["search"])
+    return {"servers": len(homes), "workers": workers, "cpu": {"in_process": inner, "http": http},
+            "bound": bound, **phases}
+
+
+@contextmanager
+def _servers(homes: list[Settings], workers: int, probe: tuple | None = None):
+    """One server per home, ready: yields (base URLs, the servers' pids, the first server's ``breakdown``
+    when ``probe`` is (questions, remote trees): run before it serves, on a desk and embedder of its own, so
+    the server's caches stay cold); stops them all."""
+    started, receiver = [], None
+    try:
+        for home in homes:
+            port = _free_port()
+            sender = None
+            if probe is not None and not started:
+                receiver, sender = multiprocessing.get_context("spawn").Pipe(duplex=False)
+            started.append((f"http://127.0.0.1:{port}", _start_server(home, port, workers, probe, sender)))
+        for base, server in started:
             _wait_ready(base, server)
-            say(f"server on {base} ({server_workers} worker(s)), index copied to {copy.index.home}")
-            questions = [q.question for q in realtimeqa_questions()] or ["What happened?"]
-            return asyncio.run(_drive(base, questions, chat_clients, stream_clients, search_clients, requests,
-                                      phase_s, writers, write_interval_s, seed, say))
-        finally:
+        yield [b for b, _ in started], [s.pid for _, s in started], receiver.recv() if receiver else None
+    finally:
+        for _, server in started:
             server.terminate()
+        for _, server in started:
             server.join(10)
             if server.is_alive():
                 server.kill()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def copy_index(settings: Settings, home: Path) -> Settings:
     """The catalog (a consistent copy, made while others read) and the Chroma folder, in ``home``."""
-    from index.catalog import Catalog
-
     source = settings.index
     home.mkdir(parents=True)
     target = settings.updated(home=home, api_rate_per_minute=_RATE)
-    catalog = Catalog(source.catalog_path, read_only=True)
-    try:
-        catalog.backup_to(target.index.catalog_path)
-    finally:
-        catalog.close()
+    _backup(settings, target.index.catalog_path)
     chroma = source.home / "chroma"
     if chroma.is_dir():
         shutil.copytree(chroma, home / "chroma")
     return target
+
+
+def _backup(settings: Settings, path: Path) -> None:
+    """A consistent copy of the catalog file, made while others read."""
+    from index.catalog import Catalog
+
+    catalog = Catalog(settings.index.catalog_path, read_only=True)
+    try:
+        catalog.backup_to(path)
+    finally:
+        catalog.close()
 
 
 def _free_port() -> int:
@@ -120,9 +170,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(settings: Settings, port: int, workers: int) -> None:
+def _serve(settings: Settings, port: int, workers: int, probe: tuple | None = None, sender=None) -> None:
     """The child process: uvicorn with the app, quiet but for errors; with ``workers`` > 1 each worker builds
-    it from the environment (as ``newsdesk serve --workers`` does), given the copy's home and rate here."""
+    it from the environment (as ``newsdesk serve --workers`` does), given the copy's home and rate here.
+    ``probe``: first the in-process breakdown of a search's CPU, sent back through ``sender``."""
     import os
 
     import uvicorn
@@ -131,6 +182,9 @@ def _serve(settings: Settings, port: int, workers: int) -> None:
     from index.runtime import configure_runtime
 
     configure_runtime()
+    if probe is not None:
+        sender.send(breakdown(settings, *probe))
+        sender.close()
     if workers == 1:
         uvicorn.run(create_app(settings, host="127.0.0.1"), host="127.0.0.1", port=port, log_level="error")
         return
@@ -141,9 +195,10 @@ def _serve(settings: Settings, port: int, workers: int) -> None:
                 log_level="error")
 
 
-def _start_server(settings: Settings, port: int, workers: int = 1):
+def _start_server(settings: Settings, port: int, workers: int = 1, probe: tuple | None = None, sender=None):
     # uvicorn's supervisor starts the workers as its children, which a daemonic process may not have
-    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, port, workers),
+    process = multiprocessing.get_context("spawn").Process(target=_serve,
+                                                           args=(settings, port, workers, probe, sender),
                                                            daemon=workers == 1)
     process.start()
     return process
@@ -169,156 +224,44 @@ def _wait_ready(base: str, server, timeout_s: float = 180.0) -> None:
     raise RuntimeError(f"the benchmark's API server was not ready within {timeout_s:.0f} s ({last})")
 
 
-async def _drive(base: str, questions: list[str], chat_clients: int, stream_clients: int, search_clients: int,
-                 requests: int, phase_s: float, writers: int, write_interval_s: float, seed: int, say) -> dict:
-    import httpx
-
-    rng = random.Random(seed)
-    limits = httpx.Limits(max_connections=max(chat_clients, stream_clients, search_clients) + writers + 4)
-    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(120.0), limits=limits) as client:
-        await client.post("/v1/chat/completions", json=_chat(questions[0]))  # warm-up: the embedder loaded
-
-        search = await _phase("search", search_clients, _asks(questions, requests, rng), phase_s,
-                              lambda q, p: _search(client, q, p))
-        say(_line(search))
-        written = Phase("writes", writers)
-        phases = [search]
-        for name, clients, one in (("chat", chat_clients, lambda q, p: _ask(client, q, p)),
-                                   ("stream", stream_clients, lambda q, p: _stream(client, q, p))):
-            stop = asyncio.Event()
-            writing = [asyncio.create_task(_write(client, written, stop, write_interval_s, f"{name}-{n}"))
-                       for n in range(writers)]
-            phase = await _phase(name, clients, _asks(questions, requests, rng), phase_s, one)
-            stop.set()
-            await asyncio.gather(*writing)
-            phases.append(phase)
-            say(_line(phase))
-        written.wall = sum(p.wall for p in phases[1:])
-    figures = {p.name: p.figures() for p in phases}
-    figures["writes"] = {k: v for k, v in written.figures().items() if k not in ("throughput_rps",)}
-    figures["errors"] = sum(len(p.errors) for p in phases) + len(written.errors)
-    return figures
-
-
-def _asks(questions: list[str], requests: int, rng: random.Random) -> list[str]:
-    """``requests`` questions: shuffled rounds of the whole list, so none repeats before all were asked."""
-    asks: list[str] = []
-    while len(asks) < requests:
-        asks += rng.sample(questions, len(questions))
-    return asks[:requests]
-
-
-async def _phase(name: str, clients: int, asks: list[str], phase_s: float, one) -> Phase:
-    phase = Phase(name, clients)
-    queue = list(reversed(asks))
-    started = time.perf_counter()
-    deadline = started + phase_s
-
-    async def worker() -> None:
-        while queue and time.perf_counter() < deadline:
-            question = queue.pop()
-            began = time.perf_counter()
-            try:
-                await one(question, phase)
-            except Exception as error:  # noqa: BLE001 - counted, the load goes on
-                phase.errors.append(f"{type(error).__name__}: {str(error)[:120]}")
-                continue
-            phase.latencies.append(time.perf_counter() - began)
-
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    phase.wall = time.perf_counter() - started
-    return phase
-
-
-def _chat(question: str, stream: bool = False) -> dict:
-    return {"model": "newsdesk-extractive", "messages": [{"role": "user", "content": question}], "stream": stream}
-
-
-def _checked(response) -> dict:
-    if response.status_code != 200:
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:120]}")
-    return response.json()
-
-
-async def _search(client, question: str, phase: Phase) -> None:
-    if "results" not in _checked(await client.post("/v1/search", json={"query": question})):
-        raise RuntimeError("a search response without results")
-
-
-async def _ask(client, question: str, phase: Phase) -> None:
-    body = _checked(await client.post("/v1/chat/completions", json=_chat(question)))
-    if not body["choices"][0]["message"]["content"]:
-        raise RuntimeError("an empty answer")
-    phase.refusals += bool(body["newsdesk"]["refused"])
-
-
-async def _stream(client, question: str, phase: Phase) -> None:
-    import json
-
-    began = time.perf_counter()
-    first = None
-    final = None
-    done = False
-    async with client.stream("POST", "/v1/chat/completions", json=_chat(question, stream=True)) as response:
-        if response.status_code != 200:
-            await response.aread()
-            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:120]}")
-        async for line in response.aiter_lines():
-            if not line.startswith("data: "):
-                continue
-            data = line[6:]
-            if data == "[DONE]":
-                done = True
-                break
-            chunk = json.loads(data)
-            if "error" in chunk:
-                raise RuntimeError(f"stream error: {chunk['error'].get('type')}")
-            if chunk["choices"][0]["delta"].get("content") and first is None:
-                first = time.perf_counter() - began
-            if chunk["choices"][0].get("finish_reason") == "stop":
-                final = chunk
-    if not done or final is None or first is None:
-        raise RuntimeError("a stream that ended without its text, final chunk or [DONE]")
-    phase.first_text.append(first)
-    phase.refusals += bool(final["newsdesk"]["refused"])
-
-
-async def _write(client, phase: Phase, stop: asyncio.Event, interval_s: float, tag: str) -> None:
-    """One new article every ``interval_s`` until ``stop``; each is a distinct text (nothing to deduplicate)."""
-    n = 0
-    while not stop.is_set():
-        n += 1
-        article = {"title": f"Benchmark wire {tag} number {n}",
-                   "text": f"The benchmark writer {tag} filed report number {n} at {time.time():.3f}. "
-                           f"It says that {n * 7} volunteers planted {n * 13} trees in the town of Writerton {tag}.",
-                   "source": "bench.example", "url": f"https://bench.example/{tag}/{n}",
-                   "published_at": "2022-11-11T12:00:00Z"}
-        began = time.perf_counter()
-        try:
-            _checked(await client.post("/v1/articles", json=article))
-            phase.latencies.append(time.perf_counter() - began)
-        except Exception as error:  # noqa: BLE001 - counted
-            phase.errors.append(f"{type(error).__name__}: {str(error)[:120]}")
-        try:
-            await asyncio.wait_for(stop.wait(), interval_s)
-        except asyncio.TimeoutError:
-            pass
-
-
-def _line(phase: Phase) -> str:
-    f = phase.figures()
-    return (f"{phase.name}: {f['ok']}/{f['requests']} ok, {f['throughput_rps']}/s, p50 {f['p50_ms']} ms, "
-            f"p95 {f['p95_ms']} ms, errors {f['errors']}")
-
-
 def format_api_bench(figures: dict) -> str:
-    """The figures as a Markdown table, one row a phase."""
+    """The figures as Markdown: the bound, where a search's CPU goes, then one row a phase."""
+    runs = [(name, figures[name]) for name in ("sqlite", "postgres") if "bound" in figures.get(name, {})]
+    keys = ["cores", "clients", "cpu_ms_per_search", "bound_rps", "target_rps", "measured_rps", "bound_p95_ms",
+            "target_p95_ms", "measured_p95_ms", "errors", "pass", "cores_used", "bound_rps_on_cores_used"]
+    lines = ["| catalog | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(_cell(run["bound"].get(k)) for k in keys) + " |" for name, run in runs]
+    stages = ["plan", "embedding", "bm25", "dense", "records", "fusion and the rest"]
+    head = stages + ["in process", "HTTP and JSON", "PostgreSQL", "Chroma server", "over HTTP, in all"]
+    lines += ["", "CPU ms per search, one at a time:", "", "| catalog | " + " | ".join(head) + " |",
+              "|---" * (len(head) + 1) + "|"]
+    for name, run in runs:
+        inner, http = run["cpu"]["in_process"], run["cpu"]["http"]
+        cells = [inner["stages_ms"][s] for s in stages] + [inner["in_process_ms"], http["http_and_json_ms"],
+                                                          http["cpu_ms"].get("PostgreSQL"),
+                                                          http["cpu_ms"].get("Chroma server"), http["total_ms"]]
+        lines.append(f"| {name} | " + " | ".join(_cell(c) for c in cells) + " |")
     keys = ["clients", "requests", "ok", "errors", "throughput_rps", "p50_ms", "p95_ms", "first_text_p50_ms",
-            "first_text_p95_ms", "refusals"]
-    lines = ["| phase | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    for name in ("search", "chat", "stream", "writes"):
-        row = figures.get(name, {})
-        lines.append(f"| {name} | " + " | ".join("-" if row.get(k) is None else str(row[k]) for k in keys) + " |")
-    samples = [s for name in ("search", "chat", "stream", "writes") for s in figures.get(name, {}).get("error_samples", [])]
-    lines.append(f"errors in all: {figures['errors']}" + (f" (e.g. {samples[0]})" if samples else ""))
+            "first_text_p95_ms", "refusals", "cpu_ms_per_request", "client_cpu_ms_per_request", "cores_used",
+            "client_cores_used"]
+    lines += ["", "| catalog | phase | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+    for name, run in runs:
+        for phase in ("search", "chat", "stream", "writes"):
+            if phase in run:
+                lines.append(f"| {name} | {phase} | " + " | ".join(_cell(run[phase].get(k)) for k in keys) + " |")
+    if "skipped" in figures.get("postgres", {}):
+        lines.append(f"\npostgres skipped: {figures['postgres']['skipped']}")
+    samples = [s for _, run in runs for p in ("search", "chat", "stream", "writes")
+               for s in run.get(p, {}).get("error_samples", [])]
+    lines.append(f"\ncores {figures['cores']}, load average before {figures['load_average_before']}, after "
+                 f"{figures['load_average_after']}; errors in all: {figures['errors']}"
+                 + (f" (e.g. {samples[0]})" if samples else ""))
     return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "pass" if value else "FAIL"
+    return str(value)
