@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from errors import BadInput
 from index.catalog import open_catalog, open_feed_table
 from index.copy import copy_index, source_settings
 from index.search import Bm25Search
@@ -164,7 +165,7 @@ def test_a_target_holding_other_articles_is_refused(indexes, embedder, tmp_path)
     indexer = Indexer(target, embedder=embedder)
     indexer.sync([other])
     indexer.close()
-    with pytest.raises(Exception, match="already holds 1 articles that are not a copy of"):
+    with pytest.raises(BadInput, match="already holds 1 articles that are not a copy of"):
         copy_index(source, target, embedder)
     catalog = open_catalog(target, read_only=True)
     assert catalog.count_articles() == 1
