@@ -136,7 +136,9 @@ def measure_one(size: int, work: Path, build: bool = True, keep: bool = False, q
     figures["embedder"] = embedder.name
     postgres = Settings(_env_file=None, home=work / f"pg-home-{size}", collection=f"scale-{size}-{int(time.time())}")
     if postgres.index.catalog_dsn:
-        figures["postgres"] = measure_postgres(settings, postgres, embedder, keep, questions)
+        # an embedder of its own (the same vectors): sentence vectors are cached per embedder, and the SQLite
+        # side's cache would answer this side's questions
+        figures["postgres"] = measure_postgres(settings, postgres, HashingEmbedder(), keep, questions)
     return figures
 
 
