@@ -21,13 +21,18 @@ def cmd_copy(args, settings, out: Console, err: Console) -> int:
     progress = Progress(TextColumn("[bold]copying"), BarColumn(), MofNCompleteColumn(), TextColumn("articles"),
                         TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False,
                         disable=args.quiet)
-    task = progress.add_task("copy", total=None)
+    tasks: list = []
 
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:  # shown from the first batch on: a refusal prints no bar
+        if not tasks:
+            progress.start()
+            tasks.append(progress.add_task("copy", total=total))
+        progress.update(tasks[0], completed=done, total=total)
 
-    with progress:
+    try:
         report = copy_index(source, settings, make_embedder(settings), on_progress=update)
+    finally:
+        progress.stop()
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False))
         return 0
