@@ -13,13 +13,13 @@ from typing import Sequence
 
 from rich.console import Console
 
-from cli import ask, evals, index, ingest, models, service, stories
+from cli import ask, catalog, evals, index, ingest, models, service, stories
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsdesk", description="Cited answers from your news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (index, ask, stories, evals, models, ingest, service):
+    for group in (index, catalog, ask, stories, evals, models, ingest, service):
         group.register(sub)
     return parser
 

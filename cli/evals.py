@@ -206,7 +206,9 @@ def register(sub) -> None:
     b.add_argument("--budgets", type=_numbers, default=None,
                    help="evidence token budgets to compare for the local models (default: NEWSDESK_LOCAL_EVIDENCE_TOKENS)")
     json_option(b, "the figures")
-    b = bench.add_parser("scale", help="generated corpora of 10k/30k/100k articles: indexing, disk, RSS, query latency")
+    b = bench.add_parser("scale", help="generated corpora of 10k/30k/100k articles: indexing, disk, RSS, query latency; "
+                                       "with NEWSDESK_CATALOG_URL set, the same queries on a copy in that PostgreSQL "
+                                       "catalog and Chroma server beside SQLite's")
     b.add_argument("--sizes", type=_numbers, default=[10_000, 30_000, 100_000],
                    help="corpus sizes, comma-separated (default 10000,30000,100000)")
     b.add_argument("--work", type=Path, help="folder for the generated corpora (reused) and indexes (default: a new one)")

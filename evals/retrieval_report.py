@@ -2,7 +2,10 @@
 
     python -m evals.retrieval_report --home HOME [--baselines DIR] [--limit N] [--json]
 
-HOME must hold an index of ../shared/datasets/realtimeqa-articles/articles.jsonl.gz (newsdesk index).
+HOME must hold an index of ../shared/datasets/realtimeqa-articles/articles.jsonl.gz (newsdesk index). The
+store settings come from the environment as everywhere: with NEWSDESK_CATALOG_URL, NEWSDESK_CHROMA_HOST and
+NEWSDESK_CHROMA_PORT set it reads that PostgreSQL catalog and Chroma server (``newsdesk catalog copy`` fills
+them from a home); the report names the catalog and the store it read.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ def run(home: Path, baselines: Path | None, limit: int | None, skip_starter: boo
     settings = Settings(_env_file=None, home=home)
     desk = NewsDesk(settings)
     questions = realtimeqa_questions()[:limit] if limit else realtimeqa_questions()
-    report: dict = {"corpus": desk.catalog.counts().articles, "systems": {}}
+    report: dict = {"corpus": desk.catalog.counts().articles, "catalog": settings.index.catalog_location,
+                    "store": settings.index.store_location, "systems": {}}
 
     def measure(name: str, fn) -> list[list[str]]:
         fn(questions[0].question, questions[0])  # warm-up (model load, caches)
@@ -110,7 +114,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"corpus: {report['corpus']} articles")
+    print(f"corpus: {report['corpus']} articles; catalog {report['catalog']}; store {report['store']}")
     print(f"{'system':45} {'Hit@1':>6} {'Hit@5':>6} {'Hit@10':>6} {'MRR@10':>7} {'nDCG@10':>7} {'p50 ms':>7} {'p95 ms':>7}")
     for name, s in report["systems"].items():
         print(f"{name:45} {s['hit@1']:6.3f} {s['hit@5']:6.3f} {s['hit@10']:6.3f} {s['mrr@10']:7.3f} {s['ndcg@10']:7.3f} "

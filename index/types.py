@@ -83,6 +83,23 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True)
+class ArticleCopy:
+    """An indexed article whole, as one catalog hands it to another (``index.copy``): its row as stored (the
+    content hash and the moments kept), its chunks in order, and their vectors (float32 bytes) where made.
+    ``order``: where its chunks stand in the catalog's write order (its first chunk's rowid; 0 without chunks):
+    written in that order, the copy's keyword index breaks ties between equal scores as the source's does."""
+
+    order: int
+    article: Article
+    root: str
+    content_hash: str
+    indexed_at: str
+    embedded_at: str | None
+    chunks: list[Chunk]
+    vectors: dict[str, bytes]
+
+
+@dataclass(frozen=True)
 class ArticleSummary:
     """One article in the list of everything indexed (newest first)."""
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from rag.sentences import sentence_spans
 from rag.text import content_stems
@@ -52,12 +51,6 @@ def _lead(text: str, story_stems: set[str], min_words: int, sentences: int) -> t
 
 def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
-
-
-def _days_apart(a: str | None, b: str | None) -> int | None:
-    if a is None or b is None:
-        return None
-    return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
 
 
 class TimelineBuilder:
@@ -124,10 +117,10 @@ class TimelineBuilder:
 
     def _repeats(self, entry: TimelineEntry, entry_stems: set[str], source: TimelineSource, stems: set[str],
                  values: set[float]) -> bool:
-        """A report repeats an entry when it says much the same in the same words, that day or the next, and
-        states no figure the entry does not: a new figure is news even in the same words."""
-        gap = _days_apart(entry.date, source.date)
-        return (gap is not None and gap <= 1 and _overlap(stems, entry_stems) >= self.config.timeline_repeat_overlap
+        """A report repeats an entry when it says much the same in the same words on the same day, and states no
+        figure the entry does not: a new figure is news even in the same words, and a report of the next day
+        is an entry of its own, so every entry's reports share its date."""
+        return (entry.date is not None and entry.date == source.date and _overlap(stems, entry_stems) >= self.config.timeline_repeat_overlap
                 and values <= {f.value for f in figures(entry.report.quote)})
 
     # --- figures -------------------------------------------------------------------------------

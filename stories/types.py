@@ -59,7 +59,7 @@ class Report:
 @dataclass(frozen=True)
 class TimelineEntry:
     """A dated development of a story: a short claim, the report that states it (verbatim), and every outlet
-    that reported it that day or the next."""
+    that reported it that day."""
 
     date: str | None
     claim: str

@@ -6,12 +6,19 @@ take about 12 hours on 2 cores, so vectors come from a *hashing stand-in embedde
 projection of hashed word counts, 384 dimensions, clearly labelled in the output): what this
 measures is the store, the catalog, BM25, filtering and answering, not the embedder. Each size runs
 in its own process so that its peak RSS is its own.
+
+With a PostgreSQL catalog configured (NEWSDESK_CATALOG_URL and NEWSDESK_CHROMA_HOST/PORT), each size's SQLite
+index is then copied there (``newsdesk catalog copy``, into a collection ``scale-SIZE-<time>`` that is emptied
+afterwards unless kept) and the same queries are measured on it in the same process: BM25 alone (the
+retriever's own call, with its postings budget), hybrid retrieval, retrieval "as of" a date and an answer,
+beside SQLite's, with the load average of the shared cores at each.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import json
 import random
 import re
@@ -32,6 +39,8 @@ from settings import Settings
 
 OUTLETS = ["harbourpost.example", "dailyledger.example", "metrowire.example", "valleytimes.example",
            "coastalnews.example", "capitolreport.example", "northstar.example", "civicdesk.example"]
+# where the PostgreSQL side is configured: set in a size's process only when the caller's settings name it
+_STORE_VARIABLES = ("NEWSDESK_CATALOG_URL", "NEWSDESK_CHROMA_HOST", "NEWSDESK_CHROMA_PORT", "NEWSDESK_CHROMA_SSL")
 
 
 class HashingEmbedder:
@@ -87,16 +96,18 @@ def generate_corpus(target: Path, count: int, seed: int = 11) -> Path:
     return target
 
 
-def measure_one(size: int, work: Path, build: bool = True) -> dict:
+def measure_one(size: int, work: Path, build: bool = True, keep: bool = False, questions: int = 100) -> dict:
     """Index a generated corpus of ``size`` articles into ``work/home-SIZE`` (unless ``build`` is
-    False: then that home must exist) and query it, in this process."""
+    False: then that home must exist) and query it, in this process; then, with a PostgreSQL catalog
+    configured, copy it there and query that (``measure_postgres``)."""
     from index.catalog import catalog_exists
     from index.sync import Indexer
 
     home = work / f"home-{size}"
     # write batches 8x the default 256: the stand-in embedder costs next to nothing, so batches only set the
     # number of commits, and one batch of 2048 chunks is still little memory (a choice, commit cd759e4)
-    settings = Settings(_env_file=None, home=home, write_batch_chunks=2048)
+    settings = Settings(_env_file=None, home=home, write_batch_chunks=2048, catalog_url=None, chroma_host=None,
+                        chroma_port=None)
     embedder = HashingEmbedder()
     figures: dict = {}
     if build:
@@ -119,17 +130,47 @@ def measure_one(size: int, work: Path, build: bool = True) -> dict:
         })
     elif not catalog_exists(settings):
         raise SystemExit(f"no index at {home}: run without --queries-only first")
-    figures.update(measure_queries(settings, embedder))
+    figures.update(measure_queries(settings, embedder, questions))
     figures["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1024**2, 1)
     figures["peak_rss_mb"] = _peak_rss_mb()
     figures["embedder"] = embedder.name
+    postgres = Settings(_env_file=None, home=work / f"pg-home-{size}", collection=f"scale-{size}-{int(time.time())}")
+    if postgres.index.catalog_dsn:
+        # an embedder of its own (the same vectors): sentence vectors are cached per embedder, and the SQLite
+        # side's cache would answer this side's questions
+        figures["postgres"] = measure_postgres(settings, postgres, HashingEmbedder(), keep, questions)
+    return figures
+
+
+def measure_postgres(source: Settings, target: Settings, embedder, keep: bool, questions: int = 100) -> dict:
+    """Copy the SQLite index ``source`` into the PostgreSQL catalog and Chroma server of ``target`` and query it."""
+    from index.catalog import open_catalog
+    from index.copy import copy_index, source_settings
+    from index.store import reset_store
+
+    started = time.perf_counter()
+    report = copy_index(source_settings(target, source.index.home, source.index.collection), target, embedder)
+    figures = {"catalog": target.index.catalog_location, "store": target.index.store_location,
+               "copy_seconds": round(time.perf_counter() - started, 1), "copied_chunks": report.chunks,
+               "copy_loadavg": _loadavg()}
+    figures.update(measure_queries(target, embedder, questions))
+    if not keep:
+        reset_store(target)
+        catalog = open_catalog(target)
+        with catalog.transaction():
+            catalog.clear()
+            catalog.wire_clear()
+        catalog.close()
     return figures
 
 
 def measure_queries(settings: Settings, embedder, count: int = 100) -> dict:
-    """p50/p95 of retrieval (plain, and "as of" a date: a soft 10-day window) and of extractive answers."""
+    """p50/p95 of BM25 alone (the retriever's call: its candidates and postings budget, no window), of hybrid
+    retrieval (plain, and "as of" a date: a soft 10-day window) and of extractive answers."""
     from evals.datasets import realtimeqa_questions
+    from index.types import ChunkFilter
     from rag.engine import NewsDesk
+    from rag.text import query_terms
 
     desk = NewsDesk(settings.updated(answer_mode="extractive"), embedder=embedder)
     counts = desk.catalog.counts()
@@ -138,20 +179,30 @@ def measure_queries(settings: Settings, embedder, count: int = 100) -> dict:
     questions = [q.question for q in realtimeqa_questions()][:count]
     dates = [(oldest + (newest - oldest) * rng.random()).date().isoformat() for _ in questions]
     desk.ask(questions[0])  # warm-up: loads the vector index
-    timings: dict[str, list[float]] = {"retrieve": [], "retrieve_as_of": [], "answer": []}
+    config, retriever = desk.settings.retrieval, desk.retriever
+    timings: dict[str, list[float]] = {"bm25": [], "retrieve": [], "retrieve_as_of": [], "answer": []}
+    loads = [_loadavg()]
     for question, as_of in zip(questions, dates):
-        for name, call in (("retrieve", lambda: desk.retrieve(question)),
+        for name, call in (("bm25", lambda: retriever.bm25.search(query_terms(question), config.candidates,
+                                                                  ChunkFilter(), config.bm25_postings)),
+                           ("retrieve", lambda: desk.retrieve(question)),
                            ("retrieve_as_of", lambda: desk.retrieve(question, as_of=as_of)),
                            ("answer", lambda: desk.ask(question))):
             t0 = time.perf_counter()
             call()
             timings[name].append((time.perf_counter() - t0) * 1000)
     desk.close()
-    out: dict = {"queries_on_chunks": counts.chunks}
+    loads.append(_loadavg())
+    out: dict = {"queries_on_chunks": counts.chunks, "queries_loadavg": loads}
     for name, values in timings.items():
         out[f"{name}_p50_ms"] = round(percentile(values, 0.5), 1)
         out[f"{name}_p95_ms"] = round(percentile(values, 0.95), 1)
     return out
+
+
+def _loadavg() -> list[float]:
+    """The 1, 5 and 15 minute load averages: the cores are shared, so figures are read beside them."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _peak_rss_mb() -> float:
@@ -164,12 +215,17 @@ def run_scale(settings: Settings, sizes: list[int], console=None, work: Path | N
     if work is None:
         work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=settings.index.home if settings.index.home.exists() else None))
     work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in _STORE_VARIABLES}
+    if settings.index.catalog_dsn:  # the PostgreSQL side, in the child's environment (not on its command line)
+        env.update(NEWSDESK_CATALOG_URL=settings.index.catalog_dsn, NEWSDESK_CHROMA_HOST=settings.index.chroma_host,
+                   NEWSDESK_CHROMA_PORT=str(settings.index.chroma_port or 8000))
     table = {}
     for size in sizes:
         if console:
             console.print(f"[bold]scale[/]: {size:,} articles" + (" (queries only)" if queries_only else ""))
-        command = [sys.executable, "-m", "evals.bench.scale", str(size), str(work)] + (["--queries-only"] if queries_only else [])
-        result = subprocess.run(command, capture_output=True, text=True)
+        command = [sys.executable, "-m", "evals.bench.scale", str(size), str(work)] + \
+            (["--queries-only"] if queries_only else []) + (["--keep"] if keep else [])
+        result = subprocess.run(command, capture_output=True, text=True, env=env)
         if result.returncode != 0:
             table[str(size)] = {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
             continue
@@ -180,4 +236,5 @@ def run_scale(settings: Settings, sizes: list[int], console=None, work: Path | N
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure_one(int(sys.argv[1]), Path(sys.argv[2]), build="--queries-only" not in sys.argv[3:])))
+    print(json.dumps(measure_one(int(sys.argv[1]), Path(sys.argv[2]), build="--queries-only" not in sys.argv[3:],
+                                 keep="--keep" in sys.argv[3:])))

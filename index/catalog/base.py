@@ -29,14 +29,63 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
-from index.types import Article, ArticleBrief, ArticleRecord, ArticleSummary, Bm25Query, Chunk, ChunkFilter
+import json
+
 from index.story_types import StoryFeatures, StoryInput, StoryRow
-from index.types import ChunkRecord, FeedState, IndexCounts, StoredSignature
+from index.types import Article, ArticleBrief, ArticleCopy, ArticleRecord, ArticleSummary, Bm25Query, Chunk
+from index.types import ChunkFilter, ChunkRecord, FeedState, IndexCounts, StoredSignature, to_epoch
 
 
 def utcnow_iso(precise: bool = False) -> str:
     """Now, in UTC; ``precise``: to the millisecond (arrival times, whose lag is measured in seconds)."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds" if precise else "seconds")
+
+
+# the columns an article is written with, in order (``article_row``), and those a copy is read from
+ARTICLE_COLUMNS = ("id, root, path, line, url, title, source, published_at, published_ts, authors, content_hash, "
+                   "text, n_chunks, indexed_at, embedded_at, summary_only")
+COPY_COLUMNS = ("id, text, path, title, source, url, published_at, authors, line, summary_only, root, content_hash, "
+                "indexed_at, embedded_at")
+COPY_CHUNK_COLUMNS = "article_id, id, position, start, {end}, text, embedding"  # {end}: the quoted name there
+
+
+def article_row(article: Article, root: str, content_hash: str, n_chunks: int, indexed_at: str,
+                embedded_at: str | None) -> tuple:
+    """An article's values for ``ARTICLE_COLUMNS``, the same on both backends."""
+    return (article.id, root, article.path, article.line, article.url, article.title, article.source,
+            article.published_at.isoformat() if article.published_at else None, to_epoch(article.published_at),
+            json.dumps(list(article.authors), ensure_ascii=False), content_hash, article.text, n_chunks,
+            indexed_at, embedded_at, int(article.summary_only))
+
+
+# the articles after a (write order, id) cursor, in write order (``ArticleCopy.order``), their first chunk's rowid
+# found through the chunks' article index
+COPY_ORDER = ("SELECT id, first FROM (SELECT id, coalesce((SELECT min(rowid) FROM chunks c "
+              "WHERE c.article_id = a.id), 0) AS first FROM articles a) AS ordered "
+              "WHERE (first, id{collate}) > ({mark}, {mark}) ORDER BY first, id{collate} LIMIT {mark}")
+
+
+def article_copies(order: list[tuple], rows: list[tuple], chunk_rows: list[tuple]) -> list[ArticleCopy]:
+    """Articles in ``order`` ((id, write order) rows of ``COPY_ORDER``), read with ``COPY_COLUMNS``, and their
+    chunks with ``COPY_CHUNK_COLUMNS``."""
+    chunks: dict[str, list[Chunk]] = {}
+    vectors: dict[str, dict[str, bytes]] = {}
+    for article_id, chunk_id, position, start, end, text, embedding in chunk_rows:
+        chunks.setdefault(article_id, []).append(Chunk(chunk_id, article_id, position, start, end, text))
+        if embedding is not None:
+            vectors.setdefault(article_id, {})[chunk_id] = bytes(embedding)
+    for listed in chunks.values():
+        listed.sort(key=lambda chunk: chunk.position)
+    by_id = {row[0]: row for row in rows}
+    copies = []
+    for article_id, first in order:
+        row = by_id[article_id]
+        published = datetime.fromisoformat(row[6]) if row[6] else None
+        article = Article(row[0], row[1], row[2], title=row[3], source=row[4], url=row[5], published_at=published,
+                          authors=tuple(json.loads(row[7] or "[]")), line=row[8], summary_only=bool(row[9]))
+        copies.append(ArticleCopy(int(first), article, row[10], row[11], row[12], row[13], chunks.get(row[0], []),
+                                  vectors.get(row[0], {})))
+    return copies
 
 
 class CatalogInterface(Protocol):
@@ -82,6 +131,10 @@ class CatalogInterface(Protocol):
     def clear(self) -> None: ...
     def all_chunk_ids(self) -> set[str]: ...
     def embedded_chunk_ids(self) -> set[str]: ...
+
+    # copying a whole catalog (``index.copy``): articles by id, and written back as they were
+    def export_articles(self, after: tuple[int, str], limit: int) -> list[ArticleCopy]: ...
+    def import_articles(self, copies: list[ArticleCopy]) -> None: ...
 
     # the embedding queue and arrivals
     def pending_counts(self) -> tuple[int, int]: ...

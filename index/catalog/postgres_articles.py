@@ -14,9 +14,10 @@ from typing import Iterable
 
 import psycopg
 
-from index.catalog.base import utcnow_iso
-from index.types import Article, ArticleBrief, ArticleRecord, ArticleSummary, Chunk, ChunkRecord, IndexCounts
-from index.types import SourceCount, to_epoch
+from index.catalog.base import ARTICLE_COLUMNS, COPY_CHUNK_COLUMNS, COPY_COLUMNS, COPY_ORDER, article_copies
+from index.catalog.base import article_row, utcnow_iso
+from index.types import Article, ArticleBrief, ArticleCopy, ArticleRecord, ArticleSummary, Chunk, ChunkRecord
+from index.types import IndexCounts, SourceCount
 
 try:
     from index.catalog.postgres_search import delete_chunk_terms, index_chunk_terms
@@ -96,26 +97,34 @@ class PostgresArticleRows:
             old_ids = set(self.delete_article(article.id))
             blobs = [vectors.get(c.id, kept.get(c.id)) for c in chunks]
             now = utcnow_iso(precise=True)
-            conn.execute(
-                "INSERT INTO articles (id, root, path, line, url, title, source, published_at, published_ts, authors, "
-                "content_hash, text, n_chunks, indexed_at, embedded_at, summary_only) "
-                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                (article.id, root, article.path, article.line, article.url, article.title, article.source,
-                 article.published_at.isoformat() if article.published_at else None, to_epoch(article.published_at),
-                 json.dumps(list(article.authors), ensure_ascii=False), article.content_hash, article.text,
-                 len(chunks), now, now if all(b is not None for b in blobs) else None, int(article.summary_only)))
+            conn.execute(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ({','.join(['%s'] * 16)})",
+                         article_row(article, root, article.content_hash, len(chunks), now,
+                                     now if all(b is not None for b in blobs) else None))
             if not chunks:
                 return sorted(old_ids)
-            title = article.display_title
-            with conn.cursor() as cursor:
-                cursor.executemany(
-                    'INSERT INTO chunks (id, article_id, position, start, "end", text, title, embedding) '
-                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING rowid",
-                    [(c.id, c.article_id, c.position, c.start, c.end, c.text, title, b) for c, b in zip(chunks, blobs)],
-                    returning=True)
-                rowids = [int(result.fetchone()[0]) for result in cursor.results()]
-            index_chunk_terms(conn, [(rowid, title, c.text) for rowid, c in zip(rowids, chunks)])
+            _insert_chunks(conn, [(c, article.display_title, b) for c, b in zip(chunks, blobs)])
         return sorted(old_ids - {c.id for c in chunks})
+
+    def export_articles(self, after: tuple[int, str], limit: int) -> list[ArticleCopy]:
+        """Up to ``limit`` whole articles after the cursor ``after`` ((write order, id) of the last one taken), in
+        the catalog's write order (``ArticleCopy.order``)."""
+        order = self._all(COPY_ORDER.format(collate=' COLLATE "C"', mark="%s"), (*after, limit))
+        ids = [r[0] for r in order]
+        rows = self._all(f"SELECT {COPY_COLUMNS} FROM articles WHERE id = ANY(%s)", (ids,))
+        chunk_rows = self._all("SELECT " + COPY_CHUNK_COLUMNS.format(end='"end"') + " FROM chunks "
+                               "WHERE article_id = ANY(%s)", (ids,))
+        return article_copies(order, rows, chunk_rows)
+
+    def import_articles(self, copies: list[ArticleCopy]) -> None:
+        """Write copied articles as they were (content hash and moments kept) with their chunks, vectors and
+        keyword postings, in one transaction (their ids are new here)."""
+        with self.transaction(), self.connection() as conn:
+            with conn.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ({','.join(['%s'] * 16)})",
+                                   [article_row(c.article, c.root, c.content_hash, len(c.chunks), c.indexed_at,
+                                                c.embedded_at) for c in copies])
+            _insert_chunks(conn, [(chunk, c.article.display_title, c.vectors.get(chunk.id))
+                                  for c in copies for chunk in c.chunks])
 
     def delete_article(self, article_id: str) -> list[str]:
         """Remove an article and its chunks in one transaction. Returns the chunk ids it dropped."""
@@ -240,3 +249,17 @@ def _article_filter(source: str | None, q: str | None) -> tuple[str, tuple]:
         clauses.append("(strpos(lower(coalesce(title, '')), %s) > 0 OR strpos(lower(coalesce(source, '')), %s) > 0)")
         params += [needle, needle]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _insert_chunks(conn: psycopg.Connection, rows: list[tuple[Chunk, str, bytes | None]]) -> None:
+    """Insert (chunk, its article's display title, its vector) rows and index their keyword terms."""
+    if not rows:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            'INSERT INTO chunks (id, article_id, position, start, "end", text, title, embedding) '
+            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING rowid",
+            [(c.id, c.article_id, c.position, c.start, c.end, c.text, title, b) for c, title, b in rows],
+            returning=True)
+        rowids = [int(result.fetchone()[0]) for result in cursor.results()]
+    index_chunk_terms(conn, [(rowid, title, c.text) for rowid, (c, title, _) in zip(rowids, rows)])

@@ -130,6 +130,11 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
 
     def _configure(self, conn: psycopg.Connection) -> None:
         set_search_path(conn, self.schema)
+        # no JIT: a BM25 query whose row estimate runs high (the one-row statistics table before its first
+        # ANALYZE is guessed at 1,450 rows) passes jit_above_cost, and compiling it took 2.3 s of a 2.4 s
+        # search on the RealTime QA copy; the catalog's queries are short, so compiling never pays
+        # (docs/benchmarks/2026-12-07-postgres-retrieval.md)
+        conn.execute("SET jit = off")
         if self.read_only:
             conn.execute("SET default_transaction_read_only = on")
 

@@ -12,10 +12,11 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Iterable
 
-from index.catalog.base import utcnow_iso
+from index.catalog.base import ARTICLE_COLUMNS, COPY_CHUNK_COLUMNS, COPY_COLUMNS, COPY_ORDER, article_copies
+from index.catalog.base import article_row, utcnow_iso
 from index.catalog.sqlite_schema import rows_in
-from index.types import Article, ArticleBrief, ArticleRecord, ArticleSummary, Chunk, ChunkRecord, IndexCounts
-from index.types import SourceCount, to_epoch
+from index.types import Article, ArticleBrief, ArticleCopy, ArticleRecord, ArticleSummary, Chunk, ChunkRecord
+from index.types import IndexCounts, SourceCount
 
 
 class ArticleRows:
@@ -84,16 +85,13 @@ class ArticleRows:
         old_ids = set(self.delete_article(article.id))
         blobs = [vectors.get(c.id, kept.get(c.id)) for c in chunks]
         now = utcnow_iso(precise=True)
-        self.db.execute(
-            "INSERT INTO articles (id, root, path, line, url, title, source, published_at, published_ts, authors, "
-            "content_hash, text, n_chunks, indexed_at, embedded_at, summary_only) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (article.id, root, article.path, article.line, article.url, article.title, article.source,
-             article.published_at.isoformat() if article.published_at else None, to_epoch(article.published_at),
-             json.dumps(list(article.authors), ensure_ascii=False), article.content_hash, article.text,
-             len(chunks), now, now if all(b is not None for b in blobs) else None, int(article.summary_only)),
-        )
-        title = article.display_title
+        self.db.execute(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ({','.join('?' * 16)})",
+                        article_row(article, root, article.content_hash, len(chunks), now,
+                                    now if all(b is not None for b in blobs) else None))
+        self._insert_chunks(chunks, blobs, article.display_title)
+        return sorted(old_ids - {c.id for c in chunks})
+
+    def _insert_chunks(self, chunks: list[Chunk], blobs: list[bytes | None], title: str) -> None:
         for chunk, blob in zip(chunks, blobs):
             cursor = self.db.execute(
                 "INSERT INTO chunks (id, article_id, position, start, end, text, embedding) VALUES (?,?,?,?,?,?,?)",
@@ -101,7 +99,26 @@ class ArticleRows:
             )
             self.db.execute("INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
                             (cursor.lastrowid, title, chunk.text))
-        return sorted(old_ids - {c.id for c in chunks})
+
+    def export_articles(self, after: tuple[int, str], limit: int) -> list[ArticleCopy]:
+        """Up to ``limit`` whole articles after the cursor ``after`` ((write order, id) of the last one taken), in
+        the catalog's write order (``ArticleCopy.order``)."""
+        order = self.db.execute(COPY_ORDER.format(collate="", mark="?"), (*after, limit)).fetchall()
+        ids = [r[0] for r in order]
+        rows = list(rows_in(self.db, f"SELECT {COPY_COLUMNS} FROM articles WHERE id IN ({{}})", ids))
+        chunk_rows = list(rows_in(self.db, f"SELECT {COPY_CHUNK_COLUMNS.format(end='end')} FROM chunks "
+                                           "WHERE article_id IN ({})", ids))
+        return article_copies(order, rows, chunk_rows)
+
+    def import_articles(self, copies: list[ArticleCopy]) -> None:
+        """Write copied articles as they were (content hash and moments kept) with their chunks, vectors and
+        FTS5 terms (inside a transaction; their ids are new here)."""
+        for copy in copies:
+            self.db.execute(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ({','.join('?' * 16)})",
+                            article_row(copy.article, copy.root, copy.content_hash, len(copy.chunks),
+                                        copy.indexed_at, copy.embedded_at))
+            self._insert_chunks(copy.chunks, [copy.vectors.get(c.id) for c in copy.chunks],
+                                copy.article.display_title)
 
     def delete_article(self, article_id: str) -> list[str]:
         """Remove an article and its chunks (inside a transaction). Returns the chunk ids it dropped."""

@@ -34,6 +34,28 @@ def test_measure_one_small(tmp_path):
     assert "index_seconds" not in again and again["queries_on_chunks"] == figures["chunks"]
 
 
+@pytest.mark.slow  # builds 80 generated articles, copies them to PostgreSQL and queries both: ~30 s
+def test_measure_one_on_postgres_beside_sqlite(tmp_path, postgres_server, chroma_server, monkeypatch):
+    from index.catalog import open_catalog
+    from settings import Settings
+
+    monkeypatch.setenv("NEWSDESK_CATALOG_URL", postgres_server.url)
+    monkeypatch.setenv("NEWSDESK_CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("NEWSDESK_CHROMA_PORT", str(chroma_server.port))
+    figures = measure_one(80, tmp_path, questions=6)
+    assert figures["articles"] == 80 and "schema newsdesk_scale_80_" in figures["postgres"]["catalog"]
+    postgres = figures["postgres"]
+    assert postgres["copied_chunks"] == postgres["queries_on_chunks"] == figures["chunks"]
+    for side in (figures, postgres):
+        for name in ("bm25", "retrieve", "retrieve_as_of", "answer"):
+            assert side[f"{name}_p95_ms"] >= side[f"{name}_p50_ms"] > 0
+        assert len(side["queries_loadavg"]) == 2
+    collection = postgres["store"].split("(collection ")[1].rstrip(")")
+    catalog = open_catalog(Settings(_env_file=None, home=tmp_path / "pg", collection=collection), read_only=True)
+    assert catalog.count_articles() == 0  # not kept: emptied after the run
+    catalog.close()
+
+
 def test_queries_only_needs_an_index(tmp_path):
     import pytest
 
