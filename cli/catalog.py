@@ -33,6 +33,7 @@ def cmd_copy(args, settings, out: Console, err: Console) -> int:
         report = copy_index(source, settings, make_embedder(settings), on_progress=update)
     finally:
         progress.stop()
+    stories = _keep_stories(settings)
     if args.json:
         print(json.dumps(asdict(report), ensure_ascii=False))
         return 0
@@ -41,7 +42,23 @@ def cmd_copy(args, settings, out: Console, err: Console) -> int:
               f"({report.queued} left queued), {report.signatures} wire signatures, {report.feeds} feeds and "
               f"{report.roots} roots in {report.seconds:.1f} s", highlight=False)
     out.print(f"  from {report.source}\n  into {report.target} and {report.store}", markup=False, highlight=False)
+    if stories is not None:
+        out.print(f"  {stories.linked} articles grouped into stories in {stories.seconds:.1f} s", highlight=False)
     return 0
+
+
+def _keep_stories(settings):
+    """The copy's stories, made as a write that settles makes them (they are derived, so not copied)."""
+    from index.catalog import open_catalog
+    from index.lock import index_lock
+    from stories.hooks import keep_stories
+
+    catalog = open_catalog(settings)
+    try:
+        with index_lock(settings):
+            return keep_stories(catalog, settings)
+    finally:
+        catalog.close()
 
 
 def register(sub) -> None:

@@ -76,7 +76,8 @@ def _rows(settings: Settings) -> dict:
                 "embedded": catalog.embedded_chunk_ids(), "pending": catalog.pending_counts(),
                 "vectors": dict(zip(*catalog.window_vectors(_everything()))),
                 "clusters": catalog.wire_cluster_of(ids), "signatures": catalog.wire_signatures(ids),
-                "roots": catalog.roots(), "feeds": feeds.list(), "counts": catalog.counts()}
+                "roots": catalog.roots(), "feeds": feeds.list(), "counts": catalog.counts(),
+                "stories": catalog.story_list(min_articles=1, limit=1000), "story_of": catalog.story_of(ids)}
     finally:
         catalog.close()
         feeds.close()
@@ -136,6 +137,7 @@ def test_a_copy_stopped_part_way_is_resumed_and_answers_as_the_source(indexes, e
 
     copied, original = _rows(target), _rows(source)
     assert copied == original
+    assert any(row.articles >= 2 for row in original["stories"])  # the wire copy's story, made again on the copy
     assert any(n == 0 for n in (len(c) for c in original["chunks"].values()))  # the wire copy came over too
     assert len(set(original["clusters"].values())) < len(original["clusters"])
     assert _files(source.index.home) == before  # the source was never written
