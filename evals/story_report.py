@@ -32,6 +32,7 @@ import json
 import shutil
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from evals.datasets import EVALS_DATA
@@ -124,8 +125,6 @@ def _quotes_match(report: Report, quote: str, date: str) -> bool:
 
 
 def _days(iso: str) -> int:
-    from datetime import date
-
     return date.fromisoformat(iso[:10]).toordinal()
 
 

@@ -21,6 +21,7 @@ class StoryAnswerer:
     """Answers a story question from the timeline of the story its best evidence belongs to."""
 
     def __init__(self, catalog: CatalogInterface, settings: Settings) -> None:
+        self.catalog = catalog
         self.stories = StoryQueries(catalog, settings)
         self.entries = settings.stories.story_answer_entries
 
@@ -51,7 +52,8 @@ class StoryAnswerer:
     def _story(self, evidence: list[Evidence]) -> str | None:
         """The story of the best evidence, when it has two reports or more."""
         story = self.stories.story_of([evidence[0].article_id]).get(evidence[0].article_id)
-        if story is None or self.stories.get(story).story.articles < 2:
+        row = self.catalog.story_get(story) if story is not None else None
+        if row is None or row.articles < 2:
             return None
         return story
 

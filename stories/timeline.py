@@ -85,7 +85,7 @@ class TimelineBuilder:
     # --- entries -------------------------------------------------------------------------------
     def _entries(self, ordered: list[TimelineSource], figure_sentences: dict[str, list[Report]]) -> list[TimelineEntry]:
         entries: list[TimelineEntry] = []
-        words: list[set[str]] = []
+        said: list[tuple[set[str], set[float]]] = []
         counts: dict[str, int] = {}
         for source in ordered:
             for term in content_stems(source.title):
@@ -96,32 +96,37 @@ class TimelineBuilder:
             reports = [_report(source, *span)] if span is not None else []
             reports += [r for r in figure_sentences.get(source.article_id, []) if span is None or r.start != span[0]]
             for report in reports:
-                self._add(entries, words, source, report)
+                self._add(entries, said, source, report)
         return entries
 
-    def _add(self, entries: list[TimelineEntry], words: list[set[str]], source: TimelineSource,
+    def _add(self, entries: list[TimelineEntry], said: list[tuple[set[str], set[float]]], source: TimelineSource,
              report: Report) -> None:
-        """A report's sentence as a new entry, or as another outlet's report of an entry it repeats."""
+        """A report's sentence as a new entry, or as another outlet's report of an entry it repeats. ``said``:
+        each entry's content words and figures, beside ``entries``."""
         stems = content_stems(report.quote)
         values = {f.value for f in figures(report.quote)}
-        same = next((i for i in range(len(entries) - 1, -1, -1)
-                     if self._repeats(entries[i], words[i], source, stems, values)), None)
-        if same is None:
+        same = None
+        for i in range(len(entries) - 1, -1, -1):  # entries are in date order: only the same day's can match
+            if entries[i].date != source.date:
+                break
+            if self._repeats(said[i], stems, values):
+                same = i
+                break
+        if same is None or source.date is None:
             entries.append(TimelineEntry(source.date, report.quote, report, [source.source] if source.source else []))
-            words.append(stems)
+            said.append((stems, values))
             return
         entry = entries[same]
         if source.source and source.source not in entry.outlets:
             entries[same] = TimelineEntry(entry.date, entry.claim, entry.report, sorted({*entry.outlets, source.source}),
                                           [*entry.also, report])
 
-    def _repeats(self, entry: TimelineEntry, entry_stems: set[str], source: TimelineSource, stems: set[str],
-                 values: set[float]) -> bool:
-        """A report repeats an entry when it says much the same in the same words on the same day, and states no
-        figure the entry does not: a new figure is news even in the same words, and a report of the next day
-        is an entry of its own, so every entry's reports share its date."""
-        return (entry.date is not None and entry.date == source.date and _overlap(stems, entry_stems) >= self.config.timeline_repeat_overlap
-                and values <= {f.value for f in figures(entry.report.quote)})
+    def _repeats(self, entry_said: tuple[set[str], set[float]], stems: set[str], values: set[float]) -> bool:
+        """A report repeats an entry of its day when it says much the same in the same words and states no figure
+        the entry does not: a new figure is news even in the same words, and a report of the next day is an
+        entry of its own, so every entry's reports share its date."""
+        entry_stems, entry_values = entry_said
+        return _overlap(stems, entry_stems) >= self.config.timeline_repeat_overlap and values <= entry_values
 
     # --- figures -------------------------------------------------------------------------------
     def _figures(self, source: TimelineSource) -> list[tuple[Figure, Report]]:

@@ -88,6 +88,23 @@ def server_lost(error: BaseException) -> bool:
     return state is None or state.startswith(_LOST_STATES)
 
 
+def cannot_open(where: str, error: BaseException) -> CatalogUnavailable:
+    """The one sentence for a catalog whose server could not be reached when it was opened."""
+    return CatalogUnavailable(f"The PostgreSQL catalog at {where} could not be opened ({type(error).__name__}); "
+                              "check NEWSDESK_CATALOG_URL and that the server is up.")
+
+
+def checked_pool(url: str, name: str, size: int, configure) -> psycopg_pool.ConnectionPool:
+    """A pool of autocommit connections to the catalog's server. ``check``: a connection is tried as it is handed
+    out, and one the server dropped is replaced. ``reconnect_timeout``: the pool stops retrying in the background
+    as soon as a caller stops waiting, so the next request after the server is back connects at once instead of
+    after a long back-off."""
+    return psycopg_pool.ConnectionPool(
+        url, min_size=1, max_size=size, open=True, name=name, timeout=CATALOG_WAIT_S,
+        reconnect_timeout=CATALOG_WAIT_S, kwargs={"autocommit": True, "connect_timeout": CATALOG_WAIT_S},
+        configure=configure, check=psycopg_pool.ConnectionPool.check_connection)
+
+
 class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRows, PostgresWireRows,
                       PostgresStoryRows):
     """Read and write access to one collection's catalog schema (``index.catalog.base.CatalogInterface``).
@@ -114,16 +131,8 @@ class PostgresCatalog(PostgresArticleRows, PostgresSearchRows, PostgresVectorRow
             full = server_full(error, self.path)
             if full is not None:
                 raise full from error
-            raise CatalogUnavailable(
-                f"The PostgreSQL catalog at {self.path} could not be opened ({type(error).__name__}); "
-                "check NEWSDESK_CATALOG_URL and that the server is up.") from None
-        # ``check``: a connection is tried as it is handed out, and one the server dropped is replaced.
-        # ``reconnect_timeout``: the pool stops retrying in the background as soon as a caller stops waiting, so
-        # the next request after the server is back connects at once instead of after a long back-off.
-        self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=POOL_SIZE, open=True, name=f"catalog-{schema}", timeout=CATALOG_WAIT_S,
-            reconnect_timeout=CATALOG_WAIT_S, kwargs={"autocommit": True, "connect_timeout": CATALOG_WAIT_S},
-            configure=self._configure, check=psycopg_pool.ConnectionPool.check_connection)
+            raise cannot_open(self.path, error) from None
+        self._pool = checked_pool(url, f"catalog-{schema}", POOL_SIZE, self._configure)
 
     def __repr__(self) -> str:
         return f"PostgresCatalog({self.path!r}, read_only={self.read_only})"

@@ -16,7 +16,7 @@ import psycopg
 import psycopg_pool
 
 from errors import CatalogUnavailable
-from index.catalog.postgres_catalog import server_full, server_lost
+from index.catalog.postgres_catalog import cannot_open, checked_pool, server_full, server_lost
 from index.catalog.postgres_schema import FEEDS_DDL, create_tables, has_table, set_search_path
 from index.types import FeedState
 from settings.store import CATALOG_WAIT_S, redact_url
@@ -39,13 +39,8 @@ class PostgresFeedTable:
                 if not read_only:
                     create_tables(conn, schema, FEEDS_DDL)
         except psycopg.Error as error:
-            raise CatalogUnavailable(
-                f"The PostgreSQL catalog at {self.path} could not be opened ({type(error).__name__}); "
-                "check NEWSDESK_CATALOG_URL and that the server is up.") from None
-        self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=_POOL_SIZE, open=True, name=f"feeds-{schema}", timeout=CATALOG_WAIT_S,
-            reconnect_timeout=CATALOG_WAIT_S, kwargs={"autocommit": True, "connect_timeout": CATALOG_WAIT_S},
-            configure=self._configure, check=psycopg_pool.ConnectionPool.check_connection)
+            raise cannot_open(self.path, error) from None
+        self._pool = checked_pool(url, f"feeds-{schema}", _POOL_SIZE, self._configure)
 
     def __repr__(self) -> str:
         return f"PostgresFeedTable({self.path!r}, read_only={self.read_only})"
