@@ -43,7 +43,6 @@ from rag.query import QueryPlan, QueryPlanner
 from rag.reader import SentenceReader
 from rag.steps import StepwiseReader
 from rag.story_answer import StoryAnswerer
-from rag.story_reports import story_reports
 from rag.retriever import HybridRetriever
 from rag.timeparse import TimeFilter
 from rag.types import Answer, Evidence, Preview
@@ -237,11 +236,8 @@ class NewsDesk:
                                          reference=plan.reference, queries=plan.queries)
         evidence = fold_wire_copies(ranked, self.catalog, self.settings.ingest, plan.k, plan.time_filter.until)
         if plan.latest and evidence:
-            limit = self.settings.retrieval.newer_reports
-            story = story_reports(self.catalog, plan.standalone, evidence, plan.time_filter.bound, limit)
-            newer = self.retriever.newer_reports(plan.standalone, evidence + story, plan.time_filter, plan.sources,
-                                                 plan.reference, limit)
-            evidence += sorted(story + newer, key=_newest_first)[:limit]
+            evidence += self.retriever.newer_reports(plan.standalone, evidence, plan.time_filter, plan.sources,
+                                                     plan.reference, self.settings.retrieval.newer_reports)
         return evidence
 
     def _timings(self, started: float, retrieved_at: float, mode: str) -> dict[str, float]:
@@ -254,10 +250,6 @@ class NewsDesk:
             timings["first_token"] = (stats["first"] - started) * 1000
             timings["generate"] = ((stats["done"] or done) - stats["first"]) * 1000
         return timings
-
-
-def _newest_first(item: Evidence) -> tuple:
-    return (item.published_at is None, -(item.published_at.timestamp() if item.published_at else 0.0), item.article_id)
 
 
 def _stamp_before_now() -> str:

@@ -109,7 +109,7 @@ class HybridRetriever:
             record = records.get(chunk_id)
             if record is not None:
                 published = datetime.fromisoformat(record.published_at) if record.published_at else None
-                out.append(Evidence(chunk_id, record.article_id, record.title or fallback_title(record),
+                out.append(Evidence(chunk_id, record.article_id, record.title or _fallback_title(record),
                                     record.source, record.url, published, record.text, record.start, record.end,
                                     query=LEAD))
         return out
@@ -206,7 +206,7 @@ class HybridRetriever:
                 age_days = max(0.0, (reference - published).total_seconds() / 86400) if published else 365.0
                 score *= 0.5 + 0.5 * math.pow(0.5, age_days / self.config.recency_half_life_days)
             out.append(Evidence(
-                chunk_id=item.chunk_id, article_id=record.article_id, title=record.title or fallback_title(record),
+                chunk_id=item.chunk_id, article_id=record.article_id, title=record.title or _fallback_title(record),
                 source=record.source, url=record.url, published_at=published, text=record.text,
                 start=record.start, end=record.end, score=score, dense_rank=item.dense_rank,
                 bm25_rank=item.bm25_rank, query=item.query))
@@ -235,5 +235,5 @@ class HybridRetriever:
         return chosen
 
 
-def fallback_title(record: ChunkRecord) -> str:
+def _fallback_title(record: ChunkRecord) -> str:
     return (title_from_url(record.url) if record.url else None) or record.text[:80]

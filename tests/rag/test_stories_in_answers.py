@@ -1,4 +1,4 @@
-"""Stories in the answers (``rag.story_reports``, ``rag.story_answer``), on the storm reported four times by two
+"""Stories in the answers (``rag.story_answer``), on the storm reported four times by two
 outlets (``tests.stories.story_set``): a latest-value question is answered from the newest report and says what it
 replaced; "what's the latest on", "how did ... unfold" and "what changed since" are answered from the story's
 timeline, every line a verbatim quote cited to its dated report; a question about an article in no story is
