@@ -118,14 +118,15 @@ class QueryPlan:
         return [self.standalone] + self.parts
 
 
-# a question about a story as a whole, not one fact of it: its news now, how it went, what changed since a day
+# a question about a story as a whole, not one fact of it: its news now, how it went, what changed since a day.
+# The request opens the question: "How many acres ..., according to the latest update in ..." asks one fact.
 _STORY_QUESTIONS = [
-    ("latest", re.compile(r"\b(?:what(?:'s| is)(?: the)? (?:latest|newest) (?:on|about|with|in|news)|"
+    ("latest", re.compile(r"^\W*(?:what(?:'s| is)(?: the)? (?:latest|newest) (?:on|about|with|in|news)|"
                           r"(?:latest|newest) (?:news|update|updates|developments?) (?:on|about|in)|"
                           r"any (?:news|updates?) (?:on|about)|where (?:do|does) .+ stand)\b", re.I)),
-    ("develop", re.compile(r"\b(?:how (?:did|has|have) .+ (?:develop|developed|unfold|unfolded|evolve|evolved|"
+    ("develop", re.compile(r"^\W*(?:how (?:did|has|have) .+ (?:develop|developed|unfold|unfolded|evolve|evolved|"
                            r"play(?:ed)? out)|timeline (?:of|for)|what happened (?:with|to|in) .+ over)\b", re.I)),
-    ("since", re.compile(r"\bwhat(?:'s| has| is)? (?:changed|new|happened) since\b", re.I)),
+    ("since", re.compile(r"^\W*what(?:'s| has| is)? (?:changed|new|happened) since\b", re.I)),
 ]
 
 
@@ -133,7 +134,7 @@ def asks_about_story(question: str) -> str | None:
     """Which kind of story question ``question`` is ("latest", "develop", "since"), or None for a question
     about one fact."""
     for kind, pattern in _STORY_QUESTIONS:
-        if pattern.search(question):
+        if pattern.search(question.strip()):
             return kind
     return None
 

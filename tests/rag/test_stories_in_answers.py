@@ -84,6 +84,7 @@ def test_a_question_about_an_article_in_no_story_is_answered_as_usual(desk):
     ("What's the latest on Hurricane Delia?", "latest"), ("Any updates on the Twitter deal?", "latest"),
     ("How did the Delia disaster unfold?", "develop"), ("What changed since Monday in Marlow?", "since"),
     ("What is the latest death toll from Hurricane Delia?", None), ("Who won the election?", None),
+    ("How many acres had the fire burned, according to the latest update in the county?", None),
 ])
 def test_which_questions_are_about_a_story(question, kind):
     assert asks_about_story(question) == kind
