@@ -31,6 +31,7 @@ class Question:
     as_of: str | None = None
     choices: list[str] = field(default_factory=list)
     kind: str = "answerable"  # answerable | unanswerable | nota | ...
+    newest_date: str | None = None  # latest-value questions: the ISO day of the newest report of the value
 
     @property
     def answerable(self) -> bool:
@@ -107,6 +108,21 @@ def archive_qa_questions() -> list[Question]:
             record = json.loads(line)
             out.append(Question(record["id"], record["question"], list(record["gold"]),
                                 _archive_gold_articles(record), kind=record["type"]))
+    return out
+
+
+def story_latest_questions() -> list[Question]:
+    """Latest-value questions over the labelled stories (``evals/data/stories/latest.jsonl``), in archive-qa's
+    format: each asks a story's newest value of a figure that moved. Its gold articles are the newest labelled
+    report and the story's reports of that day or later: an answer citing a report as new counts as citing the
+    newest."""
+    out = []
+    for line in open(EVALS_DATA / "stories" / "latest.jsonl", encoding="utf-8"):
+        if line.strip():
+            record = json.loads(line)
+            articles = [article_id_for(u, "") for u in [record["urls"][0], *record["newer_urls"]]]
+            out.append(Question(record["id"], record["question"], list(record["gold"]), articles, kind=record["type"],
+                                newest_date=record["date"]))
     return out
 
 

@@ -21,6 +21,7 @@ _MEAN_SCORES = {
     "answers.accuracy": "accuracy", "answers.exact_match": "exact_match", "answers.token_f1": "token_f1",
     "answers.judged_correct": "judged_correct", "answers.choice_accuracy": "choice_accuracy",
     "answers.gold_in_evidence": "gold_in_evidence", "answers.gold_cited": "gold_cited",
+    "answers.right_citing_newest": "right_citing_newest",
     "citations.precision": "citation_precision", "citations.verbatim": "citation_verbatim",
     "citations.self_support": "citation_self_support", "citations.judged_support": "citation_judged_support",
     "counterfactual.repeats_fake": "repeats_fake", "counterfactual.flags_conflict": "flags_conflict",
@@ -37,6 +38,8 @@ METRIC_NOTES = {
                           "unanswerable question), over all questions.",
     "answers.gold_in_evidence": "a gold article is among the articles the answerer read.",
     "answers.gold_cited": "a citation points to a gold article.",
+    "answers.right_citing_newest": "latest-value questions: right, and a citation is of a report dated on or after "
+                                   "the newest report of the value.",
     "answers.accuracy": "a gold answer is contained in the answer (normalized; citation markers and a leading "
                         "Yes/No removed): the strict floor, a paraphrase fails it.",
     "answers.token_f1": "SQuAD-style token F1 with the best gold answer: word order is free, padding costs.",
@@ -127,7 +130,7 @@ def build_summary(run_dir: Path, suite: Suite, wall_seconds: float | None = None
         for r in rows:
             types[r["type"]].append(r)
         summary["by_type"][system] = {t: summarize(rs, model) for t, rs in types.items()}
-        if suite.questions == "archive-qa":  # tuned on the odd ids, held out on the even ones: reported apart
+        if suite.questions in ("archive-qa", "stories-latest"):  # odd ids tune, even ones are held out: apart
             halves: dict[str, list[dict]] = defaultdict(list)
             for r in rows:
                 halves[split_of(r["id"])].append(r)
@@ -205,7 +208,9 @@ def render_markdown(summary: dict, charts: list[str]) -> str:
               "What the metrics measure:", ""] + notes + [""]
     lines += ["## All metrics", "", _table(summary["systems"], _keys(summary["systems"])), ""]
     if summary.get("by_split"):
-        lines += ["## Tuning (odd ids) and held-out (even ids) halves", "", _table(split_rows(summary), SPLIT_COLUMNS), ""]
+        halves = split_rows(summary)
+        columns = SPLIT_COLUMNS + (["right citing newest"] if any("right citing newest" in r for r in halves.values()) else [])
+        lines += ["## Tuning (odd ids) and held-out (even ids) halves", "", _table(halves, columns), ""]
     for system, types in summary["by_type"].items():
         for type_, metrics in types.items():
             lines += [f"## {system}: {type_}", "", _table({type_: metrics}, list(metrics)), ""]
@@ -246,6 +251,8 @@ def split_rows(summary: dict) -> dict[str, dict]:
                 "wrong": every.get("answers.wrong_rate"),
                 "gold in evidence": every.get("answers.gold_in_evidence"),
                 "gold cited": every.get("answers.gold_cited"),
+                **({"right citing newest": every["answers.right_citing_newest"]}
+                   if "answers.right_citing_newest" in every else {}),
                 "first token p50/p95 s": seconds("first_token"), "answer p50/p95 s": seconds("total")}
     return rows
 

@@ -126,6 +126,10 @@ def score_case(case: Case, answer: dict, evidence_texts: list[str], citation_che
         scores["gold_in_evidence"] = float(bool(gold & set(answer["evidence"])))
     if gold:
         scores["gold_cited"] = float(any(c["article_id"] in gold for c in answer["citations"]))
+    if case.newest_date and "right" in scores:
+        # right, and citing a report as new as the newest of the value (any outlet's report of that day or later)
+        scores["right_citing_newest"] = float(bool(scores["right"]) and any(
+            (c.get("published_at") or "")[:10] >= case.newest_date for c in answer["citations"]))
     if case.fake_answers:
         text = answer["answer"]
         scores["repeats_fake"] = float(contains_answer(text, case.fake_answers) and not answer["refused"])

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from errors import BadInput
 from evals.datasets import (EVALS_DATA, Question, archive_qa_questions, datasets_dir, load_jsonl_questions,
-                            realtimeqa_questions, unanswerable_questions)
+                            realtimeqa_questions, story_latest_questions, unanswerable_questions)
 
 SUITES = Path(__file__).resolve().parent / "suites"
 
@@ -28,7 +28,7 @@ class Suite(BaseModel):
     description: str
     # files under the datasets folder, or a corpus the harness writes itself (the reindex scenario, RGB passages)
     corpus: list[str] | Literal["reindex", "rgb"]
-    questions: Literal["seed", "realtimeqa", "rgb", "reindex", "archive-qa"]
+    questions: Literal["seed", "realtimeqa", "rgb", "reindex", "archive-qa", "stories-latest"]
     variants: list[Literal["open", "multiple-choice", "nota", "unanswerable"]] = ["open"]
     mode: Literal["extractive", "llm"] | None = None  # None: the run's mode, else the settings' answer mode
     # metric name -> the value it must reach (``*false_refusal_rate``: must not exceed); where each value
@@ -63,6 +63,7 @@ class Case:
     step: dict | None = None  # reindex scenario: what to do to the corpus before asking
     # how a free answer is matched to its gold strings: normalized containment, or archive-qa's whole words
     matching: Literal["contains", "whole-words"] = "contains"
+    newest_date: str | None = None  # latest-value questions: the ISO day of the newest report of the value
 
 
 def list_suites() -> list[str]:
@@ -94,7 +95,7 @@ def corpus_paths(suite: Suite) -> list[Path]:
 
 def _from_question(q: Question, type_: str) -> Case:
     return Case(q.id, type_, q.question, list(q.gold_answers), list(q.gold_article_ids), q.as_of, list(q.choices),
-                expect_refusal=not q.answerable)
+                expect_refusal=not q.answerable, newest_date=q.newest_date)
 
 
 def cases_for(suite: Suite) -> list[Case]:
@@ -125,9 +126,10 @@ def cases_for(suite: Suite) -> list[Case]:
         if "unanswerable" in suite.variants:
             out += [_from_question(q, "unanswerable") for q in unanswerable_questions()]
         return out
-    if suite.questions == "archive-qa":
+    if suite.questions in ("archive-qa", "stories-latest"):
         # asked "now" (no as-of date): the reference is the newest indexed article, as for a user
-        cases = [_from_question(q, q.kind) for q in archive_qa_questions()]
+        asked = archive_qa_questions() if suite.questions == "archive-qa" else story_latest_questions()
+        cases = [_from_question(q, q.kind) for q in asked]
         for case in cases:
             case.matching = "whole-words"
         return cases

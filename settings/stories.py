@@ -54,6 +54,11 @@ class StorySettings(BaseSettings):
                                                               "sentences: the one naming most of what the story's "
                                                               "titles name (a choice: live blogs open with "
                                                               "furniture).")
+    timeline_news_sentences: int = Field(6, ge=0, description="A report's second entry is the first of its first "
+                                                              "this many sentences that states a number new to the "
+                                                              "story (0: none); tuned on the stories set's odd half "
+                                                              "(`python -m evals.story_report --split odd`): see "
+                                                              "docs/benchmarks/2026-12-07-stories.md.")
     story_answer_entries: int = Field(5, ge=1, le=20, description="Timeline entries in the answer to a story question "
                                                                    "(\"what's the latest on ...\", \"how did ... "
                                                                    "unfold\"): a choice, a short answer.")

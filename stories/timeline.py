@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from rag.sentences import sentence_spans
-from rag.text import content_stems
+from rag.text import content_stems, number_values
 from settings import StorySettings
 from stories.facts import Figure, figures
 from stories.types import Disagreement, Move, Report, StorySummary, Timeline, TimelineEntry
@@ -47,6 +47,27 @@ def _lead(text: str, story_stems: set[str], min_words: int, sentences: int) -> t
         if sentences == 0:
             break
     return best
+
+
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def _news(text: str, story_stems: set[str], known: set[str], lead: tuple[int, int] | None, min_words: int,
+          sentences: int) -> tuple[int, int] | None:
+    """The span of the first sentence among the report's first ``sentences`` real ones, other than its lead, that
+    states a number no earlier entry of the story states (years aside) and names something the story's titles
+    name: a new toll, sum, time or count is what a follow-up report adds."""
+    for start, end in sentence_spans(text)[:sentences * 2]:
+        sentence = text[start:end]
+        if len(sentence.split()) < min_words or _FURNITURE.search(sentence) or sentence[-1] not in ".!?\"”’":
+            continue
+        sentences -= 1
+        fresh = {n for n in number_values(sentence) if not _YEAR.match(n)} - known
+        if (start, end) != lead and fresh and content_stems(sentence) & story_stems:
+            return start, end
+        if sentences == 0:
+            break
+    return None
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
@@ -91,12 +112,18 @@ class TimelineBuilder:
             for term in content_stems(source.title):
                 counts[term] = counts.get(term, 0) + 1
         story_stems = {t for t, n in counts.items() if n >= 2} or set(counts)
+        known: set[str] = set()  # the numbers the entries so far state
         for source in ordered:
             span = _lead(source.text, story_stems, self.config.timeline_min_words, self.config.timeline_lead_sentences)
             reports = [_report(source, *span)] if span is not None else []
-            reports += [r for r in figure_sentences.get(source.article_id, []) if span is None or r.start != span[0]]
+            news = _news(source.text, story_stems, known | (number_values(reports[0].quote) if reports else set()),
+                         span, self.config.timeline_min_words, self.config.timeline_news_sentences)
+            if news is not None:
+                reports.append(_report(source, *news))
+            reports += [r for r in figure_sentences.get(source.article_id, []) if all(r.start != x.start for x in reports)]
             for report in reports:
                 self._add(entries, said, source, report)
+                known |= number_values(report.quote)
         return entries
 
     def _add(self, entries: list[TimelineEntry], said: list[tuple[set[str], set[float]]], source: TimelineSource,

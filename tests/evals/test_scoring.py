@@ -92,3 +92,21 @@ def test_truthfulness_outcomes_right_wrong_and_refused():
     null = Case("a076", "null", "Who won the runoff?", expect_refusal=True)
     assert score_case(null, answer("x", refused=True), [], [])["right"] == 1.0
     assert score_case(null, answer("Warnock won [1].", citations=1), [], [{"n": 1, "verbatim": True, "self_support": True}])["wrong"] == 1.0
+
+
+def test_a_latest_value_is_right_and_citing_the_newest_only_with_a_report_of_that_day_or_later():
+    case = Case("s01a", "temporal", "What is the latest toll?", ["125"], ["a1"], matching="whole-words",
+                newest_date="2022-10-05")
+    checks = [{"n": 1, "verbatim": True, "self_support": True}]
+
+    def dated(text: str, day: str) -> dict:
+        record = answer(text, citations=1)
+        record["citations"][0]["published_at"] = f"{day}T00:00:00+00:00"
+        return record
+
+    assert score_case(case, dated("125 [1].", "2022-10-05"), [], checks)["right_citing_newest"] == 1.0
+    assert score_case(case, dated("125 [1].", "2022-11-01"), [], checks)["right_citing_newest"] == 1.0
+    assert score_case(case, dated("125 [1].", "2022-10-04"), [], checks)["right_citing_newest"] == 0.0
+    assert score_case(case, dated("109 [1].", "2022-10-05"), [], checks)["right_citing_newest"] == 0.0
+    assert "right_citing_newest" not in score_case(Case("a1", "single", "q?", ["x"], ["a1"]), dated("x [1].", "2022-10-05"),
+                                                   [], checks)

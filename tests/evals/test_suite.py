@@ -64,7 +64,7 @@ def test_a_bad_suite_file_is_one_sentence_naming_the_field(tmp_path, monkeypatch
     _write(tmp_path, "renamed", 'name = "other"\n' + head + 'questions = "seed"\n')
     _write(tmp_path, "broken", 'name = "broken\n')
     expected = {"typo": r"typo\.toml is invalid: variant: Extra inputs are not permitted\.$",
-                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb', 'reindex' or 'archive-qa'\.$",
+                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb', 'reindex', 'archive-qa' or 'stories-latest'\.$",
                 "corpus": r"is invalid: corpus: give a list of files under the datasets folder, or 'reindex' or 'rgb'\.$",
                 "threshold": r"is invalid: thresholds\.answers\.accuracy: Input should be a valid number",
                 "renamed": r"names itself 'other': its name must be its file name, 'renamed'\.$",
@@ -110,3 +110,16 @@ def test_archive_qa_cases_and_halves():
     assert all(len(c.gold_article_ids) == 1 for c in cases if c.type == "temporal")  # the newest report only
     assert [split_of(c.id) for c in cases[:3]] == ["odd", "even", "odd"]
     assert sum(split_of(c.id) == "even" for c in cases) == 50
+
+
+def test_stories_latest_cases_ask_each_story_s_newest_value_with_its_half():
+    """stories-latest: latest-value questions over the labelled stories, asked with no date; the newest report
+    and the story's reports of its day or later are gold; a case's half is its story's."""
+    from evals.story_report import load_labels
+    from evals.suite import split_of
+
+    cases = cases_for(load_suite("stories-latest"))
+    odd_stories = {s["id"] for s in load_labels("odd")[0]}
+    assert len(cases) >= 15 and all(c.type == "temporal" and c.as_of is None and c.gold_answers for c in cases)
+    assert all(c.newest_date and c.gold_article_ids and c.matching == "whole-words" for c in cases)
+    assert all((split_of(c.id) == "odd") == (c.id[:3] in odd_stories) for c in cases)

@@ -64,3 +64,18 @@ def test_a_report_of_the_same_day_in_the_same_words_joins_the_entry():
 def test_a_story_without_figures_has_entries_and_no_moves():
     timeline = _timeline([GORDO])
     assert len(timeline.entries) == 1 and timeline.moves == [] and timeline.disagreements == []
+
+
+def test_a_follow_up_whose_news_is_a_new_figure_gets_that_sentence_as_an_entry():
+    follow_up = ("delia-5.json", "https://gazette.example/2023/03/10/delia-cost", "gazette.example", "2023-03-10",
+                 "Delia's cleanup goes on",
+                 "Crews in Port Alden kept clearing streets on Friday after Hurricane Delia. Schools stayed closed "
+                 "across the county for another day. Officials estimate the storm's damage at $340 million across "
+                 "the county. Volunteers handed out water at the harbor.")
+    timeline = _timeline([*DELIA, follow_up])
+    claims = [e.claim for e in timeline.entries if e.date == "2023-03-10"]
+    assert any("$340 million" in c for c in claims)  # the new figure, not only the lead
+    assert not any("Volunteers" in c for c in claims)
+    repeat = (*follow_up[:5], follow_up[5].replace("$340 million", "$340 million, as on Thursday,"))
+    known = _timeline([*DELIA[:3], (*DELIA[3][:5], DELIA[3][5] + " Officials put the damage from Hurricane Delia at $340 million."), repeat])
+    assert not any("Officials estimate" in e.claim for e in known.entries)  # a figure already stated is no news
