@@ -73,8 +73,10 @@ def calibrate(base: str, questions: list[str], meter: CpuMeter) -> dict:
 
 
 async def drive(bases: list[str], questions: list[str], clients: dict[str, int], requests: int, phase_s: float,
-                writers: int, write_interval_s: float, seed: int, meter: CpuMeter, say) -> dict:
-    """The phases named in ``clients`` ({phase: clients}: search, chat, stream), in that order."""
+                writers: int, write_interval_s: float, seed: int, meter: CpuMeter, say, warmups: int = 1) -> dict:
+    """The phases named in ``clients`` ({phase: clients}: search, chat, stream), in that order. ``warmups``:
+    answers asked at once of each server before any phase, so that each of its worker processes has loaded its
+    embedder and answerer (a server of several workers spreads connections among them)."""
     import httpx
 
     rng = random.Random(seed)
@@ -82,7 +84,8 @@ async def drive(bases: list[str], questions: list[str], clients: dict[str, int],
     sessions = [httpx.AsyncClient(base_url=b, timeout=httpx.Timeout(120.0), limits=limits) for b in bases]
     try:
         for session in sessions:  # warm-up: the embedder and the answerer loaded
-            await session.post("/v1/chat/completions", json=_chat("What happened this week?"))
+            await asyncio.gather(*[session.post("/v1/chat/completions", json=_chat(f"What happened this week? ({n})"))
+                                   for n in range(warmups)])
         calls = {"search": _search, "chat": _ask, "stream": _stream}
         written = Phase("writes", writers)
         phases = []
