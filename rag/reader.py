@@ -88,10 +88,8 @@ class SentenceReader:
         read = evidence[:chunks] + (self.leads(evidence, self.settings.reader_articles) if self.leads else [])
         ranked = self.extractive.candidates(plan.standalone, read, focus=plan.focus, chunks=len(read))
         s = self.settings
-        asked = asked_for(plan.focus or plan.standalone)
         return select(ranked, s.local_evidence_tokens, s.reader_articles, s.anchor_neighbours, s.reader_margin,
-                      newest_first=plan.latest, newer={e.article_id for e in evidence if e.query == NEWER},
-                      answers=lambda text: holds(asked, text, plan.standalone))
+                      newest_first=plan.latest, newer={e.article_id for e in evidence if e.query == NEWER})
 
     def read(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
              sheet: Sheet | None = None) -> Read:

@@ -8,7 +8,6 @@ Every sentence carries a number, so the model cites by number and each citation 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.extractive import Candidate
@@ -63,16 +62,13 @@ class Sheet:
 
 
 def select(ranked: list[Candidate], budget: int, articles: int, neighbours: int, margin: float,
-           newest_first: bool = False, newer: set[str] = frozenset(),
-           answers: Callable[[str], bool] | None = None) -> Sheet:
+           newest_first: bool = False, newer: set[str] = frozenset()) -> Sheet:
     """The sheet for ``ranked`` sentences (best first): the best ``articles`` articles within ``margin`` of the
     best sentence's score, each with its ``_ANCHORS`` best sentences and ``neighbours`` on each side, taken
     anchor rank by anchor rank across the articles while ``budget`` tokens last; sentences in article
     order, articles by relevance. ``newest_first`` (a question about the latest state): the newest of the
     ``newer`` reports (``HybridRetriever.newer_reports``) is read whatever its score, and the articles are
-    shown newest first. ``answers`` (a sentence holds what is asked): the newest newer report read is the
-    newest that has such a sentence, read with that sentence; a newer report about something else that only
-    shares the question's names is not the latest state of what is asked."""
+    shown newest first."""
     if not ranked:
         return Sheet()
     best: dict[str, Candidate] = {}
@@ -87,17 +83,9 @@ def select(ranked: list[Candidate], budget: int, articles: int, neighbours: int,
         by_article.setdefault(candidate.evidence.article_id, []).append(candidate)
     top = ranked[0].score
     kept = [a for a in best if best[a].score >= top - margin]
-    holding: dict[str, Candidate] = {}  # per newer report, its best sentence that holds what is asked
-    if newest_first and answers is not None:
-        for article in newer & set(best):
-            found = next((c for c in by_article[article] if answers(c.text)), None)
-            if found is not None:
-                holding[article] = found
     if newest_first and newer & set(best):
-        newest = max(set(holding) or newer & set(best), key=lambda a: _timestamp(best[a]))
+        newest = max(newer & set(best), key=lambda a: _timestamp(best[a]))
         kept = [newest] + [a for a in kept if a != newest]
-        if newest in holding and holding[newest] not in by_article[newest][:_ANCHORS]:
-            by_article[newest] = [holding[newest]] + [c for c in by_article[newest] if c is not holding[newest]]
     kept = kept[:articles]
     groups: list[tuple[int, str, list[Candidate]]] = []
     for article in kept:
