@@ -42,11 +42,6 @@ class ServiceSettings(BaseSettings):
                                     "wait without holding a thread, so writes and searches are not queued behind "
                                     "them (bench api, 50 chat clients: 2 of 4 writes timed out at 120 s when answers "
                                     "could take all 40 of the pool's threads). 4 = two per core: a choice.")
-    api_search_threads: int = Field(1, ge=1, description="Searches computed at once per worker; the rest wait in "
-                                    "arrival order. 1: bench api, 20 search clients on 2 cores, gave 74 searches/s "
-                                    "(p95 392 ms) against 69/s (554 ms) with 40 at once in one worker, and 96/s "
-                                    "(409 ms) against 66/s (548 ms) with two workers: searches at once only contend "
-                                    "for the interpreter (docs/benchmarks/2026-12-07-api-throughput.md).")
     llm_concurrency: int = Field(1, ge=1, le=64, description="Answers written by a model at the same time: 1 because "
                                                              "the local model already uses every core (docs/benchmarks, "
                                                              "local models).")

@@ -75,14 +75,8 @@ async def ask(body: AskRequest, request: Request) -> dict:
 
 
 @router.post("/search", summary="Retrieval only: ranked evidence with scores")
-async def search(body: SearchRequest, request: Request) -> dict:
-    """Searches run a few at a time per worker, the rest waiting in arrival order (``api_search_threads``)."""
-    state = request.app.state
-    limiter = getattr(state, "search_limiter", None)
-    if limiter is None:
-        limiter = state.search_limiter = anyio.CapacityLimiter(state.settings.service.api_search_threads)
-    run = functools.partial(state.service.search, body.query, **body.model_dump(exclude={"query"}))
-    return await anyio.to_thread.run_sync(run, limiter=limiter)
+def search(body: SearchRequest, request: Request) -> dict:
+    return request.app.state.service.search(body.query, **body.model_dump(exclude={"query"}))
 
 
 @router.post("/chat/completions", summary="OpenAI-compatible chat completions (streaming or not)")
