@@ -106,8 +106,10 @@ def measure_one(size: int, work: Path, build: bool = True, keep: bool = False, q
     home = work / f"home-{size}"
     # write batches 8x the default 256: the stand-in embedder costs next to nothing, so batches only set the
     # number of commits, and one batch of 2048 chunks is still little memory (a choice, commit cd759e4)
+    # stories off: the generated articles are one vocabulary, so the stand-in vectors link nearly all of them and
+    # one story of every article is what the keeper would make (``bench stories`` measures stories on real news)
     settings = Settings(_env_file=None, home=home, write_batch_chunks=2048, catalog_url=None, chroma_host=None,
-                        chroma_port=None)
+                        chroma_port=None, stories_enabled=False)
     embedder = HashingEmbedder()
     figures: dict = {}
     if build:
@@ -134,7 +136,8 @@ def measure_one(size: int, work: Path, build: bool = True, keep: bool = False, q
     figures["disk_mb"] = round(sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 1024**2, 1)
     figures["peak_rss_mb"] = _peak_rss_mb()
     figures["embedder"] = embedder.name
-    postgres = Settings(_env_file=None, home=work / f"pg-home-{size}", collection=f"scale-{size}-{int(time.time())}")
+    postgres = Settings(_env_file=None, home=work / f"pg-home-{size}", collection=f"scale-{size}-{int(time.time())}",
+                        stories_enabled=False)
     if postgres.index.catalog_dsn:
         # an embedder of its own (the same vectors): sentence vectors are cached per embedder, and the SQLite
         # side's cache would answer this side's questions
