@@ -322,6 +322,7 @@ def test_kill_9_during_a_burst_then_restart_equals_a_clean_index(tmp_path, embed
         tasks = Path(f"/proc/{watcher.pid}/task")
         if tasks.is_dir():  # its embedding yields the cores to questions (watch_nice); its keyword commits do not
             base = os.getpriority(os.PRIO_PROCESS, 0)
+            lowered = min(base + 10, 19)  # a run already niced: the kernel stops at 19
 
             def niceness() -> set[int]:
                 found = set()
@@ -331,9 +332,9 @@ def test_kill_9_during_a_burst_then_restart_equals_a_clean_index(tmp_path, embed
                     except ProcessLookupError:
                         continue
                 return found
-            wait_for(lambda: base + 10 in niceness(), "the watcher's embedding threads at nice +10", 60)
+            wait_for(lambda: lowered in niceness(), "the watcher's embedding threads at nice +10", 60)
             assert os.getpriority(os.PRIO_PROCESS, watcher.pid) == base  # the main thread: keyword commits
-            assert niceness() <= {base, base + 10}
+            assert niceness() <= {base, lowered}
     finally:
         watcher.send_signal(signal.SIGKILL)
         watcher.wait(30)
