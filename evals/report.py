@@ -209,7 +209,8 @@ def render_markdown(summary: dict, charts: list[str]) -> str:
     lines += ["## All metrics", "", _table(summary["systems"], _keys(summary["systems"])), ""]
     if summary.get("by_split"):
         halves = split_rows(summary)
-        columns = SPLIT_COLUMNS + (["right citing newest"] if any("right citing newest" in r for r in halves.values()) else [])
+        newest = any("right citing newest" in row for row in halves.values())
+        columns = SPLIT_COLUMNS + (["right citing newest"] if newest else [])
         lines += ["## Tuning (odd ids) and held-out (even ids) halves", "", _table(halves, columns), ""]
     for system, types in summary["by_type"].items():
         for type_, metrics in types.items():

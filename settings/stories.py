@@ -58,7 +58,7 @@ class StorySettings(BaseSettings):
                                                               "this many sentences that states a number new to the "
                                                               "story (0: none); tuned on the stories set's odd half "
                                                               "(`python -m evals.story_report --split odd`): see "
-                                                              "docs/benchmarks/2026-12-07-stories.md.")
+                                                              "the stories benchmark page (docs/benchmarks).")
     story_answer_entries: int = Field(5, ge=1, le=20, description="Timeline entries in the answer to a story question "
                                                                    "(\"what's the latest on ...\", \"how did ... "
                                                                    "unfold\"): a choice, a short answer.")

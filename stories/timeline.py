@@ -32,20 +32,27 @@ class TimelineSource:
     date: str | None  # ISO date
 
 
-def _lead(text: str, story_stems: set[str], min_words: int, sentences: int) -> tuple[int, int] | None:
-    """The span of the sentence among the report's first ``sentences`` real ones (past datelines, bylines,
-    captions and page furniture) that names most of what the story's titles name; the earliest on a tie."""
-    best, best_hits = None, -1
-    for start, end in sentence_spans(text)[:sentences * 2]:
+def _real_spans(text: str, min_words: int, count: int) -> list[tuple[int, int]]:
+    """The spans of the report's first ``count`` real sentences (past datelines, bylines, captions and page
+    furniture), looked for among its first ``2 * count``."""
+    spans = []
+    for start, end in sentence_spans(text)[:count * 2]:
         sentence = text[start:end]
-        if len(sentence.split()) < min_words or _FURNITURE.search(sentence) or sentence[-1] not in ".!?\"”’":
-            continue
-        hits = len(content_stems(sentence) & story_stems)
+        if len(sentence.split()) >= min_words and not _FURNITURE.search(sentence) and sentence[-1] in ".!?\"”’":
+            spans.append((start, end))
+            if len(spans) == count:
+                break
+    return spans
+
+
+def _lead(text: str, story_stems: set[str], min_words: int, sentences: int) -> tuple[int, int] | None:
+    """The span of the sentence among the report's first ``sentences`` real ones that names most of what the
+    story's titles name; the earliest on a tie."""
+    best, best_hits = None, -1
+    for start, end in _real_spans(text, min_words, sentences):
+        hits = len(content_stems(text[start:end]) & story_stems)
         if hits > best_hits:
             best, best_hits = (start, end), hits
-        sentences -= 1
-        if sentences == 0:
-            break
     return best
 
 
@@ -57,16 +64,11 @@ def _news(text: str, story_stems: set[str], known: set[str], lead: tuple[int, in
     """The span of the first sentence among the report's first ``sentences`` real ones, other than its lead, that
     states a number no earlier entry of the story states (years aside) and names something the story's titles
     name: a new toll, sum, time or count is what a follow-up report adds."""
-    for start, end in sentence_spans(text)[:sentences * 2]:
+    for start, end in _real_spans(text, min_words, sentences):
         sentence = text[start:end]
-        if len(sentence.split()) < min_words or _FURNITURE.search(sentence) or sentence[-1] not in ".!?\"”’":
-            continue
-        sentences -= 1
         fresh = {n for n in number_values(sentence) if not _YEAR.match(n)} - known
         if (start, end) != lead and fresh and content_stems(sentence) & story_stems:
             return start, end
-        if sentences == 0:
-            break
     return None
 
 
