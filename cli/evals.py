@@ -168,7 +168,7 @@ def _numbers(value: str) -> list[int]:
 def register(sub) -> None:
     p = sub.add_parser("eval", help="run an evaluation suite (evals/suites/NAME.toml)")
     p.add_argument("--suite", required=True, help="seed, realtimeqa, realtimeqa-gold, realtimeqa-llm, "
-                                                  "rgb-counterfactual, reindex, archive-qa, stories, stories-latest")
+                                                  "rgb-counterfactual, reindex, archive-qa, archive-dev, stories, stories-latest")
     p.add_argument("--home", type=Path, help="the newsdesk home whose evals/corpora holds the suite's index (built "
                                              "once, reused by later runs; default NEWSDESK_HOME)")
     p.add_argument("--split", choices=["odd", "even"], help="only the questions with odd (tuning) or even "

@@ -98,10 +98,11 @@ def load_jsonl_questions(path: Path) -> list[Question]:
     return out
 
 
-def archive_qa_questions() -> list[Question]:
+def archive_qa_questions(path: Path | None = None) -> list[Question]:
     """archive-qa (``datasets/archive-qa``): questions as news readers ask them over the whole RealTime QA
-    corpus, with no as-of date; ``kind`` is the dataset's type (single, multi, temporal, null)."""
-    path = datasets_dir() / "archive-qa" / "archive-qa.jsonl"
+    corpus, with no as-of date; ``kind`` is the dataset's type (single, multi, temporal, null). ``path``: another
+    set in its format (``evals/data/archive-dev``, the tuning set from other articles)."""
+    path = path or datasets_dir() / "archive-qa" / "archive-qa.jsonl"
     out = []
     for line in open(path, encoding="utf-8"):
         if line.strip():

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from evals.metrics import percentile
-from evals.suite import Suite, split_of
+from evals.suite import ARCHIVE_STYLE, Suite, split_of
 
 # what each summary metric averages, and over which cases
 _MEAN_SCORES = {
@@ -130,7 +130,7 @@ def build_summary(run_dir: Path, suite: Suite, wall_seconds: float | None = None
         for r in rows:
             types[r["type"]].append(r)
         summary["by_type"][system] = {t: summarize(rs, model) for t, rs in types.items()}
-        if suite.questions in ("archive-qa", "stories-latest"):  # odd ids tune, even ones are held out: apart
+        if suite.questions in ARCHIVE_STYLE:  # odd ids tune, even ones are held out: apart
             halves: dict[str, list[dict]] = defaultdict(list)
             for r in rows:
                 halves[split_of(r["id"])].append(r)

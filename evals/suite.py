@@ -28,7 +28,7 @@ class Suite(BaseModel):
     description: str
     # files under the datasets folder, or a corpus the harness writes itself (the reindex scenario, RGB passages)
     corpus: list[str] | Literal["reindex", "rgb"]
-    questions: Literal["seed", "realtimeqa", "rgb", "reindex", "archive-qa", "stories-latest"]
+    questions: Literal["seed", "realtimeqa", "rgb", "reindex", "archive-qa", "archive-dev", "stories-latest"]
     variants: list[Literal["open", "multiple-choice", "nota", "unanswerable"]] = ["open"]
     mode: Literal["extractive", "llm"] | None = None  # None: the run's mode, else the settings' answer mode
     # metric name -> the value it must reach (``*false_refusal_rate``: must not exceed); where each value
@@ -126,9 +126,11 @@ def cases_for(suite: Suite) -> list[Case]:
         if "unanswerable" in suite.variants:
             out += [_from_question(q, "unanswerable") for q in unanswerable_questions()]
         return out
-    if suite.questions in ("archive-qa", "stories-latest"):
+    if suite.questions in ARCHIVE_STYLE:
         # asked "now" (no as-of date): the reference is the newest indexed article, as for a user
-        asked = archive_qa_questions() if suite.questions == "archive-qa" else story_latest_questions()
+        asked = {"archive-qa": archive_qa_questions,
+                 "archive-dev": lambda: archive_qa_questions(EVALS_DATA / "archive-dev" / "archive-dev.jsonl"),
+                 "stories-latest": story_latest_questions}[suite.questions]()
         cases = [_from_question(q, q.kind) for q in asked]
         for case in cases:
             case.matching = "whole-words"
@@ -145,6 +147,8 @@ def cases_for(suite: Suite) -> list[Case]:
 
 
 SPLITS = ("odd", "even")
+# question sets in archive-qa's style: asked "now" over the whole corpus, graded on whole words
+ARCHIVE_STYLE = ("archive-qa", "archive-dev", "stories-latest")
 
 
 def split_of(case_id: str) -> str | None:

@@ -128,9 +128,24 @@ def asked_for(question: str) -> Asked:
     return Asked(OTHER)
 
 
-# a clause that sets the scene before the question word: "When FIFA picked the host cities ..., how many ..."
-_LEADING_CLAUSE = re.compile(r"^(?:when|after|before|as|while|once|since|with|by)\b[^,?]*,\s*"
-                             r"(?=(?:how|what|which|who|whom|whose|where|when|why)\b)", re.I)
+# a clause that sets the scene before the question: "When FIFA picked the host cities ..., how many ...", "When
+# officials declared ..., the virus had been found in waste from which sewage works?" (its question word may
+# stand later in the sentence); "When did ..." asks when, and is no scene
+_LEADING_CLAUSE = re.compile(r"^(?:when|after|before|as|while|once|since|with|by)\b"
+                             r"(?!\s+(?:did|does|do|is|was|were|are|will|would|can|could|has|have|had)\b)[^,?]*,\s*"
+                             r"(?=[^?]*\b(?:how|what|which|who|whom|whose|where|when|why)\b)", re.I)
+
+
+# what news writes for a counted toll: "how many deaths" is answered by "13 infants died", "killed", "dead"
+_SAME_COUNT = {"death": {"die", "died", "dead", "kil", "fatalit"}, "injur": {"hurt", "wound"}}
+
+
+def counted_in(counted: str | None, text: str) -> bool:
+    """Whether ``text`` names the thing a "how many" question counts (any thing: None, "times", "ways")."""
+    if counted in (None, "tim", "way"):  # a count rarely says "times"
+        return True
+    stems = content_stems(text.replace("-", " "))
+    return counted in stems or bool(_SAME_COUNT.get(counted, set()) & stems)
 
 
 def holds(asked: Asked, sentence: str, question: str, context: str | None = None) -> bool:
@@ -145,9 +160,7 @@ def holds(asked: Asked, sentence: str, question: str, context: str | None = None
     if kind == NUMBER:
         numbers = [m.group(0) for m in _QUANTITY.finditer(sentence) if _new(m.group(0), question)
                    and not re.fullmatch(r"(?:19|20)\d\d", m.group(0))]
-        # the sentence names the thing counted, except "how many times" (a count rarely says "times")
-        return bool(numbers) and (asked.counted in (None, "tim", "way")
-                                  or asked.counted in content_stems(sentence.replace("-", " ")))
+        return bool(numbers) and counted_in(asked.counted, sentence)
     if kind == CALLED:  # a name, given as one: "what they refer to as the East Sea"
         return bool(_NAMING.search(sentence)) and bool(new_names(sentence, question, context or ""))
     if kind in (CAUSE, MANNER):  # manner: a means ("by cutting", "through") is an answer too
@@ -174,7 +187,7 @@ def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> boo
     if kind in (DISTANCE, DURATION, WHEN, NUMBER):
         both = f"{answer} {sentence}"
         if kind == NUMBER:
-            counted = asked.counted in (None, "tim", "way") or asked.counted in content_stems(both.replace("-", " "))
+            counted = counted_in(asked.counted, both)
             return counted and any(_new(m.group(0), question) for m in _QUANTITY.finditer(answer))
         patterns = {DISTANCE: [_DISTANCE], DURATION: [_TIMESPAN, _DISTANCE], WHEN: [_DATE, _TIMESPAN]}[kind]
         return any(p.search(answer) for p in patterns)
@@ -275,13 +288,13 @@ def mentions_key_terms(question: str, evidence: Evidence | str) -> bool:
         return False
     stems = text_stems(haystack.replace("-", " ")) | text_stems(haystack)  # "Moo-jin" has "jin"
     # "most" is more than half: "World Chess Boxing Olympiad" with 2 of its 4 words known is unknown
-    missing = [n for n in names if (n[-1] not in stems or n[-1] in _GENERIC_LAST) and 2 * sum(w in stems for w in n)
+    missing = [n for n in names if (n[-1] not in stems or n[-1] in GENERIC_NAME_WORDS) and 2 * sum(w in stems for w in n)
                <= len(n) and (len(n) < 2 or "".join(w[0] for w in n) not in stems)]
     return len(missing) <= len(names) // 3
 
 
 # a name ending in one of these is not known by its last word ("Quorvex Biologics", "Gobi Desert")
-_GENERIC_LAST = {stem(w) for w in """inc corp company group holdings airlines bank university college council party
+GENERIC_NAME_WORDS = {stem(w) for w in """inc corp company group holdings airlines bank university college council party
 association foundation institute agency department ministry committee commission club league festival tower bridge
 park city county state island river lake mountain desert sea ocean street square airport station stadium hospital
 school museum times post news media studios motors biologics pharmaceuticals labs technologies systems energy games
@@ -322,7 +335,7 @@ def names_speaker(speaker: str, text: str) -> bool:
         return True
     if all(w[0].isupper() for w in parts):  # a name
         found = text_stems(text.replace("-", " ")) | text_stems(text)
-        return bool(wanted & found - _GENERIC_LAST)
+        return bool(wanted & found - GENERIC_NAME_WORDS)
     # all of its words, close together: "a Chinese Foreign Ministry spokesperson", "the foreign ministry of
     # China", not "accused China of [30 words] by its Ministry of Foreign Affairs" (Taiwan's, gold corpus)
     stems = [stem(w) for w in words(text.replace("-", " "))]

@@ -75,7 +75,8 @@ class NewsDesk:
         self.story_answerer = StoryAnswerer(self.catalog, settings)
         self.generative = GenerativeAnswerer(self.extractive, prose_checks, settings.answer, settings.llm)
         self.reader = SentenceReader(self.extractive, settings.answer, reader_checks, self.retriever.leads)
-        self.stepwise = StepwiseReader(self.reader, self._search)
+        # an order step ("when did X?") is dated by its sentence or article when its answer names no day
+        self.stepwise = StepwiseReader(self.reader, self._search, order_checks=(Grounded(), CurrentEvent()))
         self._marker_seen = self.catalog.get_meta("writer")
         self._refresh_lock = threading.RLock()  # refresh(wait=True) holds it through _reopen
         self._refreshing: threading.Thread | None = None

@@ -53,9 +53,9 @@ def after_the_collection(question: str, time_filter: TimeFilter, reference: date
 
 
 # the words of a question about where a developing story stands now, beside timeparse's recency words
-# ("latest", "currently", "so far"): "finally", "after all the reshuffles", "end up with"
+# ("latest", "currently", "so far"): "finally", "after all the reshuffles", "end up with", "who is ... now?"
 _LATEST = re.compile(r"\b(?:finally|final (?:toll|count|tally|figure|total)|after all|end(?:ed)? up|ultimately|"
-                     r"to date|in the end|by now|(?:is|are) now)\b", re.I)
+                     r"to date|in the end|by now|(?:is|are) now|now(?=\s*[,?]))\b", re.I)
 
 
 def asks_latest(question: str, time_filter: TimeFilter) -> bool:

@@ -17,14 +17,14 @@ from typing import Callable, Generator, Sequence
 
 from prompts import REFUSAL, load_prompt
 from rag.checks import Claim, ReaderCheck
-from rag.asked import NUMBER, WHEN, asked_for, holds
+from rag.asked import NUMBER, WHEN, asked_for, holds, mentions_key_terms
 from rag.citations import cited
 from rag.extractive import ExtractiveAnswerer
 from llm.client import LLMClient
 from rag.query import QueryPlan
 from rag.retriever import NEWER
 from rag.selection import Numbered, Sheet, count_tokens, select
-from rag.text import DIGITS, amount, amounts, content_stems, number_value
+from rag.text import DIGITS, amount, amounts, content_stems, number_value, same_measure
 from rag.timeparse import day_of, spoken_day
 from rag.types import Answer, Citation, Evidence, Preview
 from settings import AnswerSettings
@@ -89,12 +89,23 @@ class SentenceReader:
         ranked = self.extractive.candidates(plan.standalone, read, focus=plan.focus, chunks=len(read))
         s = self.settings
         return select(ranked, s.local_evidence_tokens, s.reader_articles, s.anchor_neighbours, s.reader_margin,
-                      newest_first=plan.latest, newer={e.article_id for e in evidence if e.query == NEWER})
+                      newest_first=plan.latest, newer={e.article_id for e in evidence if e.query == NEWER},
+                      first=evidence[0].article_id if self._first_read(plan, evidence) else None)
+
+    @staticmethod
+    def _first_read(plan: QueryPlan, evidence: list[Evidence]) -> bool:
+        """Whether the article retrieval ranked first is read whatever its sentences score: when it names what
+        the question names (a hockey report does not answer a football question because it ranked first). For a
+        latest-state question, where recency ranked it, its passage also holds a figure of the kind asked (a
+        library's new hours name the flooded town, and give no toll)."""
+        if not evidence or not mentions_key_terms(plan.standalone, evidence[0]):
+            return False
+        return not plan.latest or holds(asked_for(plan.standalone), evidence[0].text, plan.standalone)
 
     def read(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
-             sheet: Sheet | None = None) -> Read:
+             sheet: Sheet | None = None, checks: Sequence[ReaderCheck] | None = None) -> Read:
         """The model's checked answer to ``plan`` from ``evidence`` (``sheet``: its sentences, when the caller
-        made it already), or why there is none."""
+        made it already), or why there is none. ``checks``: these instead of the reader's own."""
         sheet = sheet if sheet is not None else self.sheet(plan, evidence)
         if not sheet.sentences:  # nothing to read: no model call
             return Read(None, sheet, "")
@@ -110,7 +121,7 @@ class SentenceReader:
         if pick is None or not pick.answer or sheet.sentence(pick.sentence) is None:
             return Read(None, sheet, DECLINED_NOTE, raw, usage)
         claim = Claim(plan.focus or plan.standalone, pick.answer, sheet.sentence(pick.sentence))
-        for check in self.checks:
+        for check in self.checks if checks is None else checks:
             verdict = check.check(claim, sheet)
             if not verdict.kept:
                 return Read(None, sheet, f"the model's answer is not shown: {verdict.reason}", raw, usage)
@@ -122,7 +133,8 @@ class SentenceReader:
         """For a question about the latest state: the answer read again from the newest sentence of the sheet
         that holds what is asked, when it is newer than the one the model chose (a small model picks the
         sentence that repeats the question, often an early report); the model's first answer then is the
-        earlier report it replaced."""
+        earlier report it replaced. The newer figure must measure the same thing as the first ("$4.17" is not
+        replaced by "62 consecutive days")."""
         chosen = read.claim.sentence
         asked = asked_for(read.claim.question)
         if chosen.evidence.published_at is None:
@@ -134,7 +146,8 @@ class SentenceReader:
             alone = Sheet([(sentence.evidence, [Numbered(1, sentence.evidence, sentence.start, sentence.end,
                                                          sentence.text)])])
             again = self.read(replace(plan, latest=False), [], llm, alone)
-            if again.claim is not None:
+            # a newer report replaces the figure only with one of the same measure ("$3.96", not "62 days")
+            if again.claim is not None and same_measure(read.claim.answer, again.claim.answer):
                 again.claim.sentence = sentence
                 again.claim.earlier = chosen
                 usage = {k: (read.usage or {}).get(k, 0) + (again.usage or {}).get(k, 0) for k in

@@ -62,13 +62,14 @@ class Sheet:
 
 
 def select(ranked: list[Candidate], budget: int, articles: int, neighbours: int, margin: float,
-           newest_first: bool = False, newer: set[str] = frozenset()) -> Sheet:
+           newest_first: bool = False, newer: set[str] = frozenset(), first: str | None = None) -> Sheet:
     """The sheet for ``ranked`` sentences (best first): the best ``articles`` articles within ``margin`` of the
     best sentence's score, each with its ``_ANCHORS`` best sentences and ``neighbours`` on each side, taken
     anchor rank by anchor rank across the articles while ``budget`` tokens last; sentences in article
     order, articles by relevance. ``newest_first`` (a question about the latest state): the newest of the
     ``newer`` reports (``HybridRetriever.newer_reports``) is read whatever its score, and the articles are
-    shown newest first."""
+    shown newest first. ``first``: the article retrieval ranked first, read whatever its sentences score (hybrid
+    retrieval ranks the article that answers first more often than one sentence's similarity does)."""
     if not ranked:
         return Sheet()
     best: dict[str, Candidate] = {}
@@ -86,6 +87,8 @@ def select(ranked: list[Candidate], budget: int, articles: int, neighbours: int,
     if newest_first and newer & set(best):
         newest = max(newer & set(best), key=lambda a: _timestamp(best[a]))
         kept = [newest] + [a for a in kept if a != newest]
+    if first in best and first not in kept[:articles]:
+        kept = [first] + [a for a in kept if a != first]
     kept = kept[:articles]
     groups: list[tuple[int, str, list[Candidate]]] = []
     for article in kept:

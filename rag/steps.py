@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Generator
+from typing import Callable, Generator, Sequence
 
 from errors import LLMError
 from prompts import REFUSAL, load_prompt
+from rag.checks import ReaderCheck
 from rag.citations import cited
 from rag.decompose import ORDER, Steps
 from llm.client import LLMClient
@@ -41,9 +42,13 @@ class _Step:
 class StepwiseReader:
     """Answers a two-step question with ``reader`` once per step; ``search`` gives a step's evidence."""
 
-    def __init__(self, reader: SentenceReader, search: Callable[[QueryPlan], list[Evidence]]) -> None:
+    def __init__(self, reader: SentenceReader, search: Callable[[QueryPlan], list[Evidence]],
+                 order_checks: Sequence[ReaderCheck] | None = None) -> None:
+        """``order_checks``: what the answer of an order step passes (None: the reader's checks). Its day is
+        the one the answer names, else its sentence's, else its article's date, so it need not be a date."""
         self.reader = reader
         self.search = search
+        self.order_checks = order_checks
 
     def stream(self, plan: QueryPlan, steps: Steps, evidence: list[Evidence], llm: Callable[[], LLMClient],
                preview: bool = False) -> Generator[str | Preview, None, Answer]:
@@ -53,7 +58,8 @@ class StepwiseReader:
         done: list[_Step] = []
         for question in questions:
             sub = replace(plan, question=question, standalone=question, parts=[], context=None, latest=False)
-            read = self.reader.read(sub, self.search(sub), llm)
+            checks = self.order_checks if steps.kind == ORDER else None
+            read = self.reader.read(sub, self.search(sub), llm, checks=checks)
             if read.claim is None:
                 yield REFUSAL
                 return Answer(plan.question, REFUSAL, True, "llm", [], evidence,

@@ -117,6 +117,31 @@ def amount(text: str, scaled: bool = True) -> float | None:
             return float(_WORD_NUMBERS[word])
     return None
 
+_CURRENCY = re.compile(r"[$£€¥]|\b(?:dollars?|pounds sterling|euros?|yen)\b", re.I)
+_PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)
+
+
+def measure(answer: str) -> str | None:
+    """What a short answer's figure measures: "money" ("$4.17"), "percent" ("8.2%"), else the stem of the last word
+    after its number ("15,000 acres": acr, "62 consecutive days": day); None for a bare number or no number."""
+    if _CURRENCY.search(answer):
+        return "money"
+    if _PERCENT.search(answer):
+        return "percent"
+    tokens = words(answer.lower())
+    at = next((i for i, w in enumerate(tokens) if w[0].isdigit() or w in _WORD_NUMBERS), None)
+    if at is None:
+        return None
+    tail = [w for w in tokens[at + 1:] if w not in _SCALES and w not in _WORD_NUMBERS and not w[0].isdigit()]
+    return stem(tail[-1]) if tail else None
+
+
+def same_measure(a: str, b: str) -> bool:
+    """Whether two short answers give figures of the same measure (either a bare number: they may)."""
+    first, second = measure(a), measure(b)
+    return first is None or second is None or first == second
+
+
 def number_values(text: str) -> set[str]:
     """The numbers of ``text`` as compared, in digits or in words: "Forty goats" and "40 goats" both give "40"."""
     return {number_value(n) for n in DIGITS.findall(text)} | {str(_WORD_NUMBERS[w]) for w in words(text)
@@ -130,4 +155,4 @@ def amounts(text: str) -> set[float]:
 
 
 __all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "text_stems", "DIGITS", "NUMBER", "FREE_NUMBER",
-           "number_value", "number_values", "amount", "amounts"]
+           "number_value", "number_values", "amount", "amounts", "measure", "same_measure"]

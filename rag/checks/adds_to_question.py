@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rag.asked import GENERIC_NAME_WORDS
 from rag.checks import Claim, Verdict
 from rag.checks.grounded import YES_NO
 from rag.selection import Sheet
@@ -12,13 +13,18 @@ from rag.text import content_stems, number_values
 
 class AddsToQuestion:
     """An answer made only of the question's own words is no answer ("new Sprite bottle" for "what will the new
-    Sprite bottles look like?"), unless the question offers the choice ("Warnock or Walker", "between A and B")."""
+    Sprite bottles look like?", "Jackson State University" for "which team did Jackson State play?"), unless the
+    question offers the choice ("Warnock or Walker", "between A and B")."""
 
     def check(self, claim: Claim, sheet: Sheet) -> Verdict:
         if YES_NO.match(claim.answer) or _CHOICE.search(claim.question):
             return Verdict(True, claim.sentence)
-        if content_stems(claim.answer.replace("-", " ")) - content_stems(claim.question.replace("-", " ")) \
-                or number_values(claim.answer) - number_values(claim.question):
+        answer, question = content_stems(claim.answer.replace("-", " ")), content_stems(claim.question.replace("-", " "))
+        if number_values(claim.answer) - number_values(claim.question):
+            return Verdict(True, claim.sentence)
+        # the question's own name with a generic word added ("Jackson State University" for "which team did
+        # Jackson State play?") names nothing new; a name of generic words alone ("Times Square") may
+        if answer - question and (answer - question - GENERIC_NAME_WORDS or not answer & question):
             return Verdict(True, claim.sentence)
         return Verdict(False, None, "it only repeats the question")
 

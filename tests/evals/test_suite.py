@@ -64,7 +64,7 @@ def test_a_bad_suite_file_is_one_sentence_naming_the_field(tmp_path, monkeypatch
     _write(tmp_path, "renamed", 'name = "other"\n' + head + 'questions = "seed"\n')
     _write(tmp_path, "broken", 'name = "broken\n')
     expected = {"typo": r"typo\.toml is invalid: variant: Extra inputs are not permitted\.$",
-                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb', 'reindex', 'archive-qa' or 'stories-latest'\.$",
+                "questions": r"is invalid: questions: Input should be 'seed', 'realtimeqa', 'rgb', 'reindex', 'archive-qa', 'archive-dev' or 'stories-latest'\.$",
                 "corpus": r"is invalid: corpus: give a list of files under the datasets folder, or 'reindex' or 'rgb'\.$",
                 "threshold": r"is invalid: thresholds\.answers\.accuracy: Input should be a valid number",
                 "renamed": r"names itself 'other': its name must be its file name, 'renamed'\.$",
@@ -110,6 +110,18 @@ def test_archive_qa_cases_and_halves():
     assert all(len(c.gold_article_ids) == 1 for c in cases if c.type == "temporal")  # the newest report only
     assert [split_of(c.id) for c in cases[:3]] == ["odd", "even", "odd"]
     assert sum(split_of(c.id) == "even" for c in cases) == 50
+
+
+def test_archive_dev_is_a_tuning_set_in_archive_qa_s_style_from_other_articles():
+    """archive-dev: archive-qa's format and grading, its own questions, and none of archive-qa's articles."""
+    dev = cases_for(load_suite("archive-dev"))
+    held = cases_for(load_suite("archive-qa"))
+    counts = {t: sum(c.type == t for c in dev) for t in ("single", "multi", "temporal", "null")}
+    assert counts == {"single": 36, "multi": 8, "temporal": 8, "null": 8}
+    assert all(c.as_of is None and c.matching == "whole-words" for c in dev)
+    assert all(c.expect_refusal and not c.gold_article_ids for c in dev if c.type == "null")
+    assert not {a for c in dev for a in c.gold_article_ids} & {a for c in held for a in c.gold_article_ids}
+    assert not {c.question for c in dev} & {c.question for c in held}
 
 
 def test_stories_latest_cases_ask_each_story_s_newest_value_with_its_half():

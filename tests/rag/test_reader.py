@@ -163,3 +163,47 @@ def test_notes_are_in_a_readers_words(archive_settings, embedder, stub):
     from rag import generative, reader
     notes += [generative.FALLBACK_NOTE, generative.NOT_MENTIONED_NOTE, reader.DECLINED_NOTE]
     assert notes and not [n for n in notes if any(word in n.lower() for word in ENGINEERS_WORDS)]
+
+
+def test_a_question_ending_in_now_asks_for_the_latest_state(archive_settings, embedder, stub):
+    """"Who ... now?" asks where the story stands today, as "latest" does; "now" inside a clause does not."""
+    desk = reader_desk(archive_settings, embedder, stub, "read:")
+    assert desk.plan("Who runs the Harlow tram now, after the vote?").latest
+    assert desk.plan("How many people have the Dunmore floods killed now?").latest
+    assert not desk.plan("What do we know now about the Harlow tram extension's route?").latest
+    desk.close()
+
+
+def test_an_order_step_is_dated_by_its_article_when_its_answer_names_no_day(archive_settings, embedder, stub):
+    """A step answered with the event's words, not a date, is dated by its sentence ("on Saturday") and its
+    article's date: it is not withheld as "no date"."""
+    answer = ask(archive_settings, embedder, stub, "read:approved|escaped",
+                 "Was the Harlow tram extension approved before the goats escaped from the Elmstead farm?")
+    assert answer.answer.startswith("Yes.") and "Saturday, March 11, 2023 [1]" in answer.answer
+    assert "Saturday, June 10, 2023 [2]" in answer.answer
+
+
+def test_the_first_ranked_article_is_read_when_it_names_what_the_question_names(archive_settings, embedder, stub):
+    """Retrieval's first article is read whatever its sentences score, unless it does not name what the question
+    names (a goals count of another match); for a latest-state question, unless it gives no figure of the kind
+    asked (recency ranked it)."""
+    from datetime import datetime, timezone
+
+    from rag.reader import SentenceReader
+    from rag.types import Evidence
+
+    desk = reader_desk(archive_settings, embedder, stub, "read:")
+    day = datetime(2023, 3, 2, tzinfo=timezone.utc)
+    flood = Evidence("c1", "a1", "Flash floods hit Dunmore", "local.example", None, day,
+                     "At least 12 people were killed in the Dunmore floods.", 0, 10)
+    hockey = Evidence("c2", "a2", "Avalanche win the cup", "sport.example", None, day,
+                      "Artturi Lehkonen scored the game-deciding goal.", 0, 10)
+    asked = desk.plan("Who said the Dunmore floods killed people in March 2023?")
+    assert SentenceReader._first_read(asked, [flood, hockey])
+    assert not SentenceReader._first_read(asked, [hockey, flood])
+    latest = desk.plan("How many people have the Dunmore floods killed, according to the latest count?")
+    assert SentenceReader._first_read(latest, [flood, hockey])
+    library = Evidence("c3", "a3", "Dunmore library extends its hours", "local.example", None, day,
+                       "The public library in Dunmore will open on Sundays from June.", 0, 10)
+    assert not SentenceReader._first_read(latest, [library, flood])  # recency ranked it: it gives no toll
+    desk.close()

@@ -54,3 +54,14 @@ def test_a_latest_state_question_reads_the_newest_report_first_whatever_its_scor
     assert [e.article_id for e, _ in sheet.articles] == ["c", "a"]
     plain = select(ranked(A, B, C), budget=300, articles=2, neighbours=0, margin=0.15, newest_first=True)
     assert [e.article_id for e, _ in plain.articles] == ["b", "a"]  # newest first among those read
+
+
+def test_the_article_retrieval_ranked_first_is_read_whatever_its_sentences_score():
+    """A long article's answering sentence may score below another article's lead: the article that retrieval
+    ranked first is read all the same, before the others."""
+    sheet = select(ranked(A, B, C), budget=300, articles=2, neighbours=0, margin=0.15, first="c")
+    assert [e.article_id for e, _ in sheet.articles] == ["c", "a"]
+    kept = select(ranked(A, B, C), budget=300, articles=2, neighbours=0, margin=0.15, first="b")
+    assert [e.article_id for e, _ in kept.articles] == ["a", "b"]  # read already: the order stays by score
+    unknown = select(ranked(A, B, C), budget=300, articles=2, neighbours=0, margin=0.15, first="z")
+    assert [e.article_id for e, _ in unknown.articles] == ["a", "b"]

@@ -13,3 +13,16 @@ def test_an_answer_that_only_repeats_the_question_is_no_answer():
     assert AddsToQuestion().check(Claim(question, "clear plastic", sheet.sentence(1)), sheet).kept
     # a question that offers the choice is answered by one of its own words
     assert AddsToQuestion().check(Claim("Who leads, Warnock or Walker?", "Warnock", sheet.sentence(2)), sheet).kept
+
+
+def test_the_question_s_own_name_with_a_generic_word_is_no_answer():
+    """"Jackson State University" adds only "University" to "which team did Jackson State play?"; a name of
+    generic words the question does not use ("Times Square") is an answer."""
+    sheet = sheet_of("The undefeated Tigers face Texas Southern in Houston on Saturday.",
+                     "Times Square was declared a gun-free zone.")
+    check = AddsToQuestion()
+    team = "Which team was Jackson State's football team due to play in Houston that weekend?"
+    assert not check.check(Claim(team, "Jackson State University", sheet.sentence(1)), sheet).kept
+    assert check.check(Claim(team, "Texas Southern", sheet.sentence(1)), sheet).kept
+    place = "Which popular tourist destination was designated a gun-free zone this week?"
+    assert check.check(Claim(place, "Times Square", sheet.sentence(2)), sheet).kept

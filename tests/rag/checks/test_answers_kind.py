@@ -24,3 +24,26 @@ def test_a_kind_of_thing_is_answered_by_a_word_not_a_name():
     assert not check.check(Claim(question, "enclosure", sheet.sentence(1)), sheet).kept  # only the question's word
     product = "Authorities seized cocaine disguised as which household product?"
     assert check.check(Claim(product, "baby wipes", sheet.sentence(1)), sheet).kept
+
+
+def test_a_toll_is_counted_however_the_article_words_it():
+    """"How many deaths" is answered by "13 infants died"; a count of something else is not."""
+    sheet = sheet_of("At least 13 infants died while lying in the rockers, the agency said.",
+                     "The company sold 17 million rockers since 2009.")
+    check = AnswersKind()
+    question = "In June 2022, regulators linked how many infant deaths to two rocker models?"
+    assert check.check(Claim(question, "13", sheet.sentence(1)), sheet).kept
+    assert not check.check(Claim(question, "17 million", sheet.sentence(2)), sheet).kept
+
+
+def test_a_scene_setting_clause_does_not_say_what_is_asked():
+    """"When officials declared ..., the virus was found in which sewage works?" asks a place, not a date;
+    "When did ..." asks a date."""
+    sheet = sheet_of("The virus was found in samples from the Beckton Sewage Treatment Works.",
+                     "Officials declared a national incident on Wednesday.")
+    check = AnswersKind()
+    scene = ("When UK health officials declared a national incident over polio in June 2022, the virus had been "
+             "found in waste from which sewage treatment works?")
+    assert check.check(Claim(scene, "Beckton Sewage Treatment Works", sheet.sentence(1)), sheet).kept
+    when = "When did UK health officials declare a national incident over polio?"
+    assert not check.check(Claim(when, "Beckton Sewage Treatment Works", sheet.sentence(1)), sheet).kept
