@@ -96,7 +96,7 @@ class SentenceReader:
     def _first_read(plan: QueryPlan, evidence: list[Evidence]) -> bool:
         """Whether the article retrieval ranked first is read whatever its sentences score: when it names what
         the question names (a hockey report does not answer a football question because it ranked first), and
-        not for a latest-state question, whose evidence recency ranks (docs/benchmarks/2026-12-07-archive-dev.md)."""
+        not for a latest-state question, whose evidence recency ranks."""
         return bool(evidence) and not plan.latest and mentions_key_terms(plan.standalone, evidence[0])
 
     def read(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],

@@ -117,6 +117,7 @@ def amount(text: str, scaled: bool = True) -> float | None:
             return float(_WORD_NUMBERS[word])
     return None
 
+
 _CURRENCY = re.compile(r"[$£€¥]|\b(?:dollars?|pounds sterling|euros?|yen)\b", re.I)
 _PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)
 

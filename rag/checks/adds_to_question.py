@@ -24,7 +24,8 @@ class AddsToQuestion:
             return Verdict(True, claim.sentence)
         # the question's own name with a generic word added ("Jackson State University" for "which team did
         # Jackson State play?") names nothing new; a name of generic words alone ("Times Square") may
-        if answer - question and (answer - question - GENERIC_NAME_WORDS or not answer & question):
+        added = answer - question
+        if added and (added - GENERIC_NAME_WORDS or not answer & question):
             return Verdict(True, claim.sentence)
         return Verdict(False, None, "it only repeats the question")
 
