@@ -175,6 +175,11 @@ _MEASURED = re.compile(r"\bhow (?:long|far|much|big|large|heavy|high|tall|old|wi
                        r"\s+(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b", re.I)
 
 
+# "what share of the vote", "what percentage of ...": a part of a whole, answered by a percent or a fraction
+_SHARE_ASKED = re.compile(rf"\b(?:which|what) {_BETWEEN}(?:percentage|percent|share|proportion|fraction)\b", re.I)
+_SHARE = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(?:half|third|quarter|fifth|tenth|majority)\b", re.I)
+
+
 def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> bool:
     """Whether a short ``answer`` (a model's, cited to ``sentence``) is of the kind asked: a quantity for "how
     many" (what it counts named in the sentence), a date for "when", a name for "who", "which company",
@@ -187,6 +192,8 @@ def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> boo
     if kind in (DISTANCE, DURATION, WHEN, NUMBER):
         both = f"{answer} {sentence}"
         if kind == NUMBER:
+            if _SHARE_ASKED.search(question) and not _SHARE.search(answer):
+                return False  # "what share of the vote": "60 million votes" is a count, not a share
             counted = counted_in(asked.counted, both)
             return counted and any(_new(m.group(0), question) for m in _QUANTITY.finditer(answer))
         patterns = {DISTANCE: [_DISTANCE], DURATION: [_TIMESPAN, _DISTANCE], WHEN: [_DATE, _TIMESPAN]}[kind]

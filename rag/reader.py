@@ -34,6 +34,8 @@ SCHEMA = {"type": "object", "properties": {"sentence": {"type": "integer"}, "ans
           "required": ["sentence", "answer"]}
 _REPLY_TOKENS = 64  # {"sentence": 12, "answer": "..."}: a short answer is a dozen tokens
 _SAME_THING_STEMS = 4  # an earlier report of the same figure shares this many content words with the newest (a choice)
+_READS = 2  # a pick a check withholds is struck off the sheet and the rest read once more (a choice)
+_NEWER_ARTICLES_READ = 2  # newer reports read again, newest first (a choice: each costs a short model call)
 DECLINED_NOTE = "the model found no sentence in the articles that answers the question"
 _NAMES_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.I)
 
@@ -100,7 +102,7 @@ class SentenceReader:
         return bool(evidence) and not plan.latest and mentions_key_terms(plan.standalone, evidence[0])
 
     def read(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
-             sheet: Sheet | None = None, checks: Sequence[ReaderCheck] | None = None) -> Read:
+             sheet: Sheet | None = None, checks: Sequence[ReaderCheck] | None = None, reads: int = 1) -> Read:
         """The model's checked answer to ``plan`` from ``evidence`` (``sheet``: its sentences, when the caller
         made it already), or why there is none. ``checks``: these instead of the reader's own."""
         sheet = sheet if sheet is not None else self.sheet(plan, evidence)
@@ -121,17 +123,32 @@ class SentenceReader:
         for check in self.checks if checks is None else checks:
             verdict = check.check(claim, sheet)
             if not verdict.kept:
-                return Read(None, sheet, f"the model's answer is not shown: {verdict.reason}", raw, usage)
+                note = f"the model's answer is not shown: {verdict.reason}"
+                if reads > 1 and len(sheet.sentences) > 1 and not getattr(check, "ends_reading", False):
+                    # the sentence it chose does not answer: read the rest again (a small model's first pick is
+                    # often the sentence beside the answer: a count of votes where the share of them is asked)
+                    rest = sheet.without(sheet.sentence(pick.sentence))
+                    again = self.read(plan, evidence, llm, rest, checks, reads - 1)
+                    return self._joined(again, raw, usage, note)
+                return Read(None, sheet, note, raw, usage)
             claim.sentence = verdict.sentence
         read = Read(claim, sheet, "", raw, usage)
         return self._newest(plan, read, llm) if plan.latest else read
 
+    @staticmethod
+    def _joined(again: Read, raw: str, usage: dict, note: str) -> Read:
+        """A second reading's result, with what the first cost and, when it gave no answer, why the first had none."""
+        total = {k: usage.get(k, 0) + (again.usage or {}).get(k, 0) for k in ("prompt_tokens", "completion_tokens")}
+        kept = "" if again.claim is not None else note if again.note in ("", DECLINED_NOTE) else again.note
+        return Read(again.claim, again.sheet, kept, f"{raw}\n{again.raw}".strip(), total)
+
     def _newest(self, plan: QueryPlan, read: Read, llm: Callable[[], LLMClient]) -> Read:
-        """For a question about the latest state: the answer read again from the newest sentence of the sheet
-        that holds what is asked, when it is newer than the one the model chose (a small model picks the
-        sentence that repeats the question, often an early report); the model's first answer then is the
-        earlier report it replaced. The newer figure must measure the same thing as the first ("$4.17" is not
-        replaced by "62 consecutive days")."""
+        """For a question about the latest state: the answer read again from the sentences of the newest report on
+        the sheet that hold what is asked, read together (its first figure may be another measure: "fallen for
+        62 consecutive days" before "stood at $3.96"), then the next newest, when newer than the sentence the
+        model chose (a small model picks the sentence that repeats the question, often an early report); the
+        model's first answer then is the earlier report it replaced. The newer answer must give a figure of the
+        same measure as the first ("$4.17" is not replaced by "62 consecutive days", nor by words)."""
         chosen = read.claim.sentence
         asked = asked_for(read.claim.question)
         if chosen.evidence.published_at is None:
@@ -139,12 +156,19 @@ class SentenceReader:
         newer = [s for s in read.sheet.sentences if s.evidence.published_at is not None
                  and s.evidence.published_at.date() > chosen.evidence.published_at.date()
                  and holds(asked, s.text, read.claim.question)]
-        for sentence in sorted(newer, key=lambda s: s.evidence.published_at, reverse=True)[:1]:
-            alone = Sheet([(sentence.evidence, [Numbered(1, sentence.evidence, sentence.start, sentence.end,
-                                                         sentence.text)])])
+        by_article: dict[str, list[Numbered]] = {}
+        for sentence in sorted(newer, key=lambda s: s.evidence.published_at, reverse=True):
+            by_article.setdefault(sentence.evidence.article_id, []).append(sentence)
+        for sentences in list(by_article.values())[:_NEWER_ARTICLES_READ]:
+            sentences = sorted(sentences, key=lambda s: s.start)
+            evidence = sentences[0].evidence
+            alone = Sheet([(evidence, [Numbered(n, evidence, s.start, s.end, s.text)
+                                       for n, s in enumerate(sentences, 1)])])
             again = self.read(replace(plan, latest=False), [], llm, alone)
             # a newer report replaces the figure only with one of the same measure ("$3.96", not "62 days")
-            if again.claim is not None and same_measure(read.claim.answer, again.claim.answer):
+            if again.claim is not None and same_measure(read.claim.answer, again.claim.answer) \
+                    and bool(amounts(read.claim.answer)) == bool(amounts(again.claim.answer)):
+                sentence = sentences[again.claim.sentence.n - 1]
                 again.claim.sentence = sentence
                 again.claim.earlier = chosen
                 usage = {k: (read.usage or {}).get(k, 0) + (again.usage or {}).get(k, 0) for k in
@@ -159,7 +183,7 @@ class SentenceReader:
         sheet = self.sheet(plan, evidence)
         if preview:
             yield Preview(evidence, sheet.sentences[0].citation(1) if sheet.sentences else None)
-        read = self.read(plan, evidence, llm, sheet)
+        read = self.read(plan, evidence, llm, sheet, reads=_READS)
         if read.claim is None:
             yield REFUSAL
             return Answer(plan.question, REFUSAL, True, "llm", [], evidence, notes=[read.note] if read.note else [],

@@ -16,6 +16,10 @@ class AddsToQuestion:
     Sprite bottles look like?", "Jackson State University" for "which team did Jackson State play?"), unless the
     question offers the choice ("Warnock or Walker", "between A and B")."""
 
+    # the model names the question's own subject when it finds no answer: reading the rest again finds a
+    # bystander of the story more often than the answer (``rag.reader``)
+    ends_reading = True
+
     def check(self, claim: Claim, sheet: Sheet) -> Verdict:
         if YES_NO.match(claim.answer) or _CHOICE.search(claim.question):
             return Verdict(True, claim.sentence)
@@ -25,9 +29,33 @@ class AddsToQuestion:
         # the question's own name with a generic word added ("Jackson State University" for "which team did
         # Jackson State play?") names nothing new; a name of generic words alone ("Times Square") may
         added = answer - question
+        if _initials(claim.answer) in _names_initials(claim.question):
+            return Verdict(False, None, "it only repeats the question")  # "JSU" for "Jackson State University"
         if added and (added - GENERIC_NAME_WORDS or not answer & question):
             return Verdict(True, claim.sentence)
         return Verdict(False, None, "it only repeats the question")
 
 
 _CHOICE = re.compile(r"\bor\b|\bbetween\b|\bwhich of\b", re.I)
+
+_CAPITALISED = re.compile(r"[A-Z][\w’'&.-]*")
+
+
+def _initials(answer: str) -> str | None:
+    """An answer that is one all-capital word of 2 to 5 letters ("JSU", "U.N."), as its letters; else None."""
+    letters = answer.strip().rstrip(".").replace(".", "")
+    return letters if 2 <= len(letters) <= 5 and letters.isalpha() and letters.isupper() else None
+
+
+def _names_initials(question: str) -> set[str]:
+    """The initials of every run of two or more capitalised words of the question ("Jackson State University":
+    JSU, JS, SU)."""
+    runs, run = [], []
+    for token in re.findall(r"[\w’'&.-]+", question):
+        if _CAPITALISED.fullmatch(token) and token.lower() not in ("the", "of", "and"):
+            run.append(token[0])
+        else:
+            runs.append(run)
+            run = []
+    runs.append(run)
+    return {"".join(r[i:j]) for r in runs for i in range(len(r)) for j in range(i + 2, len(r) + 1)}

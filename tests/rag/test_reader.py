@@ -205,3 +205,48 @@ def test_the_first_ranked_article_is_read_when_it_names_what_the_question_names(
                        "The public library in Dunmore will open on Sundays from June.", 0, 10)
     assert not SentenceReader._first_read(latest, [library, flood])  # recency ranked it first
     desk.close()
+
+
+def test_a_withheld_pick_is_struck_off_and_the_sheet_read_again(archive_settings, embedder, stub):
+    """The model's first pick ("debate", from the lead that repeats the question) is no count: it is struck
+    off and the rest of the sheet is read once more, where the count is. An answer that only repeats the
+    question ends the reading: the model found no answer, and a second reading would find a bystander."""
+    asked = len(stub.requests)
+    answer = ask(archive_settings, embedder, stub, "read:debate|9,000",
+                 "How many riders a day will the approved Harlow tram extension carry?")
+    assert not answer.refused and answer.answer.startswith("9,000 [1]")
+    assert "9,000 riders a day" in answer.citations[0].quote
+    reads = [r["body"] for r in stub.requests[asked:] if r["body"].get("response_format")]
+    assert len(reads) == 2 and "was approved on Saturday" not in reads[1]["messages"][-1]["content"]
+    asked = len(stub.requests)
+    answer = ask(archive_settings, embedder, stub, "read:approved|9,000",
+                 "How many riders a day will the approved Harlow tram extension carry?")
+    assert answer.refused and "only repeats the question" in answer.notes[-1]
+    assert len([r for r in stub.requests[asked:] if r["body"].get("response_format")]) == 1
+
+
+def test_a_latest_figure_is_read_again_from_the_newest_reports_sentences_together(archive_settings, embedder, stub):
+    """The newest report's first sentence with a number is another measure ("62 consecutive days"); its figure
+    is in the next sentence. Both are read again together, and the newest figure replaces the older one."""
+    from datetime import datetime, timezone
+
+    from rag.selection import Numbered, Sheet
+    from rag.types import Evidence
+
+    desk = reader_desk(archive_settings, embedder, stub, "read:$4.17|$3.96")
+    march, august = (datetime(2023, m, d, tzinfo=timezone.utc) for m, d in ((3, 8), (8, 16)))
+    old_text = "The average price for a gallon of regular gasoline touched $4.17, according to AAA."
+    new_texts = ["Gas prices have fallen for 62 consecutive days.",
+                 "The national average for a gallon of regular gas stood at $3.96 Monday, according to AAA."]
+    old = Evidence("c1", "a1", "Gas prices hit a record", "daily.example", None, march, old_text, 0, len(old_text))
+    new = Evidence("c2", "a2", "Gas prices keep falling", "metro.example", None, august, " ".join(new_texts), 0, 0)
+    sheet = Sheet([(new, [Numbered(1, new, 0, len(new_texts[0]), new_texts[0]),
+                          Numbered(2, new, len(new_texts[0]) + 1, len(new_texts[0]) + 1 + len(new_texts[1]),
+                                   new_texts[1])]),
+                   (old, [Numbered(3, old, 0, len(old_text), old_text)])])
+    plan = desk.plan("What is the latest national average price for a gallon of regular gas, according to AAA?")
+    assert plan.latest
+    read = desk.reader.read(plan, [], lambda: desk.llm, sheet)
+    assert read.claim.answer == "$3.96" and read.claim.sentence.text == new_texts[1]
+    assert read.claim.earlier is not None and read.claim.earlier.text == old_text
+    desk.close()

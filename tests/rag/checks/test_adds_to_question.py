@@ -26,3 +26,14 @@ def test_the_question_s_own_name_with_a_generic_word_is_no_answer():
     assert check.check(Claim(team, "Texas Southern", sheet.sentence(1)), sheet).kept
     place = "Which popular tourist destination was designated a gun-free zone this week?"
     assert check.check(Claim(place, "Times Square", sheet.sentence(2)), sheet).kept
+
+
+def test_the_initials_of_the_question_s_own_name_are_no_answer():
+    """"JSU" for "which team did Jackson State University play?" is the question's own subject; an acronym the
+    question does not spell out ("NASA") is an answer."""
+    sheet = sheet_of("JSU fell to Texas Southern in the Celebration Bowl.", "NASA confirmed the hit on Tuesday.")
+    check = AddsToQuestion()
+    jackson = "Which team beat Jackson State University in the Celebration Bowl?"
+    assert not check.check(Claim(jackson, "JSU", sheet.sentence(1)), sheet).kept
+    assert check.check(Claim(jackson, "Texas Southern", sheet.sentence(1)), sheet).kept
+    assert check.check(Claim("Which agency confirmed the asteroid hit?", "NASA", sheet.sentence(2)), sheet).kept

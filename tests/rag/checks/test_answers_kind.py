@@ -47,3 +47,16 @@ def test_a_scene_setting_clause_does_not_say_what_is_asked():
     assert check.check(Claim(scene, "Beckton Sewage Treatment Works", sheet.sentence(1)), sheet).kept
     when = "When did UK health officials declare a national incident over polio?"
     assert not check.check(Claim(when, "Beckton Sewage Treatment Works", sheet.sentence(1)), sheet).kept
+
+
+def test_a_share_is_answered_by_a_share_not_a_count():
+    """"What share of the vote" is answered by "50.90%" (or "just over half"), not by "60 million votes" from the
+    sentence before it."""
+    sheet = sheet_of("Lula da Silva received more than 60 million votes, the most in Brazilian history.",
+                     "Lula da Silva won 50.90% of the vote and Bolsonaro received 49.10%.")
+    check = AnswersKind()
+    question = "What share of the vote did Lula da Silva win in Brazil's presidential election?"
+    assert not check.check(Claim(question, "60 million votes", sheet.sentence(1)), sheet).kept
+    assert check.check(Claim(question, "50.90%", sheet.sentence(2)), sheet).kept
+    assert check.check(Claim(question, "just over half", sheet.sentence(2)), sheet).kept
+    assert check.check(Claim("How many votes did Lula da Silva receive?", "60 million", sheet.sentence(1)), sheet).kept
