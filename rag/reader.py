@@ -34,7 +34,6 @@ SCHEMA = {"type": "object", "properties": {"sentence": {"type": "integer"}, "ans
           "required": ["sentence", "answer"]}
 _REPLY_TOKENS = 64  # {"sentence": 12, "answer": "..."}: a short answer is a dozen tokens
 _SAME_THING_STEMS = 4  # an earlier report of the same figure shares this many content words with the newest (a choice)
-_READS = 2  # a pick a check withholds is struck off the sheet and the rest read once more (a choice)
 _NEWER_ARTICLES_READ = 2  # newer reports read again, newest first (a choice: each costs a short model call)
 DECLINED_NOTE = "the model found no sentence in the articles that answers the question"
 _NAMES_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.I)
@@ -102,7 +101,7 @@ class SentenceReader:
         return bool(evidence) and not plan.latest and mentions_key_terms(plan.standalone, evidence[0])
 
     def read(self, plan: QueryPlan, evidence: list[Evidence], llm: Callable[[], LLMClient],
-             sheet: Sheet | None = None, checks: Sequence[ReaderCheck] | None = None, reads: int = 1) -> Read:
+             sheet: Sheet | None = None, checks: Sequence[ReaderCheck] | None = None) -> Read:
         """The model's checked answer to ``plan`` from ``evidence`` (``sheet``: its sentences, when the caller
         made it already), or why there is none. ``checks``: these instead of the reader's own."""
         sheet = sheet if sheet is not None else self.sheet(plan, evidence)
@@ -123,24 +122,10 @@ class SentenceReader:
         for check in self.checks if checks is None else checks:
             verdict = check.check(claim, sheet)
             if not verdict.kept:
-                note = f"the model's answer is not shown: {verdict.reason}"
-                if reads > 1 and len(sheet.sentences) > 1 and not getattr(check, "ends_reading", False):
-                    # the sentence it chose does not answer: read the rest again (a small model's first pick is
-                    # often the sentence beside the answer: a count of votes where the share of them is asked)
-                    rest = sheet.without(sheet.sentence(pick.sentence))
-                    again = self.read(plan, evidence, llm, rest, checks, reads - 1)
-                    return self._joined(again, raw, usage, note)
-                return Read(None, sheet, note, raw, usage)
+                return Read(None, sheet, f"the model's answer is not shown: {verdict.reason}", raw, usage)
             claim.sentence = verdict.sentence
         read = Read(claim, sheet, "", raw, usage)
         return self._newest(plan, read, llm) if plan.latest else read
-
-    @staticmethod
-    def _joined(again: Read, raw: str, usage: dict, note: str) -> Read:
-        """A second reading's result, with what the first cost and, when it gave no answer, why the first had none."""
-        total = {k: usage.get(k, 0) + (again.usage or {}).get(k, 0) for k in ("prompt_tokens", "completion_tokens")}
-        kept = "" if again.claim is not None else note if again.note in ("", DECLINED_NOTE) else again.note
-        return Read(again.claim, again.sheet, kept, f"{raw}\n{again.raw}".strip(), total)
 
     def _newest(self, plan: QueryPlan, read: Read, llm: Callable[[], LLMClient]) -> Read:
         """For a question about the latest state: the answer read again from the sentences of the newest report on
@@ -183,7 +168,7 @@ class SentenceReader:
         sheet = self.sheet(plan, evidence)
         if preview:
             yield Preview(evidence, sheet.sentences[0].citation(1) if sheet.sentences else None)
-        read = self.read(plan, evidence, llm, sheet, reads=_READS)
+        read = self.read(plan, evidence, llm, sheet)
         if read.claim is None:
             yield REFUSAL
             return Answer(plan.question, REFUSAL, True, "llm", [], evidence, notes=[read.note] if read.note else [],

@@ -8,7 +8,7 @@ Every sentence carries a number, so the model cites by number and each citation 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from rag.extractive import Candidate
 from rag.safety import as_source_text
@@ -50,20 +50,6 @@ class Sheet:
 
     def sentence(self, n: int) -> Numbered | None:
         return next((s for s in self.sentences if s.n == n), None)
-
-    def without(self, *struck: Numbered) -> "Sheet":
-        """The sheet less the ``struck`` sentences, numbered again from 1 (an article left with none goes)."""
-        gone = {id(s) for s in struck}
-        articles, n = [], 0
-        for evidence, sentences in self.articles:
-            kept = []
-            for s in sentences:
-                if id(s) not in gone:
-                    n += 1
-                    kept.append(replace(s, n=n))
-            if kept:
-                articles.append((evidence, kept))
-        return Sheet(articles)
 
     def render(self) -> str:
         lines = []

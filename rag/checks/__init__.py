@@ -41,9 +41,6 @@ class Verdict:
 class ReaderCheck(Protocol):
     """A check of the reader's short answer: kept (cited to ``Verdict.sentence``) or withheld, and why."""
 
-    # ends_reading (optional, False when absent): a withheld answer ends the reading; otherwise the reader strikes
-    # the sentence off and reads the rest once more
-
     def check(self, claim: Claim, sheet: Sheet) -> Verdict: ...
 
 

@@ -16,10 +16,6 @@ class AddsToQuestion:
     Sprite bottles look like?", "Jackson State University" for "which team did Jackson State play?"), unless the
     question offers the choice ("Warnock or Walker", "between A and B")."""
 
-    # the model names the question's own subject when it finds no answer: reading the rest again finds a
-    # bystander of the story more often than the answer (``rag.reader``)
-    ends_reading = True
-
     def check(self, claim: Claim, sheet: Sheet) -> Verdict:
         if YES_NO.match(claim.answer) or _CHOICE.search(claim.question):
             return Verdict(True, claim.sentence)

@@ -207,24 +207,6 @@ def test_the_first_ranked_article_is_read_when_it_names_what_the_question_names(
     desk.close()
 
 
-def test_a_withheld_pick_is_struck_off_and_the_sheet_read_again(archive_settings, embedder, stub):
-    """The model's first pick ("debate", from the lead that repeats the question) is no count: it is struck
-    off and the rest of the sheet is read once more, where the count is. An answer that only repeats the
-    question ends the reading: the model found no answer, and a second reading would find a bystander."""
-    asked = len(stub.requests)
-    answer = ask(archive_settings, embedder, stub, "read:debate|9,000",
-                 "How many riders a day will the approved Harlow tram extension carry?")
-    assert not answer.refused and answer.answer.startswith("9,000 [1]")
-    assert "9,000 riders a day" in answer.citations[0].quote
-    reads = [r["body"] for r in stub.requests[asked:] if r["body"].get("response_format")]
-    assert len(reads) == 2 and "was approved on Saturday" not in reads[1]["messages"][-1]["content"]
-    asked = len(stub.requests)
-    answer = ask(archive_settings, embedder, stub, "read:approved|9,000",
-                 "How many riders a day will the approved Harlow tram extension carry?")
-    assert answer.refused and "only repeats the question" in answer.notes[-1]
-    assert len([r for r in stub.requests[asked:] if r["body"].get("response_format")]) == 1
-
-
 def test_a_latest_figure_is_read_again_from_the_newest_reports_sentences_together(archive_settings, embedder, stub):
     """The newest report's first sentence with a number is another measure ("62 consecutive days"); its figure
     is in the next sentence. Both are read again together, and the newest figure replaces the older one."""

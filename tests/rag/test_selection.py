@@ -65,15 +65,3 @@ def test_the_article_retrieval_ranked_first_is_read_whatever_its_sentences_score
     assert [e.article_id for e, _ in kept.articles] == ["a", "b"]  # read already: the order stays by score
     unknown = select(ranked(A, B, C), budget=300, articles=2, neighbours=0, margin=0.15, first="z")
     assert [e.article_id for e, _ in unknown.articles] == ["a", "b"]
-
-
-def test_a_sentence_struck_off_leaves_the_rest_numbered_from_one():
-    """A pick a check withholds is struck off before the model reads again: the others keep their text and
-    order, numbered 1..n, and an article left with no sentence goes."""
-    sheet = select(ranked(A, B, C), budget=300, articles=3, neighbours=0, margin=1.0)
-    lone = next(sentences[0] for _, sentences in sheet.articles if len(sentences) == 1)
-    rest = sheet.without(lone)
-    assert [s.text for s in rest.sentences] == [s.text for s in sheet.sentences if s is not lone]
-    assert [s.n for s in rest.sentences] == list(range(1, len(sheet.sentences)))
-    assert lone.evidence.article_id not in [e.article_id for e, _ in rest.articles]
-    assert len(sheet.sentences) == len(rest.sentences) + 1  # the sheet itself is unchanged
