@@ -232,3 +232,26 @@ def test_a_latest_figure_is_read_again_from_the_newest_reports_sentences_togethe
     assert read.claim.answer == "$3.96" and read.claim.sentence.text == new_texts[1]
     assert read.claim.earlier is not None and read.claim.earlier.text == old_text
     desk.close()
+
+
+def test_a_newer_report_replaces_a_figure_only_with_a_figure(archive_settings, embedder, stub):
+    """A newer report whose sentence the model answers in words ("hoping") does not replace a figure: the
+    answer stays the older report's range."""
+    from datetime import datetime, timezone
+
+    from rag.selection import Numbered, Sheet
+    from rag.types import Evidence
+
+    desk = reader_desk(archive_settings, embedder, stub, "read:3%-3.25%|hoping")
+    september, november = (datetime(2023, m, d, tzinfo=timezone.utc) for m, d in ((9, 21), (11, 11)))
+    old_text = "The hike takes the Federal Reserve's benchmark rate to a new target range of 3%-3.25%."
+    new_text = "Wall Street is hoping that the data will convince the Federal Reserve to pull back on its rate increases."
+    old = Evidence("c1", "a1", "Central bank goes big again", "daily.example", None, september, old_text, 0, 0)
+    new = Evidence("c2", "a2", "Stocks jump", "metro.example", None, november, new_text, 0, 0)
+    sheet = Sheet([(new, [Numbered(1, new, 0, len(new_text), new_text)]),
+                   (old, [Numbered(2, old, 0, len(old_text), old_text)])])
+    plan = desk.plan("What is the Federal Reserve's current target range for its benchmark rate?")
+    assert plan.latest
+    read = desk.reader.read(plan, [], lambda: desk.llm, sheet)
+    assert read.claim.answer == "3%-3.25%" and read.claim.sentence.text == old_text
+    desk.close()
