@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rag.rewrite import CONTEXT_NOTE
 from rag.timeparse import without_time_phrases
-from rag.text import FREE_NUMBER, STOPWORDS, content_stems, number_value, stem, text_stems, words
+from rag.text import FREE_NUMBER, PERCENT, STOPWORDS, content_stems, number_value, stem, text_stems, words
 from rag.types import Evidence
 
 YES_NO_QUESTION = re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
@@ -177,7 +177,7 @@ _MEASURED = re.compile(r"\bhow (?:long|far|much|big|large|heavy|high|tall|old|wi
 
 # "what share of the vote", "what percentage of ...": a part of a whole, answered by a percent or a fraction
 _SHARE_ASKED = re.compile(rf"\b(?:which|what) {_BETWEEN}(?:percentage|percent|share|proportion|fraction)\b", re.I)
-_SHARE = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(?:half|third|quarter|fifth|tenth|majority)\b", re.I)
+_FRACTION = re.compile(r"\b(?:half|third|quarter|fifth|tenth|majority)\b", re.I)
 
 
 def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> bool:
@@ -192,7 +192,7 @@ def answers_kind(asked: Asked, answer: str, sentence: str, question: str) -> boo
     if kind in (DISTANCE, DURATION, WHEN, NUMBER):
         both = f"{answer} {sentence}"
         if kind == NUMBER:
-            if _SHARE_ASKED.search(question) and not _SHARE.search(answer):
+            if _SHARE_ASKED.search(question) and not (PERCENT.search(answer) or _FRACTION.search(answer)):
                 return False  # "what share of the vote": "60 million votes" is a count, not a share
             counted = counted_in(asked.counted, both)
             return counted and any(_new(m.group(0), question) for m in _QUANTITY.finditer(answer))

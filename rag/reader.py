@@ -150,9 +150,8 @@ class SentenceReader:
             alone = Sheet([(evidence, [Numbered(n, evidence, s.start, s.end, s.text)
                                        for n, s in enumerate(sentences, 1)])])
             again = self.read(replace(plan, latest=False), [], llm, alone)
-            # a newer report replaces the figure only with one of the same measure ("$3.96", not "62 days")
-            if again.claim is not None and same_measure(read.claim.answer, again.claim.answer) \
-                    and bool(amounts(read.claim.answer)) == bool(amounts(again.claim.answer)):
+            # a newer report replaces the figure only with one of the same measure ("$3.96", not "62 days" or words)
+            if again.claim is not None and same_measure(read.claim.answer, again.claim.answer):
                 sentence = sentences[again.claim.sentence.n - 1]
                 again.claim.sentence = sentence
                 again.claim.earlier = chosen

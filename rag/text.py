@@ -119,7 +119,7 @@ def amount(text: str, scaled: bool = True) -> float | None:
 
 
 _CURRENCY = re.compile(r"[$£€¥]|\b(?:dollars?|pounds sterling|euros?|yen)\b", re.I)
-_PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)
+PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)  # a figure given as a percent
 
 
 def measure(answer: str) -> str | None:
@@ -127,7 +127,7 @@ def measure(answer: str) -> str | None:
     after its number ("15,000 acres": acr, "62 consecutive days": day); None for a bare number or no number."""
     if _CURRENCY.search(answer):
         return "money"
-    if _PERCENT.search(answer):
+    if PERCENT.search(answer):
         return "percent"
     tokens = words(answer.lower())
     at = next((i for i, w in enumerate(tokens) if w[0].isdigit() or w in _WORD_NUMBERS), None)
@@ -138,7 +138,10 @@ def measure(answer: str) -> str | None:
 
 
 def same_measure(a: str, b: str) -> bool:
-    """Whether two short answers give figures of the same measure (either a bare number: they may)."""
+    """Whether two short answers give figures of the same measure (either a bare number: they may); a figure and
+    words alone ("3%-3.25%", "hoping") are not."""
+    if bool(amounts(a)) != bool(amounts(b)):
+        return False
     first, second = measure(a), measure(b)
     return first is None or second is None or first == second
 
@@ -156,4 +159,4 @@ def amounts(text: str) -> set[float]:
 
 
 __all__ = ["STOPWORDS", "query_terms", "stem", "content_stems", "text_stems", "DIGITS", "NUMBER", "FREE_NUMBER",
-           "number_value", "number_values", "amount", "amounts", "measure", "same_measure"]
+           "number_value", "number_values", "amount", "amounts", "PERCENT", "measure", "same_measure"]

@@ -11,6 +11,7 @@ from prompts import REFUSAL
 from rag.engine import NewsDesk
 from rag.retriever import NEWER
 from tests.rag.archive_articles import write_archive
+from tests.rag.checks.sheets import articles_sheet
 from tests.rag.llm_stub import StubLLM
 
 
@@ -210,22 +211,11 @@ def test_the_first_ranked_article_is_read_when_it_names_what_the_question_names(
 def test_a_latest_figure_is_read_again_from_the_newest_reports_sentences_together(archive_settings, embedder, stub):
     """The newest report's first sentence with a number is another measure ("62 consecutive days"); its figure
     is in the next sentence. Both are read again together, and the newest figure replaces the older one."""
-    from datetime import datetime, timezone
-
-    from rag.selection import Numbered, Sheet
-    from rag.types import Evidence
-
     desk = reader_desk(archive_settings, embedder, stub, "read:$4.17|$3.96")
-    march, august = (datetime(2023, m, d, tzinfo=timezone.utc) for m, d in ((3, 8), (8, 16)))
     old_text = "The average price for a gallon of regular gasoline touched $4.17, according to AAA."
     new_texts = ["Gas prices have fallen for 62 consecutive days.",
                  "The national average for a gallon of regular gas stood at $3.96 Monday, according to AAA."]
-    old = Evidence("c1", "a1", "Gas prices hit a record", "daily.example", None, march, old_text, 0, len(old_text))
-    new = Evidence("c2", "a2", "Gas prices keep falling", "metro.example", None, august, " ".join(new_texts), 0, 0)
-    sheet = Sheet([(new, [Numbered(1, new, 0, len(new_texts[0]), new_texts[0]),
-                          Numbered(2, new, len(new_texts[0]) + 1, len(new_texts[0]) + 1 + len(new_texts[1]),
-                                   new_texts[1])]),
-                   (old, [Numbered(3, old, 0, len(old_text), old_text)])])
+    sheet = articles_sheet(("2023-08-16", new_texts), ("2023-03-08", [old_text]))
     plan = desk.plan("What is the latest national average price for a gallon of regular gas, according to AAA?")
     assert plan.latest
     read = desk.reader.read(plan, [], lambda: desk.llm, sheet)
@@ -237,19 +227,10 @@ def test_a_latest_figure_is_read_again_from_the_newest_reports_sentences_togethe
 def test_a_newer_report_replaces_a_figure_only_with_a_figure(archive_settings, embedder, stub):
     """A newer report whose sentence the model answers in words ("hoping") does not replace a figure: the
     answer stays the older report's range."""
-    from datetime import datetime, timezone
-
-    from rag.selection import Numbered, Sheet
-    from rag.types import Evidence
-
     desk = reader_desk(archive_settings, embedder, stub, "read:3%-3.25%|hoping")
-    september, november = (datetime(2023, m, d, tzinfo=timezone.utc) for m, d in ((9, 21), (11, 11)))
     old_text = "The hike takes the Federal Reserve's benchmark rate to a new target range of 3%-3.25%."
     new_text = "Wall Street is hoping that the data will convince the Federal Reserve to pull back on its rate increases."
-    old = Evidence("c1", "a1", "Central bank goes big again", "daily.example", None, september, old_text, 0, 0)
-    new = Evidence("c2", "a2", "Stocks jump", "metro.example", None, november, new_text, 0, 0)
-    sheet = Sheet([(new, [Numbered(1, new, 0, len(new_text), new_text)]),
-                   (old, [Numbered(2, old, 0, len(old_text), old_text)])])
+    sheet = articles_sheet(("2023-11-11", [new_text]), ("2023-09-21", [old_text]))
     plan = desk.plan("What is the Federal Reserve's current target range for its benchmark rate?")
     assert plan.latest
     read = desk.reader.read(plan, [], lambda: desk.llm, sheet)

@@ -24,6 +24,20 @@ def sheet_of(*texts: str, published: str = "2022-11-08", title: str = "Title") -
     return Sheet([(evidence, numbered)])
 
 
+def articles_sheet(*articles: tuple[str, list[str]]) -> Sheet:
+    """Articles given as (published day, sentences), in that order, their sentences numbered on from 1."""
+    parts, n = [], 0
+    for i, (published, texts) in enumerate(articles, start=1):
+        evidence = evidence_of(" ".join(texts), f"a{i}", published=published)
+        numbered, at = [], 0
+        for text in texts:
+            n += 1
+            numbered.append(Numbered(n, evidence, at, at + len(text), text))
+            at += len(text) + 1
+        parts.append((evidence, numbered))
+    return Sheet(parts)
+
+
 def source_of(number: int, *texts: str, article: str | None = None) -> Source:
     """Source ``number``: one article whose sentences are ``texts``, as the model was shown them."""
     evidence = evidence_of(" ".join(texts), article or f"a{number}")
